@@ -1,0 +1,1 @@
+//! Integration tests and benches live in tests/ and benches/.
