@@ -1,0 +1,279 @@
+//! The CPU backend: buffers are `Vec<T>`, GEMM is matrixmultiply, rows run in parallel on rayon.
+//!
+//! Determinism: every output element is computed by exactly one task, in a fixed order of its own
+//! inputs (rows are never split, reductions over rows run sequentially over per-row results), so the
+//! same inputs give bit-identical outputs whatever the number of threads.
+
+mod elementwise;
+mod gemm;
+mod rows;
+mod sparse;
+
+use super::{AdamStep, Backend, Binary, Gemm, Unary};
+use crate::csr::CsrMatrix;
+use crate::error::Result;
+use crate::real::Real;
+use crate::rng::RngKey;
+use rayon::prelude::*;
+use std::marker::PhantomData;
+
+/// The CPU backend for element type `T` (`f32` or `f64`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cpu<T>(PhantomData<T>);
+
+impl<T: Real> Cpu<T> {
+    pub fn new() -> Self {
+        Cpu(PhantomData)
+    }
+}
+
+/// Below this many elements a loop runs on the calling thread: rayon's hand-off costs more.
+const PAR_MIN: usize = 1 << 15;
+
+/// Runs `f(r, row)` on every `cols`-wide row of `y`, in parallel when `y` is large.
+fn for_each_row<T: Send>(y: &mut [T], cols: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
+    if cols == 0 {
+        return;
+    }
+    if y.len() >= PAR_MIN {
+        let rows_per_task = (PAR_MIN / cols).max(1);
+        y.par_chunks_mut(cols * rows_per_task)
+            .enumerate()
+            .for_each(|(t, block)| {
+                for (i, row) in block.chunks_mut(cols).enumerate() {
+                    f(t * rows_per_task + i, row)
+                }
+            });
+    } else {
+        y.chunks_mut(cols)
+            .enumerate()
+            .for_each(|(r, row)| f(r, row));
+    }
+}
+
+/// Runs `f(offset, chunk)` over contiguous chunks of `y`, in parallel when `y` is large.
+fn for_each_chunk<T: Send>(y: &mut [T], f: impl Fn(usize, &mut [T]) + Sync + Send) {
+    if y.len() >= PAR_MIN {
+        y.par_chunks_mut(PAR_MIN)
+            .enumerate()
+            .for_each(|(i, c)| f(i * PAR_MIN, c));
+    } else {
+        f(0, y)
+    }
+}
+
+impl<T: Real> Backend for Cpu<T> {
+    type Elem = T;
+    type Buffer = Vec<T>;
+    type Csr = CsrMatrix<T>;
+
+    fn device_name(&self) -> String {
+        "cpu".into()
+    }
+    fn same_device(&self, _: &Self) -> bool {
+        true
+    }
+    fn zeros(&self, len: usize) -> Result<Vec<T>> {
+        Ok(vec![T::zero(); len])
+    }
+    fn upload(&self, host: &[T]) -> Result<Vec<T>> {
+        Ok(host.to_vec())
+    }
+    fn download(&self, buf: &Vec<T>) -> Result<Vec<T>> {
+        Ok(buf.clone())
+    }
+    fn upload_csr(&self, m: &CsrMatrix<T>) -> Result<CsrMatrix<T>> {
+        Ok(m.clone())
+    }
+    fn len(&self, buf: &Vec<T>) -> usize {
+        buf.len()
+    }
+
+    fn gemm(&self, g: Gemm, a: &Vec<T>, b: &Vec<T>, c: &mut Vec<T>) -> Result<()> {
+        gemm::gemm(g, a, b, c);
+        Ok(())
+    }
+    fn csr_matmul(&self, x: &CsrMatrix<T>, b: &Vec<T>, n: usize, c: &mut Vec<T>) -> Result<()> {
+        sparse::csr_matmul(x, b, n, c);
+        Ok(())
+    }
+    fn csr_t_matmul_acc(
+        &self,
+        x: &CsrMatrix<T>,
+        d: &Vec<T>,
+        n: usize,
+        c: &mut Vec<T>,
+    ) -> Result<()> {
+        sparse::csr_t_matmul_acc(x, d, n, c);
+        Ok(())
+    }
+
+    fn unary(&self, op: Unary, x: &Vec<T>, y: &mut Vec<T>) -> Result<()> {
+        elementwise::unary(op, x, y);
+        Ok(())
+    }
+    fn unary_backward(
+        &self,
+        op: Unary,
+        x: &Vec<T>,
+        y: &Vec<T>,
+        dy: &Vec<T>,
+        dx: &mut Vec<T>,
+    ) -> Result<()> {
+        elementwise::unary_backward(op, x, y, dy, dx);
+        Ok(())
+    }
+    fn binary(&self, op: Binary, a: &Vec<T>, b: &Vec<T>, c: &mut Vec<T>) -> Result<()> {
+        elementwise::binary(op, a, b, c);
+        Ok(())
+    }
+    fn axpy(&self, alpha: f64, x: &Vec<T>, y: &mut Vec<T>) -> Result<()> {
+        elementwise::axpy(T::of(alpha), x, y);
+        Ok(())
+    }
+
+    fn add_row_vector(&self, v: &Vec<T>, cols: usize, y: &mut Vec<T>) -> Result<()> {
+        rows::add_row_vector(v, cols, y);
+        Ok(())
+    }
+    fn sum_rows(&self, x: &Vec<T>, cols: usize, alpha: f64, s: &mut Vec<T>) -> Result<()> {
+        rows::sum_rows(x, cols, alpha, s);
+        Ok(())
+    }
+    fn sum_cols_acc(&self, x: &Vec<T>, cols: usize, beta: f64, s: &mut Vec<T>) -> Result<()> {
+        rows::sum_cols_acc(x, cols, beta, s);
+        Ok(())
+    }
+    fn broadcast_col(&self, v: &Vec<T>, cols: usize, alpha: f64, y: &mut Vec<T>) -> Result<()> {
+        rows::broadcast_col(v, cols, alpha, y);
+        Ok(())
+    }
+    fn copy_cols(
+        &self,
+        src: &Vec<T>,
+        src_cols: usize,
+        src_col: usize,
+        dst: &mut Vec<T>,
+        dst_cols: usize,
+        dst_col: usize,
+        width: usize,
+    ) -> Result<()> {
+        rows::copy_cols(src, src_cols, src_col, dst, dst_cols, dst_col, width);
+        Ok(())
+    }
+
+    fn log_softmax_rows(&self, x: &Vec<T>, cols: usize, y: &mut Vec<T>) -> Result<()> {
+        rows::log_softmax_rows(x, cols, y);
+        Ok(())
+    }
+    fn log_softmax_rows_backward(
+        &self,
+        y: &Vec<T>,
+        dy: &Vec<T>,
+        cols: usize,
+        dx: &mut Vec<T>,
+    ) -> Result<()> {
+        rows::log_softmax_rows_backward(y, dy, cols, dx);
+        Ok(())
+    }
+    fn multinomial_nll_rows(
+        &self,
+        z: &Vec<T>,
+        t: &CsrMatrix<T>,
+        loss: &mut Vec<T>,
+        lse: &mut Vec<T>,
+    ) -> Result<()> {
+        sparse::multinomial_nll_rows(z, t, loss, lse);
+        Ok(())
+    }
+    fn multinomial_nll_rows_backward(
+        &self,
+        z: &Vec<T>,
+        lse: &Vec<T>,
+        t: &CsrMatrix<T>,
+        dloss: &Vec<T>,
+        dz: &mut Vec<T>,
+    ) -> Result<()> {
+        sparse::multinomial_nll_rows_backward(z, lse, t, dloss, dz);
+        Ok(())
+    }
+    fn l2_normalize_rows(
+        &self,
+        x: &Vec<T>,
+        cols: usize,
+        eps: f64,
+        y: &mut Vec<T>,
+        norms: &mut Vec<T>,
+    ) -> Result<()> {
+        rows::l2_normalize_rows(x, cols, eps, y, norms);
+        Ok(())
+    }
+    fn l2_normalize_rows_backward(
+        &self,
+        y: &Vec<T>,
+        norms: &Vec<T>,
+        dy: &Vec<T>,
+        cols: usize,
+        dx: &mut Vec<T>,
+    ) -> Result<()> {
+        rows::l2_normalize_rows_backward(y, norms, dy, cols, dx);
+        Ok(())
+    }
+
+    fn dropout(&self, key: RngKey, p: f64, x: &Vec<T>, y: &mut Vec<T>) -> Result<()> {
+        elementwise::dropout(key, p, x, y);
+        Ok(())
+    }
+    fn gaussian(&self, key: RngKey, y: &mut Vec<T>) -> Result<()> {
+        elementwise::gaussian(key, y);
+        Ok(())
+    }
+
+    fn gather_rows(
+        &self,
+        table: &Vec<T>,
+        cols: usize,
+        index: &[u32],
+        y: &mut Vec<T>,
+    ) -> Result<()> {
+        rows::gather_rows(table, cols, index, y);
+        Ok(())
+    }
+    fn scatter_add_rows(
+        &self,
+        dy: &Vec<T>,
+        cols: usize,
+        index: &[u32],
+        table: &mut Vec<T>,
+    ) -> Result<()> {
+        rows::scatter_add_rows(dy, cols, index, table);
+        Ok(())
+    }
+
+    fn bce_with_logits(&self, z: &Vec<T>, t: &Vec<T>, loss: &mut Vec<T>) -> Result<()> {
+        elementwise::bce_with_logits(z, t, loss);
+        Ok(())
+    }
+    fn bce_with_logits_backward(
+        &self,
+        z: &Vec<T>,
+        t: &Vec<T>,
+        alpha: f64,
+        dz: &mut Vec<T>,
+    ) -> Result<()> {
+        elementwise::bce_with_logits_backward(z, t, T::of(alpha), dz);
+        Ok(())
+    }
+
+    fn adam(
+        &self,
+        step: AdamStep,
+        param: &mut Vec<T>,
+        grad: &Vec<T>,
+        m: &mut Vec<T>,
+        v: &mut Vec<T>,
+    ) -> Result<()> {
+        elementwise::adam(step, param, grad, m, v);
+        Ok(())
+    }
+}

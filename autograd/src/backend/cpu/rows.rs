@@ -1,0 +1,161 @@
+//! Row-wise loops: broadcasting, reductions, column copies, log-softmax, L2 normalisation, gathers.
+//! Sums accumulate in f64 so an f32 row of 20,108 logits loses nothing to the summation order.
+
+use super::{for_each_row, PAR_MIN};
+use crate::real::Real;
+use rayon::prelude::*;
+
+pub(super) fn add_row_vector<T: Real>(v: &[T], cols: usize, y: &mut [T]) {
+    for_each_row(y, cols, |_, row| {
+        for (y, &b) in row.iter_mut().zip(v) {
+            *y = *y + b
+        }
+    });
+}
+
+fn row_sum<T: Real>(row: &[T]) -> f64 {
+    row.iter().map(|x| x.f64()).sum()
+}
+
+/// Writes `f(r)` into `out[r]` for every row, in parallel when the rows are `cols` wide and large.
+fn per_row<T: Real>(out: &mut [T], cols: usize, f: impl Fn(usize) -> T + Sync + Send) {
+    if out.len() * cols >= PAR_MIN {
+        out.par_iter_mut()
+            .enumerate()
+            .with_min_len((PAR_MIN / cols.max(1)).max(1))
+            .for_each(|(r, o)| *o = f(r));
+    } else {
+        out.iter_mut().enumerate().for_each(|(r, o)| *o = f(r));
+    }
+}
+
+pub(super) fn sum_rows<T: Real>(x: &[T], cols: usize, alpha: f64, s: &mut [T]) {
+    per_row(s, cols, |r| {
+        T::of(alpha * row_sum(&x[r * cols..(r + 1) * cols]))
+    });
+}
+
+pub(super) fn sum_cols_acc<T: Real>(x: &[T], cols: usize, beta: f64, s: &mut [T]) {
+    if cols == 0 {
+        return;
+    }
+    let rows = x.len() / cols;
+    const BLOCK: usize = 256;
+    s.par_chunks_mut(BLOCK).enumerate().for_each(|(b, s)| {
+        let c0 = b * BLOCK;
+        let mut acc: Vec<f64> = s.iter().map(|v| beta * v.f64()).collect();
+        for r in 0..rows {
+            let row = &x[r * cols + c0..r * cols + c0 + s.len()];
+            for (a, v) in acc.iter_mut().zip(row) {
+                *a += v.f64()
+            }
+        }
+        for (s, a) in s.iter_mut().zip(acc) {
+            *s = T::of(a)
+        }
+    });
+}
+
+pub(super) fn broadcast_col<T: Real>(v: &[T], cols: usize, alpha: f64, y: &mut [T]) {
+    let alpha = T::of(alpha);
+    for_each_row(y, cols, |r, row| row.fill(alpha * v[r]));
+}
+
+pub(super) fn copy_cols<T: Real>(
+    src: &[T],
+    src_cols: usize,
+    src_col: usize,
+    dst: &mut [T],
+    dst_cols: usize,
+    dst_col: usize,
+    width: usize,
+) {
+    for_each_row(dst, dst_cols, |r, row| {
+        row[dst_col..dst_col + width]
+            .copy_from_slice(&src[r * src_cols + src_col..r * src_cols + src_col + width])
+    });
+}
+
+/// `log Σ_c exp x_c`, shifted by the maximum so no exponential overflows.
+fn log_sum_exp<T: Real>(row: &[T]) -> f64 {
+    let max = row.iter().fold(f64::NEG_INFINITY, |m, x| m.max(x.f64()));
+    if max == f64::NEG_INFINITY {
+        return max;
+    }
+    let mt = T::of(max);
+    max + row.iter().map(|&x| (x - mt).exp().f64()).sum::<f64>().ln()
+}
+
+pub(super) fn log_softmax_rows<T: Real>(x: &[T], cols: usize, y: &mut [T]) {
+    for_each_row(y, cols, |r, row| {
+        let xr = &x[r * cols..(r + 1) * cols];
+        let lse = T::of(log_sum_exp(xr));
+        for (y, &x) in row.iter_mut().zip(xr) {
+            *y = x - lse
+        }
+    });
+}
+
+pub(super) fn log_softmax_rows_backward<T: Real>(y: &[T], dy: &[T], cols: usize, dx: &mut [T]) {
+    for_each_row(dx, cols, |r, row| {
+        let (yr, dyr) = (&y[r * cols..(r + 1) * cols], &dy[r * cols..(r + 1) * cols]);
+        let total = T::of(row_sum(dyr));
+        for ((d, &y), &g) in row.iter_mut().zip(yr).zip(dyr) {
+            *d = g - y.exp() * total
+        }
+    });
+}
+
+pub(super) fn l2_normalize_rows<T: Real>(
+    x: &[T],
+    cols: usize,
+    eps: f64,
+    y: &mut [T],
+    norms: &mut [T],
+) {
+    per_row(norms, cols, |r| {
+        let sq: f64 = x[r * cols..(r + 1) * cols]
+            .iter()
+            .map(|v| v.f64() * v.f64())
+            .sum();
+        T::of(sq.max(eps).sqrt())
+    });
+    for_each_row(y, cols, |r, row| {
+        for (y, &x) in row.iter_mut().zip(&x[r * cols..]) {
+            *y = x / norms[r]
+        }
+    });
+}
+
+pub(super) fn l2_normalize_rows_backward<T: Real>(
+    y: &[T],
+    norms: &[T],
+    dy: &[T],
+    cols: usize,
+    dx: &mut [T],
+) {
+    for_each_row(dx, cols, |r, row| {
+        let (yr, dyr) = (&y[r * cols..(r + 1) * cols], &dy[r * cols..(r + 1) * cols]);
+        let dot = T::of(yr.iter().zip(dyr).map(|(a, b)| a.f64() * b.f64()).sum());
+        for ((d, &y), &g) in row.iter_mut().zip(yr).zip(dyr) {
+            *d = (g - y * dot) / norms[r]
+        }
+    });
+}
+
+pub(super) fn gather_rows<T: Real>(table: &[T], cols: usize, index: &[u32], y: &mut [T]) {
+    for_each_row(y, cols, |r, row| {
+        let i = index[r] as usize;
+        row.copy_from_slice(&table[i * cols..(i + 1) * cols])
+    });
+}
+
+pub(super) fn scatter_add_rows<T: Real>(dy: &[T], cols: usize, index: &[u32], table: &mut [T]) {
+    // Sequential in row order: a row index may repeat, and a fixed order keeps the sums deterministic.
+    for (r, &i) in index.iter().enumerate() {
+        let dst = &mut table[i as usize * cols..(i as usize + 1) * cols];
+        for (t, &g) in dst.iter_mut().zip(&dy[r * cols..(r + 1) * cols]) {
+            *t = *t + g
+        }
+    }
+}

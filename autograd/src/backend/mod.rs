@@ -1,0 +1,331 @@
+//! The backend trait: a small set of primitives on contiguous row-major buffers.
+//!
+//! Ops (in `ops/`) are written once against this trait; the CPU backend (`cpu/`) and the CUDA backend
+//! (the `gpu` crate) implement it. Primitives know nothing of the tape: they compute, they do not
+//! record. Shapes are passed explicitly and have already been checked by the calling op, so a backend
+//! may trust them; every call still returns `Result` because a device can fail.
+
+pub mod cpu;
+
+use crate::csr::CsrMatrix;
+use crate::error::Result;
+use crate::real::Real;
+use crate::rng::RngKey;
+use std::fmt::Debug;
+
+/// `C ← α·op(A)·op(B) + β·C` with `op(A)` of shape `m × k`, `op(B)` of shape `k × n`, all row-major.
+/// `trans_a` means `A` is stored as `k × m` and read transposed, without copying: this is how
+/// backward computes `X̄ = Ȳ·Wᵀ` and `W̄ = Xᵀ·Ȳ`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Gemm {
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub trans_a: bool,
+    pub trans_b: bool,
+    pub alpha: f64,
+    pub beta: f64,
+}
+
+/// Element-wise maps `y = f(x)`, each with its derivative `f'(x)` expressed through `x` and `y`
+/// (see [`Unary::f`] and [`Unary::df`], which drive the CPU loops and mirror the CUDA kernels).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Unary {
+    /// `y = −x`, `y' = −1`
+    Neg,
+    /// `y = x²`, `y' = 2x`
+    Square,
+    /// `y = tanh x`, `y' = 1 − y²`
+    Tanh,
+    /// `y = max(x, 0)`, `y' = [x > 0]`
+    Relu,
+    /// `y = σ(x) = 1 / (1 + e⁻ˣ)`, `y' = y(1 − y)`
+    Sigmoid,
+    /// `y = eˣ`, `y' = y`
+    Exp,
+    /// `y = ln x`, `y' = 1/x`
+    Log,
+    /// `y = c·x`, `y' = c`
+    Scale(f64),
+    /// `y = x + c`, `y' = 1`
+    AddScalar(f64),
+}
+
+impl Unary {
+    /// The forward map `f(x)`.
+    pub fn f<T: Real>(self, x: T) -> T {
+        match self {
+            Unary::Neg => -x,
+            Unary::Square => x * x,
+            Unary::Tanh => x.tanh(),
+            Unary::Relu => x.max(T::zero()),
+            Unary::Sigmoid => sigmoid(x),
+            Unary::Exp => x.exp(),
+            Unary::Log => x.ln(),
+            Unary::Scale(c) => x * T::of(c),
+            Unary::AddScalar(c) => x + T::of(c),
+        }
+    }
+
+    /// The derivative `f'(x)`, given `x` and `y = f(x)` (whichever is cheaper).
+    pub fn df<T: Real>(self, x: T, y: T) -> T {
+        match self {
+            Unary::Neg => -T::one(),
+            Unary::Square => x + x,
+            Unary::Tanh => T::one() - y * y,
+            Unary::Relu => {
+                if x > T::zero() {
+                    T::one()
+                } else {
+                    T::zero()
+                }
+            }
+            Unary::Sigmoid => y * (T::one() - y),
+            Unary::Exp => y,
+            Unary::Log => T::one() / x,
+            Unary::Scale(c) => T::of(c),
+            Unary::AddScalar(_) => T::one(),
+        }
+    }
+}
+
+/// `σ(x)` computed without overflow for large `|x|`.
+pub fn sigmoid<T: Real>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
+}
+
+/// Element-wise maps of two same-shape operands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binary {
+    /// `c = a + b`
+    Add,
+    /// `c = a − b`
+    Sub,
+    /// `c = a ⊙ b`
+    Mul,
+}
+
+/// One Adam (or AdamW) update, all scalars resolved for this step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamStep {
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    /// `1 − β₁ᵗ`, `1 − β₂ᵗ`: the bias corrections of step `t`.
+    pub bias1: f64,
+    pub bias2: f64,
+    /// Coupled L2: `g ← g + λθ` before the moments (Adam with `weight_decay`, as `torch.optim.Adam`).
+    pub l2: f64,
+    /// Decoupled decay: `θ ← θ − lr·λθ` beside the Adam step (AdamW, Loshchilov & Hutter 2019).
+    pub decoupled: f64,
+}
+
+/// The primitives a compute device offers. `Elem` is the element type, `Buffer` a device array of
+/// `Elem`, `Csr` a sparse matrix resident on the device.
+pub trait Backend: Clone + Debug + Send + Sync + 'static {
+    type Elem: Real;
+    type Buffer: Debug + Send + Sync;
+    type Csr: Debug + Send + Sync;
+
+    /// A name for messages and for telling devices apart: `"cpu"`, `"cuda:0"`.
+    fn device_name(&self) -> String;
+    /// Whether two handles address the same device (ops refuse to mix devices).
+    fn same_device(&self, other: &Self) -> bool {
+        self.device_name() == other.device_name()
+    }
+
+    /// A buffer of `len` zeros.
+    fn zeros(&self, len: usize) -> Result<Self::Buffer>;
+    /// A copy of host data on the device.
+    fn upload(&self, host: &[Self::Elem]) -> Result<Self::Buffer>;
+    /// A copy of device data on the host.
+    fn download(&self, buf: &Self::Buffer) -> Result<Vec<Self::Elem>>;
+    /// A sparse matrix moved to the device.
+    fn upload_csr(&self, m: &CsrMatrix<Self::Elem>) -> Result<Self::Csr>;
+    /// The length of a buffer.
+    fn len(&self, buf: &Self::Buffer) -> usize;
+
+    /// `C ← α·op(A)·op(B) + β·C`.
+    fn gemm(&self, g: Gemm, a: &Self::Buffer, b: &Self::Buffer, c: &mut Self::Buffer)
+        -> Result<()>;
+    /// `C ← X·B` with `X` sparse `m × k`, `B` dense `k × n`.
+    fn csr_matmul(
+        &self,
+        x: &Self::Csr,
+        b: &Self::Buffer,
+        n: usize,
+        c: &mut Self::Buffer,
+    ) -> Result<()>;
+    /// `C ← C + Xᵀ·D` with `X` sparse `m × k`, `D` dense `m × n`, `C` dense `k × n`.
+    fn csr_t_matmul_acc(
+        &self,
+        x: &Self::Csr,
+        d: &Self::Buffer,
+        n: usize,
+        c: &mut Self::Buffer,
+    ) -> Result<()>;
+
+    /// `y = f(x)` element-wise.
+    fn unary(&self, op: Unary, x: &Self::Buffer, y: &mut Self::Buffer) -> Result<()>;
+    /// `x̄ = ȳ ⊙ f'(x)` element-wise.
+    fn unary_backward(
+        &self,
+        op: Unary,
+        x: &Self::Buffer,
+        y: &Self::Buffer,
+        dy: &Self::Buffer,
+        dx: &mut Self::Buffer,
+    ) -> Result<()>;
+    /// `c = a ∘ b` element-wise.
+    fn binary(
+        &self,
+        op: Binary,
+        a: &Self::Buffer,
+        b: &Self::Buffer,
+        c: &mut Self::Buffer,
+    ) -> Result<()>;
+    /// `y ← y + α·x`.
+    fn axpy(&self, alpha: f64, x: &Self::Buffer, y: &mut Self::Buffer) -> Result<()>;
+
+    /// `y[r, :] ← y[r, :] + v` for each of the `rows` rows of `y` (`v` has `cols` entries).
+    fn add_row_vector(&self, v: &Self::Buffer, cols: usize, y: &mut Self::Buffer) -> Result<()>;
+    /// `s[r] = α·Σ_c x[r, c]`.
+    fn sum_rows(
+        &self,
+        x: &Self::Buffer,
+        cols: usize,
+        alpha: f64,
+        s: &mut Self::Buffer,
+    ) -> Result<()>;
+    /// `s[c] ← β·s[c] + Σ_r x[r, c]`.
+    fn sum_cols_acc(
+        &self,
+        x: &Self::Buffer,
+        cols: usize,
+        beta: f64,
+        s: &mut Self::Buffer,
+    ) -> Result<()>;
+    /// `y[r, c] = α·v[r]`: a column vector spread along the rows.
+    fn broadcast_col(
+        &self,
+        v: &Self::Buffer,
+        cols: usize,
+        alpha: f64,
+        y: &mut Self::Buffer,
+    ) -> Result<()>;
+    /// Copy `width` columns starting at `src_col` of `src` (`src_cols` wide) into the columns starting
+    /// at `dst_col` of `dst` (`dst_cols` wide), for every row. Slicing and concatenation, both ways.
+    #[allow(clippy::too_many_arguments)]
+    fn copy_cols(
+        &self,
+        src: &Self::Buffer,
+        src_cols: usize,
+        src_col: usize,
+        dst: &mut Self::Buffer,
+        dst_cols: usize,
+        dst_col: usize,
+        width: usize,
+    ) -> Result<()>;
+
+    /// `y[r, :] = x[r, :] − log Σ_c exp x[r, c]`.
+    fn log_softmax_rows(&self, x: &Self::Buffer, cols: usize, y: &mut Self::Buffer) -> Result<()>;
+    /// `x̄[r, :] = ȳ[r, :] − exp(y[r, :]) · Σ_c ȳ[r, c]`.
+    fn log_softmax_rows_backward(
+        &self,
+        y: &Self::Buffer,
+        dy: &Self::Buffer,
+        cols: usize,
+        dx: &mut Self::Buffer,
+    ) -> Result<()>;
+    /// `ℓ[u] = −Σ_i t[u, i]·log softmax(z[u, :])_i = N_u·lse_u − Σ_i t[u, i]·z[u, i]` with sparse
+    /// targets `t`, `N_u = Σ_i t[u, i]`; also writes `lse_u = log Σ_i exp z[u, i]` for the backward.
+    fn multinomial_nll_rows(
+        &self,
+        z: &Self::Buffer,
+        t: &Self::Csr,
+        loss: &mut Self::Buffer,
+        lse: &mut Self::Buffer,
+    ) -> Result<()>;
+    /// `z̄[u, i] = ℓ̄[u]·(exp(z[u, i] − lse_u)·N_u − t[u, i])`: one pass over the logits.
+    fn multinomial_nll_rows_backward(
+        &self,
+        z: &Self::Buffer,
+        lse: &Self::Buffer,
+        t: &Self::Csr,
+        dloss: &Self::Buffer,
+        dz: &mut Self::Buffer,
+    ) -> Result<()>;
+    /// `y[r, :] = x[r, :] / n[r]`, `n[r] = √max(Σ_c x[r, c]², ε)`; writes `n` too.
+    fn l2_normalize_rows(
+        &self,
+        x: &Self::Buffer,
+        cols: usize,
+        eps: f64,
+        y: &mut Self::Buffer,
+        norms: &mut Self::Buffer,
+    ) -> Result<()>;
+    /// `x̄[r, :] = (ȳ[r, :] − y[r, :]·⟨y[r, :], ȳ[r, :]⟩) / n[r]`.
+    fn l2_normalize_rows_backward(
+        &self,
+        y: &Self::Buffer,
+        norms: &Self::Buffer,
+        dy: &Self::Buffer,
+        cols: usize,
+        dx: &mut Self::Buffer,
+    ) -> Result<()>;
+
+    /// `y = x ⊙ m / (1 − p)` with the mask `m[i] = keeps(key, i)` of [`crate::rng`]. Applied to `ȳ`
+    /// with the same key it is also the backward.
+    fn dropout(&self, key: RngKey, p: f64, x: &Self::Buffer, y: &mut Self::Buffer) -> Result<()>;
+    /// `y[i] = standard_normal(key, i)` of [`crate::rng`].
+    fn gaussian(&self, key: RngKey, y: &mut Self::Buffer) -> Result<()>;
+
+    /// `y[r, :] = table[index[r], :]`.
+    fn gather_rows(
+        &self,
+        table: &Self::Buffer,
+        cols: usize,
+        index: &[u32],
+        y: &mut Self::Buffer,
+    ) -> Result<()>;
+    /// `table[index[r], :] ← table[index[r], :] + dy[r, :]`, repeats accumulated in row order.
+    fn scatter_add_rows(
+        &self,
+        dy: &Self::Buffer,
+        cols: usize,
+        index: &[u32],
+        table: &mut Self::Buffer,
+    ) -> Result<()>;
+
+    /// `ℓ[i] = max(z, 0) − z·t + log(1 + e^{−|z|})`, the stable binary cross-entropy on logits.
+    fn bce_with_logits(
+        &self,
+        z: &Self::Buffer,
+        t: &Self::Buffer,
+        loss: &mut Self::Buffer,
+    ) -> Result<()>;
+    /// `z̄[i] = α·(σ(z[i]) − t[i])`.
+    fn bce_with_logits_backward(
+        &self,
+        z: &Self::Buffer,
+        t: &Self::Buffer,
+        alpha: f64,
+        dz: &mut Self::Buffer,
+    ) -> Result<()>;
+
+    /// One fused Adam update of `param` with gradient `grad` and moments `m`, `v`.
+    fn adam(
+        &self,
+        step: AdamStep,
+        param: &mut Self::Buffer,
+        grad: &Self::Buffer,
+        m: &mut Self::Buffer,
+        v: &mut Self::Buffer,
+    ) -> Result<()>;
+}

@@ -1,0 +1,64 @@
+//! Gaussian noise and the reparameterisation trick (Kingma & Welling 2014, §2.4).
+//!
+//! [`gaussian`] draws `ε ~ N(0, I)` from the counter-based generator of [`crate::rng`]: element `i` of
+//! the draw keyed `(seed, step)` is the same on every backend. It is a source, not a function of any
+//! input, so it has no gradient.
+//!
+//! `reparameterize` is the op that uses it. Forward: `z = μ + ε ⊙ exp(½·log σ²)`.
+//! VJP (ε held fixed): `μ̄ = z̄`, `(log σ²)‾ = z̄ ⊙ ε ⊙ ½·exp(½·log σ²)`.
+
+use super::binary::{apply, map};
+use super::registry::{Dims, Domain, OpCheck};
+use super::{alloc, same_shape, wrap};
+use crate::backend::{Backend, Binary, Unary};
+use crate::error::Result;
+use crate::rng::RngKey;
+use crate::tape::{Tape, Var};
+use crate::tensor::Tensor;
+
+/// `ε ~ N(0, I)` of shape `[rows, cols]`, a constant on `tape`.
+pub fn gaussian<B: Backend>(
+    tape: &Tape<B>,
+    rows: usize,
+    cols: usize,
+    key: RngKey,
+) -> Result<Var<'_, B>> {
+    let backend = tape.backend();
+    let mut e = alloc(backend, [rows, cols])?;
+    backend.gaussian(key, &mut e)?;
+    Ok(tape.constant(wrap(backend, [rows, cols], e)))
+}
+
+impl<'t, B: Backend> Var<'t, B> {
+    /// `z = μ + ε ⊙ σ` with `σ = exp(½·log σ²)`, `ε` drawn with `key`; `self` is `μ`.
+    pub fn reparameterize(&self, logvar: &Var<'t, B>, key: RngKey) -> Result<Var<'t, B>> {
+        same_shape("reparameterize", "and", self, logvar)?;
+        let eps = gaussian(self.tape(), self.rows(), self.cols(), key)?
+            .value()
+            .clone();
+        let sigma = map(Unary::Exp, &map(Unary::Scale(0.5), logvar.value())?)?;
+        let eps_sigma = apply(Binary::Mul, &eps, &sigma)?;
+        let z = apply(Binary::Add, self.value(), &eps_sigma)?;
+        Ok(self
+            .tape()
+            .record("reparameterize", &[self, logvar], z, move |gz, needs| {
+                let glogvar = if needs[1] {
+                    // z̄ ⊙ ½·ε ⊙ σ
+                    let half: Tensor<B> = map(Unary::Scale(0.5), &eps_sigma)?;
+                    Some(apply(Binary::Mul, gz, &half)?)
+                } else {
+                    None
+                };
+                Ok(vec![needs[0].then(|| gz.clone()), glogvar])
+            }))
+    }
+}
+
+pub(crate) fn checks() -> Vec<OpCheck> {
+    vec![OpCheck {
+        name: "reparameterize",
+        shapes: |d: Dims| vec![[d.m, d.n], [d.m, d.n]],
+        domain: Domain::Any,
+        build: |_, x, d| x[0].reparameterize(&x[1], RngKey::new(d.seed, 2)),
+    }]
+}

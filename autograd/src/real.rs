@@ -1,0 +1,96 @@
+//! The element types the CPU backend computes in: `f32` for training, `f64` for gradient checks.
+
+use std::fmt::{Debug, Display};
+
+/// A floating-point element type. Besides arithmetic it knows how to call the matching
+/// matrixmultiply GEMM, so the CPU backend is generic over the element type.
+pub trait Real:
+    num_traits::Float + num_traits::FromPrimitive + Default + Debug + Display + Send + Sync + 'static
+{
+    /// `"f32"` or `"f64"`, as written in checkpoints and error messages.
+    const DTYPE: &'static str;
+
+    /// `x` rounded to this type.
+    fn of(x: f64) -> Self;
+    /// The value as an `f64` (exact).
+    fn f64(self) -> f64;
+
+    /// `C ← α·A·B + β·C` on strided operands (matrixmultiply's `sgemm`/`dgemm`).
+    ///
+    /// # Safety
+    /// The pointers and strides must describe valid `m×k`, `k×n` and `m×n` matrices, `c` writable and
+    /// not aliasing `a` or `b`.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm_strided(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    );
+}
+
+impl Real for f32 {
+    const DTYPE: &'static str = "f32";
+    fn of(x: f64) -> Self {
+        x as f32
+    }
+    fn f64(self) -> f64 {
+        self as f64
+    }
+    unsafe fn gemm_strided(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    ) {
+        matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+    }
+}
+
+impl Real for f64 {
+    const DTYPE: &'static str = "f64";
+    fn of(x: f64) -> Self {
+        x
+    }
+    fn f64(self) -> f64 {
+        self
+    }
+    unsafe fn gemm_strided(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    ) {
+        matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+    }
+}
