@@ -18,4 +18,6 @@ pub use rng::RngKey;
 pub use tape::{Gradients, Tape, Var};
 pub use tensor::Tensor;
 pub mod gradcheck;
+pub mod init;
 pub mod ops;
+pub mod optim;
