@@ -13,7 +13,7 @@ fn clicks(rows: usize, items: usize) -> CsrMatrix<f32> {
     let mut t = Vec::new();
     for r in 0..rows {
         for c in 0..items {
-            if draw(key, (r * items + c) as u64)[0] % 20 == 0 {
+            if draw(key, (r * items + c) as u64)[0].is_multiple_of(20) {
                 t.push((r, c, 1.0));
             }
         }
