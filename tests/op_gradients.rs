@@ -75,6 +75,7 @@ macro_rules! op_property_tests {
 op_property_tests!(
     matmul,
     dense,
+    add_bias,
     csr_matmul,
     add,
     sub,
@@ -144,7 +145,7 @@ fn every_public_op_is_registered_and_property_tested() {
         registered, tested,
         "registered checks (left) vs property tests (right)"
     );
-    assert!(registered.len() >= 29);
+    assert!(registered.len() >= 30);
 }
 
 #[test]

@@ -6,6 +6,8 @@
 //! [`CsrMatrix::new`] rejects unsorted rows, so every consumer may rely on the order.
 
 use crate::error::{Error, Result};
+use crate::real::Real;
+use crate::rng::{keep_threshold, keeps, RngKey};
 
 /// A sparse `rows × cols` matrix in CSR form. Construct it through [`CsrMatrix::new`] or
 /// [`CsrMatrix::from_triplets`], which validate every index, so an out-of-range column can never reach
@@ -228,6 +230,52 @@ impl<T: Copy> CsrMatrix<T> {
     }
 }
 
+impl<T: Real> CsrMatrix<T> {
+    /// Each row divided by its Euclidean norm `√max(‖x_r‖², ε)`, touching only the stored values: the
+    /// sparse form of the op `l2_normalize_rows` (same ε), for the encoder's input.
+    pub fn l2_normalize_rows(&self) -> Self {
+        let mut out = self.clone();
+        for r in 0..self.rows {
+            let range = self.indptr[r]..self.indptr[r + 1];
+            let sq: f64 = self.values[range.clone()]
+                .iter()
+                .map(|v| v.f64() * v.f64())
+                .sum();
+            let norm = T::of(sq.max(crate::ops::l2_normalize::L2_EPS).sqrt());
+            for v in &mut out.values[range] {
+                *v = *v / norm;
+            }
+        }
+        out
+    }
+
+    /// Inverted dropout on the stored values: entry `(r, c)` is kept with probability `1 − p` by the
+    /// same mask as element `r·cols + c` of the dense op `dropout` with this key, and scaled by
+    /// `1/(1 − p)`; dropped entries become explicit zeros (the pattern stays, so nothing is copied).
+    pub fn dropout(&self, p: f64, key: RngKey) -> Result<Self> {
+        if !(0.0..1.0).contains(&p) {
+            return Err(Error::invalid(
+                "CsrMatrix::dropout",
+                format!("p = {p} is outside [0, 1)"),
+            ));
+        }
+        let threshold = keep_threshold(1.0 - p);
+        let scale = T::of(1.0 / (1.0 - p));
+        let mut out = self.clone();
+        for r in 0..self.rows {
+            for k in self.indptr[r]..self.indptr[r + 1] {
+                let element = (r * self.cols + self.indices[k] as usize) as u64;
+                out.values[k] = if keeps(key, element, threshold) {
+                    self.values[k] * scale
+                } else {
+                    T::zero()
+                };
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +302,39 @@ mod tests {
         assert!(CsrMatrix::new(1, 3, vec![0, 2], vec![2, 1], vec![1.0, 1.0]).is_err());
         assert!(CsrMatrix::new(2, 3, vec![0, 1], vec![0], vec![1.0]).is_err());
         assert!(CsrMatrix::new(1, 3, vec![0, 2], vec![0], vec![1.0]).is_err());
+    }
+
+    #[test]
+    fn sparse_normalise_and_dropout_equal_the_dense_ops_on_the_densified_matrix() {
+        use crate::{Cpu, Tape, Tensor};
+        let m = CsrMatrix::from_triplets(
+            3,
+            5,
+            &[
+                (0, 0, 1.0),
+                (0, 3, 1.0),
+                (0, 4, 2.0),
+                (2, 1, 1.0),
+                (2, 2, 1.0),
+            ],
+        )
+        .unwrap();
+        let key = RngKey::new(9, 4);
+        let sparse = m
+            .l2_normalize_rows()
+            .dropout(0.5, key)
+            .unwrap()
+            .to_dense(0.0);
+        let cpu = Cpu::<f64>::new();
+        let tape = Tape::no_grad(&cpu);
+        let x = tape.constant(Tensor::from_vec(&cpu, 3, 5, &m.to_dense(0.0)).unwrap());
+        let dense = x
+            .l2_normalize_rows()
+            .unwrap()
+            .dropout(0.5, key, true)
+            .unwrap();
+        assert_eq!(sparse, dense.value().to_vec().unwrap());
+        assert!(m.dropout(1.0, key).is_err());
     }
 
     #[test]

@@ -1,7 +1,10 @@
-//! Dense (fully connected) layer with a bias broadcast over rows.
+//! Dense (fully connected) layer, and the bias broadcast over rows on its own.
 //!
-//! Forward: `Y = X·W + 1·bᵀ`, `X: [m, k]`, `W: [k, n]`, `b: [1, n]`, `Y: [m, n]`.
+//! dense — Forward: `Y = X·W + 1·bᵀ`, `X: [m, k]`, `W: [k, n]`, `b: [1, n]`, `Y: [m, n]`.
 //! VJP: `X̄ = Ȳ·Wᵀ`, `W̄ = Xᵀ·Ȳ`, `b̄ = 1ᵀ·Ȳ` (column sums of `Ȳ`).
+//!
+//! add_bias — Forward: `Y = X + 1·bᵀ` (after a sparse product, which has no bias of its own).
+//! VJP: `X̄ = Ȳ`, `b̄ = 1ᵀ·Ȳ`.
 
 use super::matmul::{gemm, matmul_vjp};
 use super::registry::{Dims, Domain, OpCheck};
@@ -50,11 +53,43 @@ impl<'t, B: Backend> Var<'t, B> {
     }
 }
 
+impl<'t, B: Backend> Var<'t, B> {
+    /// `Y = X + b`, the bias `b` (`[1, n]`) added to every row.
+    pub fn add_bias(&self, b: &Var<'t, B>) -> Result<Var<'t, B>> {
+        same_device("add_bias", self, b.value())?;
+        if b.shape() != [1, self.cols()] {
+            return Err(Error::shape(
+                "add_bias",
+                format!("{} + {}", fmt_shape(self.shape()), fmt_shape(b.shape())),
+            ));
+        }
+        let backend = self.backend();
+        let mut y = alloc(backend, self.shape())?;
+        backend.axpy(1.0, self.value().buffer(), &mut y)?;
+        backend.add_row_vector(b.value().buffer(), self.cols(), &mut y)?;
+        let y = wrap(backend, self.shape(), y);
+        Ok(self
+            .tape()
+            .record("add_bias", &[self, b], y, move |gy, needs| {
+                let gb = if needs[1] { Some(bias_grad(gy)?) } else { None };
+                Ok(vec![needs[0].then(|| gy.clone()), gb])
+            }))
+    }
+}
+
 pub(crate) fn checks() -> Vec<OpCheck> {
-    vec![OpCheck {
-        name: "dense",
-        shapes: |d: Dims| vec![[d.m, d.k], [d.k, d.n], [1, d.n]],
-        domain: Domain::Any,
-        build: |_, x, _| x[0].dense(&x[1], &x[2]),
-    }]
+    vec![
+        OpCheck {
+            name: "dense",
+            shapes: |d: Dims| vec![[d.m, d.k], [d.k, d.n], [1, d.n]],
+            domain: Domain::Any,
+            build: |_, x, _| x[0].dense(&x[1], &x[2]),
+        },
+        OpCheck {
+            name: "add_bias",
+            shapes: |d: Dims| vec![[d.m, d.n], [1, d.n]],
+            domain: Domain::Any,
+            build: |_, x, _| x[0].add_bias(&x[1]),
+        },
+    ]
 }
