@@ -1,0 +1,114 @@
+//! The models, composed from autograd ops and generic over the backend.
+
+pub mod anneal;
+pub mod linear;
+pub mod mult_dae;
+pub mod mult_vae;
+
+pub use anneal::Anneal;
+pub use linear::Linear;
+pub use mult_dae::MultDae;
+pub use mult_vae::MultVae;
+
+use autograd::ops::SparseTensor;
+use autograd::rng::{draw, RngKey};
+use autograd::{Backend, CsrMatrix, Parameter, Result, Tape, Tensor, Var};
+
+/// What one training step needs besides the data: the KL weight, the global step (which keys the
+/// dropout mask and the noise ε), and whether this is training (dropout on, `z` sampled).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepContext {
+    pub beta: f64,
+    pub step: u64,
+    pub train: bool,
+}
+
+/// The terms of a loss, each a `[1, 1]` value on the tape.
+pub struct Loss<'t, B: Backend> {
+    /// What is differentiated: `nll + β·kl (+ penalty)`.
+    pub total: Var<'t, B>,
+    /// `−(1/U) Σ_u log p(x_u | z_u)`.
+    pub nll: Var<'t, B>,
+    /// `(1/U) Σ_u KL(q(z_u | x_u) ‖ p(z_u))`; `None` for models without a posterior.
+    pub kl: Option<Var<'t, B>>,
+}
+
+/// A model trained on rows of the click matrix and scoring every item for a fold-in row.
+pub trait Recommender<B: Backend> {
+    /// The parameters, in a fixed order (the order of [`Recommender::loss_with`]'s `params`).
+    fn params(&self) -> Vec<&Parameter<B>>;
+    fn params_mut(&mut self) -> Vec<&mut Parameter<B>>;
+    /// The loss of a batch of click rows, with the parameters given as values on `tape` (so a gradient
+    /// check can pass its own variables).
+    fn loss_with<'t>(
+        &self,
+        tape: &'t Tape<B>,
+        params: &[Var<'t, B>],
+        batch: &CsrMatrix<f32>,
+        ctx: StepContext,
+    ) -> Result<Loss<'t, B>>;
+    /// The logits over all items for fold-in rows, in evaluation mode (no dropout, `z = μ`).
+    fn scores_with<'t>(
+        &self,
+        tape: &'t Tape<B>,
+        params: &[Var<'t, B>],
+        fold_in: &CsrMatrix<f32>,
+    ) -> Result<Var<'t, B>>;
+
+    /// [`Recommender::loss_with`] on the model's own parameters, bound into `tape`.
+    fn loss<'t>(
+        &self,
+        tape: &'t Tape<B>,
+        batch: &CsrMatrix<f32>,
+        ctx: StepContext,
+    ) -> Result<Loss<'t, B>> {
+        let params: Vec<_> = self.params().into_iter().map(|p| tape.param(p)).collect();
+        self.loss_with(tape, &params, batch, ctx)
+    }
+
+    /// The logits for fold-in rows, recording nothing.
+    fn scores(&self, fold_in: &CsrMatrix<f32>) -> Result<Tensor<B>> {
+        let backend = self.params()[0].value().backend().clone();
+        let tape = Tape::no_grad(&backend);
+        let params: Vec<_> = self.params().into_iter().map(|p| tape.param(p)).collect();
+        Ok(self.scores_with(&tape, &params, fold_in)?.value().clone())
+    }
+}
+
+/// A seed of its own for each purpose (`stream`), derived from the model's seed, so that the dropout
+/// mask, the noise and each layer's initial weights are independent draws.
+pub fn derive_seed(seed: u64, stream: u64) -> u64 {
+    let w = draw(RngKey::new(seed, stream), 0xD3A1);
+    (w[0] as u64) << 32 | w[1] as u64
+}
+
+/// Streams of [`derive_seed`].
+pub(crate) const DROPOUT_STREAM: u64 = 1 << 32;
+pub(crate) const NOISE_STREAM: u64 = 2 << 32;
+
+/// The click rows as the model's element type, on its backend.
+pub(crate) fn sparse<B: Backend>(backend: &B, m: &CsrMatrix<f32>) -> Result<SparseTensor<B>> {
+    SparseTensor::new(
+        backend,
+        &m.map(|v| <B::Elem as autograd::real::Real>::of(v as f64)),
+    )
+}
+
+/// The encoder's input: each click row L2-normalised, then inverted dropout with probability `p`
+/// while training, both on the stored entries only (the notebook's
+/// `dropout(l2_normalize(x, 1), keep_prob)`, without densifying the batch).
+pub(crate) fn encoder_input<B: Backend>(
+    backend: &B,
+    batch: &CsrMatrix<f32>,
+    p: f64,
+    seed: u64,
+    ctx: StepContext,
+) -> Result<SparseTensor<B>> {
+    let x = batch.l2_normalize_rows();
+    let x = if ctx.train && p > 0.0 {
+        x.dropout(p, RngKey::new(derive_seed(seed, DROPOUT_STREAM), ctx.step))?
+    } else {
+        x
+    };
+    sparse(backend, &x)
+}

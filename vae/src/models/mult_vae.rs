@@ -1,0 +1,190 @@
+//! Mult-VAE^PR (Liang et al. 2018, §2.2): a variational autoencoder with a multinomial likelihood.
+//!
+//! Generative model (Eq. 1–2): `z_u ~ N(0, I_K)`, `π(z_u) = softmax(f_θ(z_u))`,
+//! `x_u ~ Mult(N_u, π(z_u))`.
+//! Inference model (Eq. 5–6): `q_φ(z_u | x_u) = N(μ_φ(x_u), diag σ²_φ(x_u))`.
+//! Loss, per user and averaged over the batch (Eq. 12 with β for annealing):
+//! `L = −E_q[log p_θ(x_u | z_u)] + β · KL(q_φ(z_u | x_u) ‖ N(0, I))`, with one sample of
+//! `z_u = μ + ε ⊙ σ` (the reparameterisation trick, Kingma & Welling 2014).
+//!
+//! Architecture (the notebook's defaults, `dims = [600, 200]`): encoder `I → 600 → 2·200` with tanh
+//! between layers, the last output split into `μ ‖ log σ²`; decoder `200 → 600 → I` with tanh between
+//! layers; the first layer reads the L2-normalised, dropped-out sparse click rows.
+
+use super::{
+    derive_seed, encoder_input, sparse, Linear, Loss, Recommender, StepContext, NOISE_STREAM,
+};
+use autograd::ops::csr_matmul;
+use autograd::rng::RngKey;
+use autograd::{Backend, CsrMatrix, Error, Parameter, Result, Tape, Var};
+
+/// A Mult-VAE with its layers.
+#[derive(Debug, Clone)]
+pub struct MultVae<B: Backend> {
+    encoder: Vec<Linear<B>>,
+    decoder: Vec<Linear<B>>,
+    latent: usize,
+    dropout: f64,
+    seed: u64,
+}
+
+impl<B: Backend> MultVae<B> {
+    /// `dims` are the encoder's sizes after the item layer, the last being the latent size `K`:
+    /// `[600, 200]` gives `I → 600 → 2·200` and `200 → 600 → I`.
+    pub fn new(
+        backend: &B,
+        n_items: usize,
+        dims: &[usize],
+        dropout: f64,
+        seed: u64,
+    ) -> Result<Self> {
+        let Some(&latent) = dims.last() else {
+            return Err(Error::Invalid {
+                op: "MultVae::new",
+                detail: "dims must name at least the latent size".into(),
+            });
+        };
+        let mut q = vec![n_items];
+        q.extend_from_slice(dims);
+        let mut encoder = Vec::new();
+        for (i, w) in q.windows(2).enumerate() {
+            // The last encoder layer outputs μ and log σ² side by side.
+            let out = if i + 2 == q.len() { 2 * w[1] } else { w[1] };
+            encoder.push(Linear::new(
+                backend,
+                &format!("encoder.{i}"),
+                w[0],
+                out,
+                derive_seed(seed, 100 + i as u64),
+            )?);
+        }
+        let p: Vec<usize> = q.iter().rev().copied().collect();
+        let decoder = p
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| {
+                Linear::new(
+                    backend,
+                    &format!("decoder.{i}"),
+                    w[0],
+                    w[1],
+                    derive_seed(seed, 200 + i as u64),
+                )
+            })
+            .collect::<Result<_>>()?;
+        Ok(MultVae {
+            encoder,
+            decoder,
+            latent,
+            dropout,
+            seed,
+        })
+    }
+
+    /// `(μ, log σ²)` of `q(z | x)` for a batch.
+    fn encode<'t>(
+        &self,
+        tape: &'t Tape<B>,
+        p: &[Var<'t, B>],
+        batch: &CsrMatrix<f32>,
+        ctx: StepContext,
+    ) -> Result<(Var<'t, B>, Var<'t, B>)> {
+        let x = encoder_input(tape.backend(), batch, self.dropout, self.seed, ctx)?;
+        let mut h = csr_matmul(&x, &p[0])?.add_bias(&p[1])?;
+        for l in 1..self.encoder.len() {
+            h = h.tanh()?.dense(&p[2 * l], &p[2 * l + 1])?;
+        }
+        let mut parts = h.split_cols(&[self.latent, self.latent])?.into_iter();
+        let (mu, logvar) = (
+            parts.next().expect("two parts"),
+            parts.next().expect("two parts"),
+        );
+        Ok((mu, logvar))
+    }
+
+    /// The logits `f_θ(z)` over all items.
+    fn decode<'t>(&self, p: &[Var<'t, B>], z: Var<'t, B>) -> Result<Var<'t, B>> {
+        let offset = 2 * self.encoder.len();
+        let mut h = z;
+        for l in 0..self.decoder.len() {
+            if l > 0 {
+                h = h.tanh()?;
+            }
+            h = h.dense(&p[offset + 2 * l], &p[offset + 2 * l + 1])?;
+        }
+        Ok(h)
+    }
+}
+
+impl<B: Backend> Recommender<B> for MultVae<B> {
+    fn params(&self) -> Vec<&Parameter<B>> {
+        self.encoder
+            .iter()
+            .chain(&self.decoder)
+            .flat_map(|l| [&l.weight, &l.bias])
+            .collect()
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Parameter<B>> {
+        self.encoder
+            .iter_mut()
+            .chain(&mut self.decoder)
+            .flat_map(|l| [&mut l.weight, &mut l.bias])
+            .collect()
+    }
+
+    fn loss_with<'t>(
+        &self,
+        tape: &'t Tape<B>,
+        p: &[Var<'t, B>],
+        batch: &CsrMatrix<f32>,
+        ctx: StepContext,
+    ) -> Result<Loss<'t, B>> {
+        let (mu, logvar) = self.encode(tape, p, batch, ctx)?;
+        // z = μ + ε ⊙ exp(½ log σ²) while training; z = μ when evaluating.
+        let z = if ctx.train {
+            mu.reparameterize(
+                &logvar,
+                RngKey::new(derive_seed(self.seed, NOISE_STREAM), ctx.step),
+            )?
+        } else {
+            mu.clone()
+        };
+        let logits = self.decode(p, z)?;
+        // −(1/U) Σ_u Σ_i x_ui log softmax(f_θ(z_u))_i   (Eq. 11, averaged over users)
+        let nll = logits
+            .multinomial_nll(&sparse(tape.backend(), batch)?)?
+            .mean()?;
+        // (1/U) Σ_u Σ_k ½(−log σ²_uk + σ²_uk + μ²_uk − 1)
+        let kl = logvar
+            .neg()?
+            .add(&logvar.exp()?)?
+            .add(&mu.square()?)?
+            .add_scalar(-1.0)?
+            .scale(0.5)?
+            .sum_rows()?
+            .mean()?;
+        // Eq. 12: L = NLL + β·KL
+        let total = nll.add(&kl.scale(ctx.beta)?)?;
+        Ok(Loss {
+            total,
+            nll,
+            kl: Some(kl),
+        })
+    }
+
+    fn scores_with<'t>(
+        &self,
+        tape: &'t Tape<B>,
+        p: &[Var<'t, B>],
+        fold_in: &CsrMatrix<f32>,
+    ) -> Result<Var<'t, B>> {
+        let ctx = StepContext {
+            beta: 0.0,
+            step: 0,
+            train: false,
+        };
+        let (mu, _) = self.encode(tape, p, fold_in, ctx)?;
+        self.decode(p, mu)
+    }
+}
