@@ -1,0 +1,16 @@
+//! Click data: loading rating files, the paper's split (the authors' notebook, dawenl/vae_cf
+//! `VAE_ML20M_WWW2018.ipynb`, reproduced bit for bit), the notebook's `pro_sg` folder format, and the
+//! in-memory click matrices and mini-batches the models consume.
+
+pub mod error;
+pub mod ids;
+mod lines;
+pub mod load;
+pub mod numpy_rng;
+pub mod ratings;
+
+pub use error::{DataError, Result};
+pub use ids::IdTable;
+pub use load::{load, load_reader, DelimitedFormat, Format, LoadOptions};
+pub use numpy_rng::NumpyRandomState;
+pub use ratings::Ratings;
