@@ -14,3 +14,6 @@ pub use ids::IdTable;
 pub use load::{load, load_reader, DelimitedFormat, Format, LoadOptions};
 pub use numpy_rng::NumpyRandomState;
 pub use ratings::Ratings;
+pub mod pro_sg;
+pub mod split;
+pub use split::{split, Heldout, Split, SplitConfig, SplitStats};
