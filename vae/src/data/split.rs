@@ -50,10 +50,14 @@ impl Default for SplitConfig {
 /// Figures of a split, as the notebook prints them and more; written to `stats.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SplitStats {
-    /// Always `"vae-cf"`.
+    /// `"vae-cf"`, or `"synthetic"` for `vae data synth`.
     pub protocol: String,
-    /// The parameters the split was made with.
-    pub config: SplitConfig,
+    /// The parameters of a `vae-cf` split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<SplitConfig>,
+    /// The parameters of a synthetic data set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synth: Option<super::synth::SynthConfig>,
     /// Rating rows read.
     pub input_rows: usize,
     /// Malformed lines skipped under `--skip-invalid`.
@@ -238,7 +242,8 @@ pub fn split(ratings: &Ratings, config: &SplitConfig) -> Result<Split> {
 
     let stats = SplitStats {
         protocol: "vae-cf".into(),
-        config: config.clone(),
+        config: Some(config.clone()),
+        synth: None,
         input_rows: ratings.len(),
         skipped_lines: ratings.skipped,
         clicks: rows.len(),
@@ -275,7 +280,11 @@ pub fn split(ratings: &Ratings, config: &SplitConfig) -> Result<Split> {
 /// The notebook's `split_train_test_proportion`: `plays` are grouped by user (sorted by the group key,
 /// each group in file order). Each user with ≥ 5 clicks holds out `int(test_prop · n)` of them, chosen
 /// by `np.random.choice(n, size, replace=False)`; the rest, and every click of smaller users, is fold-in.
-fn fold_in_split(plays: &[(u32, Click)], test_prop: f64, seed: u32) -> (Vec<Click>, Vec<Click>) {
+pub(crate) fn fold_in_split(
+    plays: &[(u32, Click)],
+    test_prop: f64,
+    seed: u32,
+) -> (Vec<Click>, Vec<Click>) {
     // vae_cf re-seeds once per split call; we do the same.
     let mut rng = NumpyRandomState::new(seed);
     let (mut tr, mut te) = (Vec::new(), Vec::new());
