@@ -131,6 +131,11 @@ pub fn decode(bytes: &[u8], fingerprint: &[u8]) -> std::result::Result<Dataset, 
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
+        // CsrMatrix::new slices rows before it has seen all of indptr, so a decreasing indptr
+        // must be refused here first.
+        if indptr.windows(2).any(|w| w[0] > w[1]) {
+            return Err("row pointers decrease (corrupt cache)".into());
+        }
         let m = CsrMatrix::new(rows, cols, indptr, indices, values).map_err(|e| e.to_string())?;
         Ok((first, m))
     };
@@ -185,5 +190,55 @@ impl<'a> Reader<'a> {
             return Err("truncated cache".into());
         }
         Ok(n as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> Dataset {
+        let m = |rows| {
+            CsrMatrix::from_triplets(rows, 3, &[(0, 1, 1.0f32), (rows - 1, 2, 1.0)]).unwrap()
+        };
+        let pair = |first| HeldoutPair {
+            first_uid: first,
+            fold_in: m(2),
+            heldout: m(2),
+        };
+        Dataset {
+            n_items: 3,
+            unique_sid: vec!["a".into(), "b".into(), "c".into()],
+            train: m(3),
+            validation: pair(3),
+            test: pair(5),
+        }
+    }
+
+    fn reseal(mut b: Vec<u8>) -> Vec<u8> {
+        let n = b.len() - 32;
+        let sum = Sha256::digest(&b[..n]);
+        b[n..].copy_from_slice(&sum);
+        b
+    }
+
+    #[test]
+    fn encode_then_decode_is_the_identity() {
+        let d = tiny();
+        assert_eq!(decode(&encode(b"fp", &d), b"fp").unwrap(), d);
+        assert!(decode(&encode(b"fp", &d), b"other")
+            .unwrap_err()
+            .contains("stale"));
+    }
+
+    #[test]
+    fn a_checksummed_cache_with_a_decreasing_row_pointer_is_refused_without_panic() {
+        let d = tiny();
+        let mut b = encode(b"", &d);
+        // The train matrix's indptr starts after magic, fingerprint length, n_items, the ids and
+        // the matrix header (first, rows, cols, nnz); make its second entry larger than nnz.
+        let at = 8 + 8 + 8 + 8 + 3 * (8 + 1) + 4 * 8 + 8;
+        b[at..at + 8].copy_from_slice(&100u64.to_le_bytes());
+        assert!(decode(&reseal(b), b"").is_err());
     }
 }

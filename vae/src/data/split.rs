@@ -318,3 +318,88 @@ fn counts(ids: impl Iterator<Item = u32>, n: usize) -> Vec<u32> {
     }
     c
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` users, user `u` rates items `0..clicks(u)` with 5 stars, plus a 1-star row each.
+    fn ratings(n: usize, clicks: impl Fn(usize) -> usize) -> Ratings {
+        let mut r = Ratings::new(true);
+        for u in 0..n {
+            for i in 0..clicks(u) {
+                r.push(
+                    "f",
+                    0,
+                    &u.to_string(),
+                    &format!("i{}", i + u % 3),
+                    Some(5.0),
+                )
+                .unwrap();
+            }
+            r.push("f", 0, &u.to_string(), "low", Some(1.0)).unwrap();
+        }
+        r
+    }
+
+    fn config(heldout: usize) -> SplitConfig {
+        SplitConfig {
+            heldout: Heldout::Users(heldout),
+            ..SplitConfig::default()
+        }
+    }
+
+    #[test]
+    fn ratings_at_or_below_the_threshold_are_not_clicks() {
+        let s = split(&ratings(10, |_| 6), &config(2)).unwrap();
+        assert!(!s.unique_sid.iter().any(|i| i == "low"));
+        assert_eq!(s.stats.clicks, 60);
+    }
+
+    #[test]
+    fn users_below_min_user_clicks_are_dropped() {
+        let s = split(&ratings(10, |u| if u < 4 { 4 } else { 7 }), &config(1)).unwrap();
+        assert_eq!(s.stats.users, 6);
+        assert!(s
+            .unique_uid
+            .iter()
+            .all(|u| u.parse::<usize>().unwrap() >= 4));
+    }
+
+    #[test]
+    fn split_keeps_item_ids_of_training_users_only() {
+        let s = split(&ratings(30, |u| 5 + u % 4), &config(5)).unwrap();
+        let n = s.unique_sid.len() as u32;
+        for part in [&s.validation_tr, &s.validation_te, &s.test_tr, &s.test_te] {
+            assert!(part.iter().all(|&(_, sid)| sid < n));
+        }
+        let train_items: std::collections::HashSet<u32> = s.train.iter().map(|c| c.1).collect();
+        assert_eq!(train_items.len(), s.unique_sid.len());
+    }
+
+    #[test]
+    fn each_heldout_user_holds_out_a_fifth_of_its_clicks() {
+        let s = split(&ratings(40, |u| 5 + u % 11), &config(8)).unwrap();
+        let count = |part: &[Click], uid: u32| part.iter().filter(|c| c.0 == uid).count();
+        for uid in 24..40 {
+            let (tr, te) = if uid < 32 {
+                (count(&s.validation_tr, uid), count(&s.validation_te, uid))
+            } else {
+                (count(&s.test_tr, uid), count(&s.test_te, uid))
+            };
+            assert_eq!(te, (0.2 * (tr + te) as f64) as usize, "uid {uid}");
+        }
+    }
+
+    #[test]
+    fn too_many_heldout_users_or_nothing_left_is_an_error() {
+        assert!(split(&ratings(10, |_| 6), &config(5)).is_err());
+        let frac = SplitConfig {
+            heldout: Heldout::Fraction(0.5),
+            ..config(0)
+        };
+        assert!(split(&ratings(10, |_| 6), &frac).is_err());
+        let err = split(&ratings(10, |_| 3), &config(1)).unwrap_err();
+        assert!(matches!(err, DataError::Empty(_)), "{err}");
+    }
+}
