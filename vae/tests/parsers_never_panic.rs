@@ -2,7 +2,10 @@
 
 use proptest::prelude::*;
 use vae::data::load::detect;
-use vae::data::{cache, load_reader, pro_sg, DelimitedFormat, Format, LoadOptions};
+use vae::data::{
+    cache, load_reader, pro_sg, split, DelimitedFormat, Format, Heldout, LoadOptions, Ratings,
+    SplitConfig,
+};
 
 fn formats() -> Vec<(Format, &'static str)> {
     vec![
@@ -70,5 +73,33 @@ proptest! {
         let sum = <sha2::Sha256 as sha2::Digest>::digest(&framed);
         framed.extend_from_slice(&sum);
         let _ = cache::decode(&framed, b"");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn split_of_any_small_table_is_an_error_or_keeps_its_invariants(
+        rows in prop::collection::vec((0u8..30, 0u8..40, 0u8..11), 0..1200),
+        heldout in 0usize..8,
+    ) {
+        let mut r = Ratings::new(true);
+        for (u, i, x) in rows {
+            r.push("f", 0, &u.to_string(), &format!("i{i}"), Some(f64::from(x) / 2.0)).unwrap();
+        }
+        let config = SplitConfig { heldout: Heldout::Users(heldout), ..SplitConfig::default() };
+        if let Ok(s) = split(&r, &config) {
+            let n_items = s.unique_sid.len() as u32;
+            let n_train = (s.stats.users - 2 * heldout) as u32;
+            prop_assert!(s.train.iter().all(|&(u, i)| u < n_train && i < n_items));
+            for part in [&s.validation_tr, &s.validation_te] {
+                prop_assert!(part.iter().all(|&(u, i)| (n_train..n_train + heldout as u32).contains(&u) && i < n_items));
+            }
+            for part in [&s.test_tr, &s.test_te] {
+                prop_assert!(part.iter().all(|&(u, i)| u >= n_train + heldout as u32 && i < n_items));
+            }
+            prop_assert_eq!(s.unique_uid.len(), s.stats.users);
+        }
     }
 }

@@ -49,6 +49,7 @@ pub(crate) fn write(dir: &Path, fingerprint: &[u8], d: &Dataset) -> Result<()> {
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| DataError::io(dir, e))?;
     tmp.write_all(&bytes)
         .map_err(|e| DataError::io(tmp.path(), e))?;
+    super::fetch::readable_by_all(tmp.path())?;
     let target = dir.join(CACHE_FILE);
     tmp.persist(&target)
         .map_err(|e| DataError::io(&target, e.error))?;

@@ -51,9 +51,23 @@ pub fn fetch_ml100k(out_dir: &Path, wheel: Option<&Path>) -> Result<PathBuf> {
     tmp.write_all(&bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| DataError::io(tmp.path(), e))?;
+    readable_by_all(tmp.path())?;
     tmp.persist(&target)
         .map_err(|e| DataError::io(&target, e.error))?;
     Ok(target)
+}
+
+/// Temporary files are created `0600`; a shared data folder needs the usual `0644`.
+pub(crate) fn readable_by_all(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| DataError::io(path, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// The lowercase hex sha256 of `bytes`.
