@@ -1,2 +1,4 @@
-//! Mult-VAE^PR, Mult-DAE and NCF on the autograd framework.
+//! Mult-VAE^PR and Mult-DAE (Liang et al., WWW 2018) and NCF (He et al., WWW 2017) on the `autograd`
+//! framework: the data pipeline that reproduces the authors' split, the models, training and metrics.
+pub mod data;
 pub mod models;

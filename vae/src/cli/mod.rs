@@ -1,0 +1,28 @@
+//! Command-line interface: one subcommand group per concern, each in its own module.
+
+mod data;
+
+use clap::{Parser, Subcommand};
+
+/// Mult-VAE for collaborative filtering (Liang et al., WWW 2018).
+#[derive(Debug, Parser)]
+#[command(name = "vae", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Fetch, prepare, inspect or synthesise click data.
+    Data(data::DataArgs),
+}
+
+impl Cli {
+    /// Runs the chosen command.
+    pub fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Data(args) => data::run(args),
+        }
+    }
+}

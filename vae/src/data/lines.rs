@@ -1,0 +1,67 @@
+//! Line-by-line reading with a reused buffer and 1-based line numbers for error messages.
+
+use std::io::BufRead;
+
+use super::error::{DataError, Result};
+
+/// Lines of a text stream, `\n` or `\r\n` terminated, without their terminator.
+pub(crate) struct Lines<R> {
+    reader: R,
+    file: String,
+    buf: Vec<u8>,
+    line: usize,
+}
+
+impl<R: BufRead> Lines<R> {
+    pub(crate) fn new(reader: R, file: &str) -> Self {
+        Lines {
+            reader,
+            file: file.to_string(),
+            buf: Vec::with_capacity(256),
+            line: 0,
+        }
+    }
+
+    /// The file name used in errors.
+    pub(crate) fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The next line's number and bytes, or `None` at the end of the stream.
+    pub(crate) fn next_line(&mut self) -> Result<Option<(usize, &[u8])>> {
+        self.buf.clear();
+        let n = self
+            .reader
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|e| DataError::Io {
+                path: self.file.clone().into(),
+                source: e,
+            })?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.line += 1;
+        let mut end = self.buf.len();
+        if end > 0 && self.buf[end - 1] == b'\n' {
+            end -= 1;
+        }
+        if end > 0 && self.buf[end - 1] == b'\r' {
+            end -= 1;
+        }
+        Ok(Some((self.line, &self.buf[..end])))
+    }
+}
+
+/// `bytes` as UTF-8, or an error naming the line.
+pub(crate) fn utf8<'a>(file: &str, line: usize, bytes: &'a [u8]) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        DataError::parse(
+            file,
+            line,
+            format!(
+                "expected UTF-8 text, found an invalid byte at column {}",
+                e.valid_up_to() + 1
+            ),
+        )
+    })
+}

@@ -1,0 +1,50 @@
+//! RecBole atomic files (`.inter`): tab-separated, first line `name:type` per column, e.g.
+//! `user_id:token	item_id:token	rating:float	timestamp:float`.
+
+use super::delimited::{Columns, Spec};
+
+/// Columns `user_id`, `item_id`, `rating`, found by name whatever their type suffix.
+pub(super) const INTER: Spec = Spec {
+    sep: "\t",
+    columns: Columns::Named {
+        user: "user_id",
+        item: "item_id",
+        rating: Some("rating"),
+        strip_types: true,
+    },
+};
+
+#[cfg(test)]
+mod tests {
+    use crate::data::load::{load, Format, LoadOptions};
+
+    #[test]
+    fn inter_file_finds_typed_columns_in_any_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ml-100k.inter");
+        std::fs::write(
+            &p,
+            "timestamp:float\titem_id:token\tuser_id:token\trating:float\n9\t242\t196\t3\n9\t302\t186\t4.5\n",
+        )
+        .unwrap();
+        let r = load(&p, &Format::Auto, &LoadOptions::default()).unwrap();
+        assert_eq!(r.users.get(r.user[1]), "186");
+        assert_eq!(r.items.get(r.item[1]), "302");
+        assert_eq!(r.rating.unwrap(), vec![3.0, 4.5]);
+    }
+
+    #[test]
+    fn inter_file_with_wrong_field_count_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.inter");
+        std::fs::write(
+            &p,
+            "user_id:token\titem_id:token\trating:float\n1\t2\t3\n1\t2\n",
+        )
+        .unwrap();
+        let err = load(&p, &Format::Auto, &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a.inter:3: expected 3 fields"), "{err}");
+    }
+}

@@ -1,0 +1,228 @@
+//! The notebook's `pro_sg` folder: `unique_sid.txt`, `train.csv`, `validation_tr.csv`,
+//! `validation_te.csv`, `test_tr.csv`, `test_te.csv` (each `uid,sid`, 0-based), plus our
+//! `unique_uid.txt` and `stats.json`. Written exactly as pandas' `to_csv(index=False)` writes them, and
+//! read back from any folder that holds at least the notebook's six files.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+
+use super::error::{DataError, Result};
+use super::lines::{utf8, Lines};
+use super::split::{Click, Split, SplitStats};
+
+/// The notebook's five click files, in the order validation and test are loaded.
+pub const CLICK_FILES: [&str; 5] = [
+    "train.csv",
+    "validation_tr.csv",
+    "validation_te.csv",
+    "test_tr.csv",
+    "test_te.csv",
+];
+
+/// Writes `split` into `dir` (created if missing).
+pub fn write(dir: &Path, split: &Split) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
+    write_lines(&dir.join("unique_sid.txt"), &split.unique_sid)?;
+    write_lines(&dir.join("unique_uid.txt"), &split.unique_uid)?;
+    let parts = [
+        &split.train,
+        &split.validation_tr,
+        &split.validation_te,
+        &split.test_tr,
+        &split.test_te,
+    ];
+    for (name, clicks) in CLICK_FILES.iter().zip(parts) {
+        write_clicks(&dir.join(name), clicks)?;
+    }
+    write_stats(dir, &split.stats)
+}
+
+/// Writes `stats.json`.
+pub fn write_stats(dir: &Path, stats: &SplitStats) -> Result<()> {
+    let path = dir.join("stats.json");
+    let text = serde_json::to_string_pretty(stats)
+        .map_err(|e| DataError::Invalid(format!("stats not serialisable: {e}")))?;
+    std::fs::write(&path, text + "\n").map_err(|e| DataError::io(&path, e))
+}
+
+/// Reads `stats.json` if the folder has one (the notebook's folders do not).
+pub fn read_stats(dir: &Path) -> Result<Option<SplitStats>> {
+    let path = dir.join("stats.json");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| DataError::Format {
+                file: path.display().to_string(),
+                message: format!("expected the stats written by `vae data prepare`: {e}"),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(DataError::io(&path, e)),
+    }
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>> {
+    File::create(path)
+        .map(|f| BufWriter::with_capacity(1 << 20, f))
+        .map_err(|e| DataError::io(path, e))
+}
+
+/// One id per line, as `f.write('%s\n' % sid)`.
+pub(crate) fn write_lines(path: &Path, lines: &[String]) -> Result<()> {
+    let mut w = create(path)?;
+    for l in lines {
+        writeln!(w, "{l}").map_err(|e| DataError::io(path, e))?;
+    }
+    w.flush().map_err(|e| DataError::io(path, e))
+}
+
+/// `uid,sid` header then one click per line, as `to_csv(index=False)`.
+pub(crate) fn write_clicks(path: &Path, clicks: &[Click]) -> Result<()> {
+    let mut w = create(path)?;
+    let io = |e| DataError::io(path, e);
+    w.write_all(b"uid,sid\n").map_err(io)?;
+    for &(u, s) in clicks {
+        writeln!(w, "{u},{s}").map_err(io)?;
+    }
+    w.flush().map_err(io)
+}
+
+/// Reads `unique_sid.txt` (or any one-id-per-line file).
+pub fn read_ids(path: &Path) -> Result<Vec<String>> {
+    let f = File::open(path).map_err(|e| DataError::io(path, e))?;
+    read_ids_from(BufReader::new(f), &path.display().to_string())
+}
+
+/// Reads one id per line from `reader` (named `file` in errors); empty lines are errors, since the
+/// line number is the id's index.
+pub fn read_ids_from<R: BufRead>(reader: R, file: &str) -> Result<Vec<String>> {
+    let mut lines = Lines::new(reader, file);
+    let mut ids = Vec::new();
+    while let Some((no, bytes)) = lines.next_line()? {
+        let id = utf8(file, no, bytes)?;
+        if id.is_empty() {
+            return Err(DataError::parse(
+                file,
+                no,
+                "expected an id, found an empty line",
+            ));
+        }
+        ids.push(id.to_string());
+    }
+    Ok(ids)
+}
+
+/// Reads a `uid,sid` click file.
+pub fn read_clicks(path: &Path) -> Result<Vec<Click>> {
+    let f = File::open(path).map_err(|e| DataError::io(path, e))?;
+    read_clicks_from(
+        BufReader::with_capacity(1 << 20, f),
+        &path.display().to_string(),
+    )
+}
+
+/// Reads `uid,sid` clicks from `reader` (named `file` in errors): a header line naming the columns,
+/// then two non-negative integers per line.
+pub fn read_clicks_from<R: BufRead>(reader: R, file: &str) -> Result<Vec<Click>> {
+    let mut lines = Lines::new(reader, file);
+    let header = match lines.next_line()? {
+        Some((_, h)) => h.to_vec(),
+        None => {
+            return Err(DataError::parse(
+                file,
+                1,
+                "expected the header \"uid,sid\", found an empty file",
+            ))
+        }
+    };
+    if header != b"uid,sid" {
+        return Err(DataError::parse(
+            file,
+            1,
+            format!(
+                "expected the header \"uid,sid\", found {:?}",
+                String::from_utf8_lossy(&header)
+            ),
+        ));
+    }
+    let mut clicks = Vec::new();
+    while let Some((no, bytes)) = lines.next_line()? {
+        if bytes.is_empty() {
+            continue;
+        }
+        let parsed = bytes
+            .iter()
+            .position(|&b| b == b',')
+            .and_then(|c| Some((parse_u32(&bytes[..c])?, parse_u32(&bytes[c + 1..])?)));
+        match parsed {
+            Some(click) => clicks.push(click),
+            None => {
+                return Err(DataError::parse(
+                    file,
+                    no,
+                    format!(
+                        "expected \"uid,sid\" (two integers below 2^32), found {:?}",
+                        String::from_utf8_lossy(bytes)
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(clicks)
+}
+
+fn parse_u32(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 10 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &d in b {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u64::from(d - b'0');
+    }
+    u32::try_from(v).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clicks_round_trip_through_the_csv_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("train.csv");
+        write_clicks(&p, &[(0, 3), (0, 1), (4294967295, 0)]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "uid,sid\n0,3\n0,1\n4294967295,0\n"
+        );
+        assert_eq!(
+            read_clicks(&p).unwrap(),
+            vec![(0, 3), (0, 1), (u32::MAX, 0)]
+        );
+    }
+
+    #[test]
+    fn malformed_click_lines_are_errors_naming_the_line() {
+        for (text, needle) in [
+            ("uid,sid\n1,2\n1;2\n", "x.csv:3: expected \"uid,sid\""),
+            ("uid,sid\n-1,2\n", "x.csv:2:"),
+            ("uid,sid\n4294967296,2\n", "x.csv:2:"),
+            ("sid,uid\n", "x.csv:1: expected the header"),
+            ("", "x.csv:1: expected the header"),
+        ] {
+            let err = read_clicks_from(text.as_bytes(), "x.csv")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn ids_file_rejects_empty_lines() {
+        assert_eq!(read_ids_from("a\nb\n".as_bytes(), "u").unwrap(), ["a", "b"]);
+        assert!(read_ids_from("a\n\nb\n".as_bytes(), "u").is_err());
+    }
+}
