@@ -69,10 +69,13 @@ impl<T: Copy> CsrMatrix<T> {
         }
         for r in 0..rows {
             let (start, end) = (indptr[r], indptr[r + 1]);
-            if start > end {
+            if start > end || end > indices.len() {
                 return Err(Error::invalid(
                     OP,
-                    format!("indptr decreases at row {r}: {start} > {end}"),
+                    format!(
+                        "indptr at row {r} runs {start}..{end}, outside 0..nnz = {} or decreasing",
+                        indices.len()
+                    ),
                 ));
             }
             let row = &indices[start..end];
@@ -302,6 +305,7 @@ mod tests {
         assert!(CsrMatrix::new(1, 3, vec![0, 2], vec![2, 1], vec![1.0, 1.0]).is_err());
         assert!(CsrMatrix::new(2, 3, vec![0, 1], vec![0], vec![1.0]).is_err());
         assert!(CsrMatrix::new(1, 3, vec![0, 2], vec![0], vec![1.0]).is_err());
+        assert!(CsrMatrix::new(2, 3, vec![0, 100, 1], vec![0], vec![1.0]).is_err());
     }
 
     #[test]
