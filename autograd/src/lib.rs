@@ -18,6 +18,7 @@ pub use rng::RngKey;
 pub use tape::{Gradients, Tape, Var};
 pub use tensor::Tensor;
 pub mod gradcheck;
+pub mod graph;
 pub mod init;
 pub mod ops;
 pub mod optim;
