@@ -111,7 +111,7 @@ fn main() -> ExitCode {
     };
     let checks = registry();
     if let Some(name) = &args.op {
-        let Some(check) = checks.iter().find(|c| &c.name == name) else {
+        let Some(check) = checks.iter().find(|c| c.name == name) else {
             let names: Vec<&str> = checks.iter().map(|c| c.name).collect();
             eprintln!("--op {name}: no such op; the ops are: {}", names.join(", "));
             return ExitCode::from(2);
@@ -141,8 +141,8 @@ fn main() -> ExitCode {
         };
     }
     println!(
-        "{:<18} {:<20} {:>12} {:>12}  {}",
-        "op", "inputs", "max abs err", "max rel err", "result"
+        "{:<18} {:<20} {:>12} {:>12}  result",
+        "op", "inputs", "max abs err", "max rel err"
     );
     let mut failed = 0;
     for check in &checks {
