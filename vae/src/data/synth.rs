@@ -63,9 +63,13 @@ pub fn synth(config: &SynthConfig) -> Result<Split> {
             c.heldout_users, c.heldout_users, c.users
         )));
     }
-    if !(c.mean_clicks.is_finite() && c.mean_clicks > 0.0 && c.zipf.is_finite() && c.zipf >= 0.0)
-        || !(c.activity_sigma.is_finite() && c.activity_sigma >= 0.0)
-    {
+    let valid = c.mean_clicks.is_finite()
+        && c.mean_clicks > 0.0
+        && c.zipf.is_finite()
+        && c.zipf >= 0.0
+        && c.activity_sigma.is_finite()
+        && c.activity_sigma >= 0.0;
+    if !valid {
         return Err(DataError::Invalid(
             "mean clicks, zipf and sigma must be finite, mean positive".into(),
         ));

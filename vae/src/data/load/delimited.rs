@@ -117,7 +117,7 @@ fn header_layout<R: BufRead>(
                     message: "empty file: expected a header line".into(),
                 })
             }
-            Some((_, b)) if b.is_empty() => continue,
+            Some((_, [])) => continue,
             Some((no, b)) => break (no, b),
         }
     };

@@ -1,5 +1,5 @@
 //! RecBole atomic files (`.inter`): tab-separated, first line `name:type` per column, e.g.
-//! `user_id:token	item_id:token	rating:float	timestamp:float`.
+//! `user_id:token␉item_id:token␉rating:float␉timestamp:float` (␉ = a tab).
 
 use super::delimited::{Columns, Spec};
 
