@@ -118,6 +118,40 @@ impl fmt::Display for Report {
     }
 }
 
+/// One input's share of a full-Jacobian check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputSummary {
+    pub shape: [usize; 2],
+    pub max_abs_err: f64,
+    pub max_rel_err: f64,
+    pub passed: bool,
+}
+
+impl Report {
+    /// Per input (e.g. per parameter tensor of a model): the largest errors and the verdict, from
+    /// the full Jacobians (empty in projection mode).
+    pub fn per_input(&self) -> Vec<InputSummary> {
+        self.jacobians
+            .iter()
+            .map(|j| {
+                let mut s = InputSummary {
+                    shape: j.input_shape,
+                    max_abs_err: 0.0,
+                    max_rel_err: 0.0,
+                    passed: true,
+                };
+                for (&a, &n) in j.analytic.iter().zip(&j.numeric) {
+                    let err = (a - n).abs();
+                    s.max_abs_err = s.max_abs_err.max(err);
+                    s.max_rel_err = s.max_rel_err.max(err / n.abs().max(1e-6));
+                    s.passed &= self.tolerance.ratio(a, n) <= 1.0;
+                }
+                s
+            })
+            .collect()
+    }
+}
+
 /// Keeps the running maxima and the worst element of a check.
 struct Tally {
     tol: Tolerance,

@@ -45,6 +45,18 @@ fn collect<B: Backend>(
             .max()
             .unwrap_or(0);
     }
+    // Draw each leaf just above its first consumer rather than all in the top row.
+    let mut first_use = vec![usize::MAX; root + 1];
+    for i in (0..=root).filter(|&i| keep[i]) {
+        for &j in &nodes[i].inputs {
+            first_use[j] = first_use[j].min(depth[i]);
+        }
+    }
+    for i in 0..=root {
+        if nodes[i].inputs.is_empty() && first_use[i] != usize::MAX {
+            depth[i] = first_use[i] - 1;
+        }
+    }
     let max_depth = depth[root];
     let mut index = vec![usize::MAX; root + 1];
     let mut items = Vec::new();

@@ -1,6 +1,7 @@
 //! Command-line interface: one subcommand group per concern, each in its own module.
 
 mod data;
+mod inspect;
 
 use clap::{Parser, Subcommand};
 
@@ -16,6 +17,10 @@ pub struct Cli {
 enum Command {
     /// Fetch, prepare, inspect or synthesise click data.
     Data(data::DataArgs),
+    /// Record one training step of a tiny model and draw its tape as DOT and SVG.
+    Graph(inspect::GraphArgs),
+    /// Check every parameter gradient of a tiny model's full loss against finite differences.
+    Gradcheck(inspect::TinyArgs),
 }
 
 impl Cli {
@@ -23,6 +28,8 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Data(args) => data::run(args),
+            Command::Graph(args) => inspect::graph(args),
+            Command::Gradcheck(args) => inspect::gradcheck(args),
         }
     }
 }
