@@ -1,11 +1,10 @@
 //! The examples print what their docs promise.
 
-mod xor {
-    include!("../examples/xor.rs");
-}
-mod gaussian_kl {
-    include!("../examples/gaussian_kl.rs");
-}
+#[path = "../examples/xor.rs"]
+mod xor;
+
+#[path = "../examples/gaussian_kl.rs"]
+mod gaussian_kl;
 
 #[test]
 fn xor_example_learns_xor() {
