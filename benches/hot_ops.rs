@@ -19,7 +19,7 @@ fn clicks() -> CsrMatrix<f32> {
     let mut t = Vec::new();
     for r in 0..BATCH {
         for c in 0..ITEMS {
-            if draw(key, (r * ITEMS + c) as u64)[0] % 275 == 0 {
+            if draw(key, (r * ITEMS + c) as u64)[0].is_multiple_of(275) {
                 t.push((r, c, 1.0));
             }
         }
