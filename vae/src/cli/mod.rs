@@ -2,6 +2,7 @@
 
 mod data;
 mod inspect;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -17,6 +18,14 @@ pub struct Cli {
 enum Command {
     /// Fetch, prepare, inspect or synthesise click data.
     Data(data::DataArgs),
+    /// Train Mult-VAE or Mult-DAE on a pro_sg folder and evaluate the best epoch on the test split.
+    Train(train::TrainArgs),
+    /// Evaluate a trained run on a split.
+    Eval(train::EvalArgs),
+    /// Recommend items for a new user given the raw ids of items they clicked.
+    Recommend(train::RecommendArgs),
+    /// Fetch ML-100k, split it as the paper does, train Mult-VAE and print the test metrics.
+    Quickstart(train::QuickstartArgs),
     /// Record one training step of a tiny model and draw its tape as DOT and SVG.
     Graph(inspect::GraphArgs),
     /// Check every parameter gradient of a tiny model's full loss against finite differences.
@@ -28,6 +37,10 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Data(args) => data::run(args),
+            Command::Train(args) => train::train_cmd(args),
+            Command::Eval(args) => train::eval_cmd(args),
+            Command::Recommend(args) => train::recommend_cmd(args),
+            Command::Quickstart(args) => train::quickstart_cmd(args),
             Command::Graph(args) => inspect::graph(args),
             Command::Gradcheck(args) => inspect::gradcheck(args),
         }

@@ -1,0 +1,273 @@
+//! Checkpoints as safetensors files (readable by `safetensors.torch.load_file`), written atomically:
+//! a temporary file in the same folder, fsync, rename over the old file, fsync the folder. An
+//! interruption at any point leaves either the old checkpoint or the new one, never half of one.
+
+use safetensors::{Dtype, SafeTensors};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// What can go wrong with a checkpoint, naming the file (and the tensor).
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a valid safetensors file: {detail}")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("{path}: tensor {name} is missing")]
+    Missing { path: PathBuf, name: String },
+    #[error("{path}: tensor {name} has shape {found:?} ({dtype}), expected {expected:?} (F32)")]
+    Mismatch {
+        path: PathBuf,
+        name: String,
+        found: Vec<usize>,
+        dtype: String,
+        expected: [usize; 2],
+    },
+}
+
+type Result<T> = std::result::Result<T, CheckpointError>;
+
+/// A row-major f32 tensor with a name such as `encoder.0.weight`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedTensor {
+    pub name: String,
+    pub shape: [usize; 2],
+    pub data: Vec<f32>,
+}
+
+/// A loaded checkpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    path: PathBuf,
+    pub tensors: BTreeMap<String, NamedTensor>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl Checkpoint {
+    /// The data of tensor `name`, which must have `shape`.
+    pub fn tensor(&self, name: &str, shape: [usize; 2]) -> Result<&[f32]> {
+        let t = self
+            .tensors
+            .get(name)
+            .ok_or_else(|| CheckpointError::Missing {
+                path: self.path.clone(),
+                name: name.to_string(),
+            })?;
+        if t.shape != shape {
+            return Err(CheckpointError::Mismatch {
+                path: self.path.clone(),
+                name: name.into(),
+                found: t.shape.to_vec(),
+                dtype: "F32".into(),
+                expected: shape,
+            });
+        }
+        Ok(&t.data)
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
+    move |source| CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+    f.write_all(bytes).map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(io(path))?;
+    // The rename itself is durable once the folder is synced.
+    if let Ok(d) = std::fs::File::open(dir) {
+        d.sync_all().map_err(io(dir))?;
+    }
+    Ok(())
+}
+
+/// Writes `value` as pretty JSON, atomically.
+pub fn write_json_atomic(path: &Path, value: &impl Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CheckpointError::Corrupt {
+        path: path.to_path_buf(),
+        detail: format!("cannot serialise: {e}"),
+    })?;
+    write_atomic(path, (text + "\n").as_bytes())
+}
+
+/// Saves f32 tensors and string metadata as a safetensors file, atomically.
+pub fn save(
+    path: &Path,
+    tensors: &[NamedTensor],
+    metadata: &BTreeMap<String, String>,
+) -> Result<()> {
+    let bytes: Vec<(String, Vec<u8>, [usize; 2])> = tensors
+        .iter()
+        .map(|t| {
+            (
+                t.name.clone(),
+                t.data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                t.shape,
+            )
+        })
+        .collect();
+    let views = bytes
+        .iter()
+        .map(|(name, b, s)| {
+            safetensors::tensor::TensorView::new(Dtype::F32, s.to_vec(), b)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| CheckpointError::Corrupt {
+                    path: path.to_path_buf(),
+                    detail: format!("{name}: {e}"),
+                })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let meta: HashMap<String, String> = metadata.clone().into_iter().collect();
+    let buffer =
+        safetensors::serialize(views, Some(meta)).map_err(|e| CheckpointError::Corrupt {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+    write_atomic(path, &buffer)
+}
+
+/// Loads every F32 matrix of a safetensors file, and its metadata.
+pub fn load(path: &Path) -> Result<Checkpoint> {
+    let bytes = std::fs::read(path).map_err(io(path))?;
+    let corrupt = |e: safetensors::SafeTensorError| CheckpointError::Corrupt {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    };
+    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(corrupt)?;
+    let metadata = header
+        .metadata()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let st = SafeTensors::deserialize(&bytes).map_err(corrupt)?;
+    let mut tensors = BTreeMap::new();
+    for (name, view) in st.tensors() {
+        let shape = view.shape().to_vec();
+        let expected = match shape[..] {
+            [r, c] => [r, c],
+            [n] => [1, n],
+            _ => [0, 0],
+        };
+        if view.dtype() != Dtype::F32 || expected == [0, 0] && !shape.is_empty() {
+            return Err(CheckpointError::Mismatch {
+                path: path.to_path_buf(),
+                name,
+                found: shape,
+                dtype: format!("{:?}", view.dtype()),
+                expected,
+            });
+        }
+        let data = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        tensors.insert(
+            name.clone(),
+            NamedTensor {
+                name,
+                shape: expected,
+                data,
+            },
+        );
+    }
+    Ok(Checkpoint {
+        path: path.to_path_buf(),
+        tensors,
+        metadata,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<NamedTensor> {
+        vec![
+            NamedTensor {
+                name: "encoder.0.weight".into(),
+                shape: [2, 3],
+                data: vec![1., 2., 3., 4., 5., 6.],
+            },
+            NamedTensor {
+                name: "encoder.0.bias".into(),
+                shape: [1, 3],
+                data: vec![-1., 0.5, 0.25],
+            },
+        ]
+    }
+
+    #[test]
+    fn a_checkpoint_round_trips_tensors_and_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("best.safetensors");
+        let meta = BTreeMap::from([("epoch".to_string(), "7".to_string())]);
+        save(&path, &sample(), &meta).unwrap();
+        let ck = load(&path).unwrap();
+        assert_eq!(ck.metadata["epoch"], "7");
+        assert_eq!(
+            ck.tensor("encoder.0.weight", [2, 3]).unwrap(),
+            &[1., 2., 3., 4., 5., 6.]
+        );
+        let err = ck
+            .tensor("encoder.0.weight", [3, 2])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("encoder.0.weight has shape [2, 3]") && err.contains("best.safetensors"),
+            "{err}"
+        );
+        assert!(ck
+            .tensor("decoder.0.bias", [1, 3])
+            .unwrap_err()
+            .to_string()
+            .contains("decoder.0.bias is missing"));
+    }
+
+    #[test]
+    fn a_truncated_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("last.safetensors");
+        save(&path, &sample(), &BTreeMap::new()).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 5]).unwrap();
+        let err = load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("last.safetensors: not a valid safetensors file"),
+            "{err}"
+        );
+        assert!(load(&dir.path().join("absent.safetensors")).is_err());
+    }
+
+    #[test]
+    fn a_write_interrupted_before_the_rename_leaves_the_old_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("best.safetensors");
+        save(&path, &sample(), &BTreeMap::new()).unwrap();
+        // What a crash mid-write leaves: a half temporary file beside the good checkpoint.
+        std::fs::write(dir.path().join(".best.safetensors.tmp-1"), b"half").unwrap();
+        assert_eq!(load(&path).unwrap().tensors.len(), 2);
+    }
+}

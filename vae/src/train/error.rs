@@ -1,0 +1,38 @@
+//! What can stop a run, each naming where.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Autograd(#[from] autograd::Error),
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
+    #[error(transparent)]
+    Checkpoint(#[from] crate::checkpoint::CheckpointError),
+    #[error(transparent)]
+    Plot(#[from] crate::plots::PlotError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "training stopped: the loss is {loss} at epoch {epoch}, step {step} (update {update}); \
+         the last good state is kept in {kept}"
+    )]
+    NonFinite {
+        loss: f64,
+        epoch: usize,
+        step: usize,
+        update: u64,
+        kept: String,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, TrainError>;

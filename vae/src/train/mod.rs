@@ -1,0 +1,15 @@
+//! Training and evaluating Mult-VAE and Mult-DAE as the authors' notebook does, on any backend.
+
+pub mod config;
+pub mod error;
+pub mod evaluate;
+pub mod run;
+pub mod run_dir;
+pub mod trainer;
+
+pub use config::{LrSchedule, ModelKind, TrainConfig};
+pub use error::{Result, TrainError};
+pub use evaluate::{evaluate, Evaluation};
+pub use run::{train, Progress, Quiet};
+pub use run_dir::{Results, RunDir};
+pub use trainer::{build_model, EpochSummary, Trainer};

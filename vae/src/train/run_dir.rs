@@ -1,0 +1,276 @@
+//! The run folder: `config.json`, `metrics.jsonl`, `last.safetensors` (everything needed to resume),
+//! `best.safetensors` (the best validation epoch's weights), `results.json`, and the plots.
+//!
+//! Every file is written atomically (temporary file, fsync, rename), so an interruption leaves the
+//! previous version, never half a file.
+
+use super::config::TrainConfig;
+use super::error::{Result, TrainError};
+use super::evaluate::Evaluation;
+use super::trainer::{EpochSummary, Trainer};
+use crate::checkpoint::{self, NamedTensor};
+use crate::run_log::{self, EpochRecord};
+use autograd::{Backend, Tensor};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// Paths of one run.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    pub dir: PathBuf,
+}
+
+/// `results.json`: the best epoch, its validation metrics, and the test metrics of its weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    pub best_epoch: usize,
+    pub validation: BTreeMap<String, f64>,
+    pub test: BTreeMap<String, f64>,
+    /// Standard errors of the test means.
+    pub test_std_errs: BTreeMap<String, f64>,
+    /// β at the best epoch (what the paper's protocol reruns with as the anneal cap).
+    pub beta_at_best: f64,
+    pub test_users_evaluated: usize,
+    pub test_users_skipped: usize,
+}
+
+const ADAM_M: &str = "optimizer.adam.m.";
+const ADAM_V: &str = "optimizer.adam.v.";
+
+impl RunDir {
+    pub fn new(dir: impl Into<PathBuf>) -> Result<Self> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir).map_err(|source| TrainError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(RunDir { dir })
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+    pub fn config(&self) -> PathBuf {
+        self.path("config.json")
+    }
+    pub fn metrics(&self) -> PathBuf {
+        self.path("metrics.jsonl")
+    }
+    pub fn last(&self) -> PathBuf {
+        self.path("last.safetensors")
+    }
+    pub fn best(&self) -> PathBuf {
+        self.path("best.safetensors")
+    }
+    pub fn results(&self) -> PathBuf {
+        self.path("results.json")
+    }
+
+    /// Reads `config.json`.
+    pub fn read_config(&self) -> Result<TrainConfig> {
+        let path = self.config();
+        let text = std::fs::read_to_string(&path).map_err(|source| TrainError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        serde_json::from_str(&text)
+            .map_err(|e| TrainError::Invalid(format!("{}: {e}", path.display())))
+    }
+
+    pub fn write_config(&self, c: &TrainConfig) -> Result<()> {
+        Ok(checkpoint::write_json_atomic(&self.config(), c)?)
+    }
+
+    /// Appends the epoch to `metrics.jsonl`.
+    pub fn log_epoch(&self, s: &EpochSummary) -> Result<EpochRecord> {
+        let record = EpochRecord {
+            epoch: s.epoch,
+            train_loss: s.train_loss,
+            beta: s.beta,
+            validation: s.validation.metrics.clone(),
+            seconds: s.seconds,
+        };
+        run_log::append(&self.metrics(), &record)?;
+        Ok(record)
+    }
+
+    /// The records of `metrics.jsonl`, keeping only epochs before `epochs` (a resumed run rewrites
+    /// the epochs after its checkpoint).
+    pub fn records(&self, epochs: usize) -> Result<Vec<EpochRecord>> {
+        if !self.metrics().exists() {
+            return Ok(vec![]);
+        }
+        let mut all = run_log::read(&self.metrics())?;
+        all.retain(|r| r.epoch < epochs);
+        Ok(all)
+    }
+
+    /// Rewrites `metrics.jsonl` with `records` (after a resume).
+    pub fn rewrite_records(&self, records: &[EpochRecord]) -> Result<()> {
+        run_log::write_all(&self.metrics(), records)?;
+        Ok(())
+    }
+
+    pub fn write_results(&self, r: &Results) -> Result<()> {
+        Ok(checkpoint::write_json_atomic(&self.results(), r)?)
+    }
+}
+
+fn host<B: Backend<Elem = f32>>(t: &Tensor<B>) -> Result<Vec<f32>> {
+    Ok(t.to_vec()?)
+}
+
+/// The model's weights as named tensors.
+fn weights<B: Backend<Elem = f32>>(t: &Trainer<B>) -> Result<Vec<NamedTensor>> {
+    t.model
+        .params()
+        .iter()
+        .map(|p| {
+            Ok(NamedTensor {
+                name: p.name().to_string(),
+                shape: p.value().shape(),
+                data: host(p.value())?,
+            })
+        })
+        .collect()
+}
+
+/// Writes the best weights (and the epoch they come from).
+pub fn save_best<B: Backend<Elem = f32>>(
+    run: &RunDir,
+    t: &Trainer<B>,
+    epoch: usize,
+    beta: f64,
+) -> Result<()> {
+    let mut meta = BTreeMap::new();
+    meta.insert("epoch".to_string(), epoch.to_string());
+    meta.insert("beta".to_string(), beta.to_string());
+    meta.insert(
+        "config".to_string(),
+        serde_json::to_string(&t.config).unwrap_or_default(),
+    );
+    checkpoint::save(&run.best(), &weights(t)?, &meta)?;
+    Ok(())
+}
+
+/// Writes everything a resumed run needs: weights, Adam's moments, and the counters.
+pub fn save_last<B: Backend<Elem = f32>>(run: &RunDir, t: &Trainer<B>) -> Result<()> {
+    let backend = t.model.params()[0].value().backend().clone();
+    let mut tensors = weights(t)?;
+    for p in t.model.params() {
+        if let Some((m, v)) = t.adam.moments(p.name()) {
+            let shape = p.value().shape();
+            tensors.push(NamedTensor {
+                name: format!("{ADAM_M}{}", p.name()),
+                shape,
+                data: backend.download(m)?,
+            });
+            tensors.push(NamedTensor {
+                name: format!("{ADAM_V}{}", p.name()),
+                shape,
+                data: backend.download(v)?,
+            });
+        }
+    }
+    let mut meta = BTreeMap::new();
+    meta.insert("next_epoch".to_string(), t.epoch.to_string());
+    meta.insert("updates".to_string(), t.updates.to_string());
+    meta.insert("adam_steps".to_string(), t.adam.steps().to_string());
+    meta.insert("lr".to_string(), format!("{:e}", t.adam.config.lr));
+    meta.insert("stale_epochs".to_string(), t.stale_epochs.to_string());
+    if let Some((e, s)) = t.best {
+        meta.insert("best_epoch".to_string(), e.to_string());
+        meta.insert("best_score".to_string(), format!("{s:e}"));
+    }
+    meta.insert(
+        "config".to_string(),
+        serde_json::to_string(&t.config).unwrap_or_default(),
+    );
+    checkpoint::save(&run.last(), &tensors, &meta)?;
+    Ok(())
+}
+
+fn meta_num<T: std::str::FromStr>(
+    meta: &BTreeMap<String, String>,
+    key: &str,
+    path: &Path,
+) -> Result<T> {
+    meta.get(key).and_then(|v| v.parse().ok()).ok_or_else(|| {
+        TrainError::Invalid(format!(
+            "{}: metadata {key} missing or malformed",
+            path.display()
+        ))
+    })
+}
+
+/// Loads weights from `path` into the trainer's model (shapes must match).
+pub fn load_weights<B: Backend<Elem = f32>>(
+    path: &Path,
+    t: &mut Trainer<B>,
+) -> Result<BTreeMap<String, String>> {
+    let ck = checkpoint::load(path)?;
+    let backend = t.model.params()[0].value().backend().clone();
+    for p in t.model.params_mut() {
+        let data = ck.tensor(p.name(), p.value().shape())?;
+        let shape = p.value().shape();
+        p.set_value(Tensor::from_vec(&backend, shape[0], shape[1], data)?)?;
+    }
+    Ok(ck.metadata.clone())
+}
+
+/// Restores a trainer from `last.safetensors`: weights, moments and counters.
+pub fn resume<B: Backend<Elem = f32>>(run: &RunDir, t: &mut Trainer<B>) -> Result<()> {
+    let path = run.last();
+    let ck = checkpoint::load(&path)?;
+    let backend = t.model.params()[0].value().backend().clone();
+    let mut moments = HashMap::new();
+    for p in t.model.params_mut() {
+        let shape = p.value().shape();
+        p.set_value(Tensor::from_vec(
+            &backend,
+            shape[0],
+            shape[1],
+            ck.tensor(p.name(), shape)?,
+        )?)?;
+        let m = ck.tensor(&format!("{ADAM_M}{}", p.name()), shape)?;
+        let v = ck.tensor(&format!("{ADAM_V}{}", p.name()), shape)?;
+        moments.insert(
+            p.name().to_string(),
+            (backend.upload(m)?, backend.upload(v)?),
+        );
+    }
+    let meta = &ck.metadata;
+    t.adam
+        .restore(meta_num(meta, "adam_steps", &path)?, moments);
+    t.adam.config.lr = meta_num(meta, "lr", &path)?;
+    t.epoch = meta_num(meta, "next_epoch", &path)?;
+    t.updates = meta_num(meta, "updates", &path)?;
+    t.stale_epochs = meta_num(meta, "stale_epochs", &path)?;
+    t.best = match meta.get("best_epoch") {
+        Some(_) => Some((
+            meta_num(meta, "best_epoch", &path)?,
+            meta_num(meta, "best_score", &path)?,
+        )),
+        None => None,
+    };
+    Ok(())
+}
+
+/// The test metrics of the best weights, and the `results.json` they make.
+pub fn results(
+    best_epoch: usize,
+    validation: &BTreeMap<String, f64>,
+    beta_at_best: f64,
+    test: Evaluation,
+) -> Results {
+    Results {
+        best_epoch,
+        validation: validation.clone(),
+        test: test.metrics,
+        test_std_errs: test.std_errs,
+        beta_at_best,
+        test_users_evaluated: test.users_evaluated,
+        test_users_skipped: test.users_skipped,
+    }
+}

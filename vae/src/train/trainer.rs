@@ -1,0 +1,214 @@
+//! The training loop: shuffled mini-batches, one tape per step, Adam, β annealed per update,
+//! validation every epoch, the best epoch kept.
+
+use super::config::{LrSchedule, ModelKind, TrainConfig};
+use super::error::{Result, TrainError};
+use super::evaluate::{evaluate, Evaluation};
+use crate::data::{Dataset, ShuffledBatches};
+use crate::metrics::{Evaluator, Metric};
+use crate::models::{MultDae, MultVae, Recommender, StepContext};
+use autograd::optim::{Adam, AdamConfig};
+use autograd::{Backend, Tape};
+use std::time::Instant;
+
+/// The model a configuration describes, freshly initialised from its seed.
+pub fn build_model<B: Backend>(
+    backend: &B,
+    n_items: usize,
+    cfg: &TrainConfig,
+) -> Result<Box<dyn Recommender<B>>> {
+    Ok(match cfg.model {
+        ModelKind::Vae => Box::new(MultVae::new(
+            backend,
+            n_items,
+            &cfg.dims,
+            cfg.dropout,
+            cfg.seed,
+        )?),
+        ModelKind::Dae => Box::new(MultDae::new(
+            backend,
+            n_items,
+            &cfg.dims,
+            cfg.dropout,
+            cfg.l2,
+            cfg.seed,
+        )?),
+    })
+}
+
+/// What one epoch of training measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochSummary {
+    /// 0-based.
+    pub epoch: usize,
+    /// Mean loss over the epoch's batches.
+    pub train_loss: f64,
+    /// β of the epoch's last update.
+    pub beta: f64,
+    pub validation: Evaluation,
+    /// Wall-clock seconds of training and validation.
+    pub seconds: f64,
+}
+
+/// A model, its optimiser and the counters that make a run resumable.
+pub struct Trainer<B: Backend<Elem = f32>> {
+    pub config: TrainConfig,
+    pub model: Box<dyn Recommender<B>>,
+    pub adam: Adam<B>,
+    /// Mini-batch updates so far (β's clock and the key of each step's dropout mask and ε).
+    pub updates: u64,
+    /// The next epoch to run.
+    pub epoch: usize,
+    /// The best validation epoch so far and its selection metric.
+    pub best: Option<(usize, f64)>,
+    /// Epochs since the best one (for early stopping and the plateau schedule).
+    pub stale_epochs: usize,
+    evaluator: Evaluator,
+    selection: String,
+}
+
+impl<B: Backend<Elem = f32>> Trainer<B> {
+    /// A fresh run.
+    pub fn new(backend: &B, n_items: usize, config: TrainConfig) -> Result<Self> {
+        let metrics: Vec<Metric> = config
+            .metrics
+            .iter()
+            .map(|m| m.parse::<Metric>())
+            .collect::<std::result::Result<_, _>>()?;
+        let selection = config
+            .metrics
+            .iter()
+            .find(|m| m.starts_with("ndcg@"))
+            .cloned()
+            .ok_or_else(|| {
+                TrainError::Invalid(
+                    "the metric list needs an NDCG@k to select the best epoch".into(),
+                )
+            })?;
+        let model = build_model(backend, n_items, &config)?;
+        let adam = Adam::new(AdamConfig {
+            lr: config.lr,
+            ..AdamConfig::default()
+        });
+        Ok(Trainer {
+            evaluator: Evaluator::new(metrics)?,
+            selection,
+            model,
+            adam,
+            updates: 0,
+            epoch: 0,
+            best: None,
+            stale_epochs: 0,
+            config,
+        })
+    }
+
+    /// The metric that picks the best epoch (`ndcg@100` by default).
+    pub fn selection_metric(&self) -> &str {
+        &self.selection
+    }
+
+    pub fn evaluator(&self) -> &Evaluator {
+        &self.evaluator
+    }
+
+    /// β for the next update.
+    pub fn beta(&self) -> f64 {
+        self.config.anneal.beta(self.updates)
+    }
+
+    /// One pass over the training rows; returns the mean loss and the last β. A NaN or infinite loss
+    /// stops with the epoch and step named, before the update that would have spread it.
+    pub fn train_epoch(
+        &mut self,
+        data: &Dataset,
+        on_step: &mut dyn FnMut(usize, usize, f64),
+    ) -> Result<(f64, f64)> {
+        let backend = self.model.params()[0].value().backend().clone();
+        let batches =
+            ShuffledBatches::new(data.train.rows(), self.config.batch_size, self.config.seed)?;
+        let n_batches = batches.len();
+        let (mut total, mut beta) = (0.0, self.beta());
+        for (step, rows) in batches.epoch(self.epoch as u64).enumerate() {
+            let batch = data.train.select_rows(&rows)?;
+            beta = self.beta();
+            let ctx = StepContext {
+                beta,
+                step: self.updates,
+                train: true,
+            };
+            let grads = {
+                let tape = Tape::new(&backend);
+                let loss = self.model.loss(&tape, &batch, ctx)?;
+                let value = loss.total.value().scalar()?;
+                if !value.is_finite() {
+                    return Err(TrainError::NonFinite {
+                        loss: value,
+                        epoch: self.epoch,
+                        step,
+                        update: self.updates,
+                        kept: "the last checkpoint".into(),
+                    });
+                }
+                total += value;
+                on_step(step, n_batches, value);
+                tape.backward(&loss.total)?
+            };
+            self.adam.step(&mut self.model.params_mut(), &grads)?;
+            self.updates += 1;
+        }
+        Ok((total / n_batches.max(1) as f64, beta))
+    }
+
+    /// One epoch of training then validation; updates the best epoch, the stale count and the
+    /// learning-rate schedule, and advances the epoch counter.
+    pub fn run_epoch(
+        &mut self,
+        data: &Dataset,
+        on_step: &mut dyn FnMut(usize, usize, f64),
+    ) -> Result<EpochSummary> {
+        let start = Instant::now();
+        let (train_loss, beta) = self.train_epoch(data, on_step)?;
+        let validation = evaluate(
+            self.model.as_ref(),
+            &data.validation,
+            &self.evaluator,
+            self.config.eval_batch_size,
+        )?;
+        let score = validation
+            .metrics
+            .get(&self.selection)
+            .copied()
+            .unwrap_or(f64::NAN);
+        if self.best.is_none_or(|(_, b)| score > b) {
+            self.best = Some((self.epoch, score));
+            self.stale_epochs = 0;
+        } else {
+            self.stale_epochs += 1;
+        }
+        let halve = match self.config.lr_schedule {
+            LrSchedule::Constant => false,
+            LrSchedule::Plateau { patience } => {
+                self.stale_epochs > 0 && self.stale_epochs.is_multiple_of(patience.max(1))
+            }
+            LrSchedule::Step { every } => (self.epoch + 1).is_multiple_of(every.max(1)),
+        };
+        if halve {
+            self.adam.config.lr *= 0.5;
+        }
+        let summary = EpochSummary {
+            epoch: self.epoch,
+            train_loss,
+            beta,
+            validation,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        self.epoch += 1;
+        Ok(summary)
+    }
+
+    /// Whether early stopping (`patience`) says to stop.
+    pub fn should_stop(&self) -> bool {
+        self.config.patience.is_some_and(|p| self.stale_epochs >= p)
+    }
+}
