@@ -1,0 +1,305 @@
+//! One evaluation batch: mask the fold-in items, rank, and score every user against the held-out items.
+
+use autograd::CsrMatrix;
+use rayon::prelude::*;
+
+use super::{
+    ndcg_at_k, recall_at_k, top_k, Metric, MetricKind, MetricsAccumulator, MetricsError, Result,
+};
+
+/// Computes a fixed list of metrics (by default NDCG@100, Recall@20, Recall@50) batch by batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluator {
+    metrics: Vec<Metric>,
+}
+
+/// The metrics of one batch, per user, in the batch's row order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchMetrics {
+    /// The metrics, in the evaluator's order.
+    pub metrics: Vec<Metric>,
+    /// The rows of the batch that were evaluated (those with a held-out item), increasing.
+    pub evaluated_rows: Vec<usize>,
+    /// `values[u][m]`: metric `metrics[m]` of the batch row `evaluated_rows[u]`.
+    pub values: Vec<Vec<f64>>,
+    /// Rows left out because they have no held-out item.
+    pub users_skipped: usize,
+}
+
+impl Default for Evaluator {
+    /// The notebook's metrics: NDCG@100, Recall@20, Recall@50.
+    fn default() -> Self {
+        Evaluator {
+            metrics: Metric::defaults(),
+        }
+    }
+}
+
+impl Evaluator {
+    /// An evaluator of `metrics`, in that order; the list must be non-empty and without repeats.
+    pub fn new(metrics: Vec<Metric>) -> Result<Self> {
+        if metrics.is_empty() {
+            return Err(MetricsError::MetricList("no metric given".into()));
+        }
+        for (i, m) in metrics.iter().enumerate() {
+            if metrics[..i].contains(m) {
+                return Err(MetricsError::MetricList(format!("{m} is listed twice")));
+            }
+        }
+        Ok(Evaluator { metrics })
+    }
+
+    /// The metrics, in the order of [`BatchMetrics::values`].
+    pub fn metrics(&self) -> &[Metric] {
+        &self.metrics
+    }
+
+    /// An empty accumulator for this evaluator's batches.
+    pub fn accumulator(&self) -> MetricsAccumulator {
+        MetricsAccumulator::new(&self.metrics)
+    }
+
+    /// Evaluates a batch of `B = fold_in.rows()` users.
+    ///
+    /// `scores` is the model's output, `B × n_items` row-major. Every stored entry of `fold_in`
+    /// (the notebook's `X_pred[data_tr.nonzero()] = -np.inf`) is set to −∞ in `scores`, in place;
+    /// every stored entry of `heldout` is a held-out item with gain 1, whatever its value. Rows run in
+    /// parallel; the result does not depend on the thread count.
+    ///
+    /// Errors: shapes that disagree (naming all of them), or a NaN score (naming row and item).
+    pub fn evaluate_batch(
+        &self,
+        scores: &mut [f32],
+        n_items: usize,
+        fold_in: &CsrMatrix<f32>,
+        heldout: &CsrMatrix<f32>,
+    ) -> Result<BatchMetrics> {
+        let rows = fold_in.rows();
+        if n_items == 0
+            || scores.len() != rows * n_items
+            || fold_in.cols() != n_items
+            || heldout.rows() != rows
+            || heldout.cols() != n_items
+        {
+            return Err(MetricsError::Shape {
+                op: "evaluate_batch",
+                detail: format!(
+                    "{} scores for {n_items} items, fold-in [{}, {}], held-out [{}, {}]; \
+                     expected scores of length rows × items, fold-in and held-out both [rows, items] \
+                     with items ≥ 1",
+                    scores.len(),
+                    fold_in.rows(),
+                    fold_in.cols(),
+                    heldout.rows(),
+                    heldout.cols()
+                ),
+            });
+        }
+        let k_max = self.metrics.iter().map(|m| m.k).max().unwrap_or(0);
+        let per_row: Vec<Option<Vec<f64>>> = scores
+            .par_chunks_mut(n_items)
+            .enumerate()
+            .map(|(row, row_scores)| {
+                for &item in fold_in.row(row).0 {
+                    row_scores[item as usize] = f32::NEG_INFINITY;
+                }
+                if let Some(item) = row_scores.iter().position(|s| s.is_nan()) {
+                    return Err(MetricsError::NanScore { row, item });
+                }
+                let held = heldout.row(row).0;
+                if held.is_empty() {
+                    return Ok(None);
+                }
+                // The top k of a total order is a prefix of its top k_max: rank once, cut per metric.
+                let ranked = top_k(row_scores, k_max);
+                Ok(Some(
+                    self.metrics
+                        .iter()
+                        .map(|m| {
+                            let value = match m.kind {
+                                MetricKind::Ndcg => ndcg_at_k(&ranked, held, m.k),
+                                MetricKind::Recall => recall_at_k(&ranked, held, m.k),
+                            };
+                            value.unwrap_or(f64::NAN)
+                        })
+                        .collect(),
+                ))
+            })
+            .collect::<Result<_>>()?;
+
+        let mut batch = BatchMetrics {
+            metrics: self.metrics.clone(),
+            evaluated_rows: Vec::with_capacity(rows),
+            values: Vec::with_capacity(rows),
+            users_skipped: 0,
+        };
+        for (row, values) in per_row.into_iter().enumerate() {
+            match values {
+                Some(values) => {
+                    batch.evaluated_rows.push(row);
+                    batch.values.push(values);
+                }
+                None => batch.users_skipped += 1,
+            }
+        }
+        Ok(batch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csr(rows: usize, cols: usize, entries: &[(usize, usize)]) -> CsrMatrix<f32> {
+        let triplets: Vec<(usize, usize, f32)> =
+            entries.iter().map(|&(r, c)| (r, c, 1.0)).collect();
+        CsrMatrix::from_triplets(rows, cols, &triplets).unwrap()
+    }
+
+    fn metrics(specs: &str) -> Evaluator {
+        Evaluator::new(Metric::parse_list(specs).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn fold_in_items_are_masked_in_place_and_never_ranked() {
+        // Item 0 scores highest but was clicked in the fold-in part; held out is item 2.
+        let mut scores = vec![9.0, 1.0, 5.0, 3.0];
+        let fold_in = csr(1, 4, &[(0, 0)]);
+        let heldout = csr(1, 4, &[(0, 2)]);
+        let batch = metrics("ndcg@1,recall@1")
+            .evaluate_batch(&mut scores, 4, &fold_in, &heldout)
+            .unwrap();
+        assert_eq!(scores[0], f32::NEG_INFINITY);
+        assert_eq!(batch.values, vec![vec![1.0, 1.0]]);
+    }
+
+    #[test]
+    fn batch_of_hand_computed_users_gives_the_formulas_values() {
+        // 6 items. User 0: fold-in {0}, held-out {1, 3, 5}; ranking after masking 5, 2, 1, 4, 3, 0.
+        //   NDCG@3: hits at ranks 1, 3 → (1 + 1/2) / (1 + 1/log2 3 + 1/2); Recall@2: 1 / min(2, 3).
+        // User 1: no fold-in, held-out {4}; ranking 0, 1, 2, 3, 4, 5 → no hit in the top 3 or 2.
+        // User 2: fold-in {2}, held-out {} → skipped and counted.
+        let mut scores = vec![
+            0.9, 0.5, 0.6, 0.1, 0.3, 0.8, //
+            0.6, 0.5, 0.4, 0.3, 0.2, 0.1, //
+            0.1, 0.2, 0.3, 0.4, 0.5, 0.6,
+        ];
+        let fold_in = csr(3, 6, &[(0, 0), (2, 2)]);
+        let heldout = csr(3, 6, &[(0, 1), (0, 3), (0, 5), (1, 4)]);
+        let batch = metrics("ndcg@3,recall@2")
+            .evaluate_batch(&mut scores, 6, &fold_in, &heldout)
+            .unwrap();
+        let ndcg_user0 = 1.5 / (1.5 + 1.0 / 3f64.log2());
+        assert_eq!(batch.evaluated_rows, vec![0, 1]);
+        assert_eq!(batch.users_skipped, 1);
+        assert!((batch.values[0][0] - ndcg_user0).abs() < 1e-12);
+        assert_eq!(batch.values[0][1], 0.5);
+        assert_eq!(batch.values[1], vec![0.0, 0.0]);
+
+        let mut acc = metrics("ndcg@3,recall@2").accumulator();
+        acc.add(&batch).unwrap();
+        let report = acc.report().unwrap();
+        assert!((report.means["ndcg@3"] - ndcg_user0 / 2.0).abs() < 1e-12);
+        assert_eq!(report.means["recall@2"], 0.25);
+        assert_eq!((report.users_evaluated, report.users_skipped), (2, 1));
+    }
+
+    #[test]
+    fn tied_scores_rank_the_lower_item_first() {
+        // All scores tie: the ranking is 0, 1, 2, 3; held-out {1} sits at rank 2.
+        let mut scores = vec![0.5; 4];
+        let fold_in = csr(1, 4, &[]);
+        let heldout = csr(1, 4, &[(0, 1)]);
+        let batch = metrics("ndcg@2,recall@1")
+            .evaluate_batch(&mut scores, 4, &fold_in, &heldout)
+            .unwrap();
+        assert!((batch.values[0][0] - 1.0 / 3f64.log2()).abs() < 1e-12);
+        assert_eq!(batch.values[0][1], 0.0);
+    }
+
+    #[test]
+    fn k_beyond_the_catalogue_ranks_every_item() {
+        // 3 items, k = 100: all held-out items are ranked, so recall is |H| / min(100, |H|) = 1.
+        let mut scores = vec![0.1, 0.2, 0.3];
+        let fold_in = csr(1, 3, &[]);
+        let heldout = csr(1, 3, &[(0, 0), (0, 1)]);
+        let batch = metrics("recall@100,ndcg@100")
+            .evaluate_batch(&mut scores, 3, &fold_in, &heldout)
+            .unwrap();
+        // Hits at ranks 2 and 3: DCG = 1/log2 3 + 1/2, IDCG = 1 + 1/log2 3.
+        let ndcg = (1.0 / 3f64.log2() + 0.5) / (1.0 + 1.0 / 3f64.log2());
+        assert_eq!(batch.values[0][0], 1.0);
+        assert!((batch.values[0][1] - ndcg).abs() < 1e-12);
+    }
+
+    #[test]
+    fn mismatched_shapes_are_errors_naming_every_shape() {
+        let ev = Evaluator::default();
+        let fold_in = csr(2, 4, &[]);
+        let heldout = csr(3, 4, &[]);
+        let err = ev
+            .evaluate_batch(&mut [0.0; 8], 4, &fold_in, &heldout)
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("fold-in [2, 4]") && msg.contains("held-out [3, 4]"),
+            "{msg}"
+        );
+        let err = ev
+            .evaluate_batch(&mut [0.0; 7], 4, &fold_in, &csr(2, 4, &[]))
+            .unwrap_err();
+        assert!(err.to_string().contains("7 scores for 4 items"), "{err}");
+        assert!(ev
+            .evaluate_batch(&mut [], 0, &csr(0, 0, &[]), &csr(0, 0, &[]))
+            .is_err());
+    }
+
+    #[test]
+    fn nan_scores_are_reported_with_row_and_item() {
+        let mut scores = vec![0.0, 1.0, 0.5, f32::NAN];
+        let err = Evaluator::default()
+            .evaluate_batch(&mut scores, 2, &csr(2, 2, &[]), &csr(2, 2, &[(1, 0)]))
+            .unwrap_err();
+        assert_eq!(err, MetricsError::NanScore { row: 1, item: 1 });
+    }
+
+    #[test]
+    fn metric_lists_must_be_non_empty_and_distinct() {
+        assert!(Evaluator::new(vec![]).is_err());
+        let twice = Metric::parse_list("ndcg@10,NDCG@10").unwrap();
+        assert!(Evaluator::new(twice).is_err());
+    }
+
+    #[test]
+    fn results_do_not_depend_on_the_thread_count() {
+        let (rows, items) = (64, 300);
+        let mut state = 7u64;
+        let scores: Vec<f32> = (0..rows * items)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                ((state >> 40) % 50) as f32
+            })
+            .collect();
+        let entries = |offset: usize| -> Vec<(usize, usize)> {
+            (0..rows)
+                .flat_map(|r| (0..items).map(move |c| (r, c)))
+                .filter(|(r, c)| (r * 7 + c * 3 + offset) % 11 == 0)
+                .collect()
+        };
+        let fold_in = csr(rows, items, &entries(1));
+        let heldout = csr(rows, items, &entries(5));
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut s = scores.clone();
+            pool.install(|| {
+                Evaluator::default()
+                    .evaluate_batch(&mut s, items, &fold_in, &heldout)
+                    .unwrap()
+            })
+        };
+        assert_eq!(run(1), run(3));
+    }
+}
