@@ -66,12 +66,15 @@ pub fn write_training_plots(
             out_dir.join("train_loss.svg"),
         ],
     };
-    let validation =
-        |root: DrawingArea<_, Shift>| draw_validation(root, records, best_epoch, metric);
     let [png, svg] = &files.validation_beta;
     finish(
         png,
-        validation(BitMapBackend::new(png, SIZE).into_drawing_area()),
+        draw_validation(
+            BitMapBackend::new(png, SIZE).into_drawing_area(),
+            records,
+            best_epoch,
+            metric,
+        ),
     )?;
     finish(
         svg,
@@ -160,6 +163,7 @@ where
     chart
         .configure_mesh()
         .x_desc("epoch")
+        .x_label_formatter(&|x| format!("{x:.0}"))
         .y_desc(format!("validation {label}"))
         .axis_desc_style((FAMILY, 16))
         .label_style((FAMILY, 14))
@@ -260,6 +264,7 @@ where
     chart
         .configure_mesh()
         .x_desc("epoch")
+        .x_label_formatter(&|x| format!("{x:.0}"))
         .y_desc("training loss")
         .axis_desc_style((FAMILY, 16))
         .label_style((FAMILY, 14))
