@@ -103,7 +103,9 @@ impl Evaluator {
                 for &item in fold_in.row(row).0 {
                     row_scores[item as usize] = f32::NEG_INFINITY;
                 }
-                if let Some(item) = row_scores.iter().position(|s| s.is_nan()) {
+                // A folded `|` vectorises; `position` alone would test one score at a time.
+                if row_scores.iter().fold(false, |any, s| any | s.is_nan()) {
+                    let item = row_scores.iter().position(|s| s.is_nan()).unwrap_or(0);
                     return Err(MetricsError::NanScore { row, item });
                 }
                 let held = heldout.row(row).0;
