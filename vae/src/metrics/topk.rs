@@ -17,15 +17,24 @@ const LANES: usize = 16;
 /// `bn.argpartition` leaves the order among tied scores unspecified; fixing it makes every metric
 /// reproducible across thread counts and machines.
 pub fn top_k(scores: &[f32], k: usize) -> Vec<u32> {
+    top_k_and_first_nan(scores, k).0
+}
+
+/// [`top_k`], and the index of the first NaN score if there is one: the scan sees every NaN anyway
+/// (NaN passes the threshold test), so the evaluator needs no separate pass to reject NaN rows.
+pub(super) fn top_k_and_first_nan(scores: &[f32], k: usize) -> (Vec<u32>, Option<usize>) {
     let k = k.min(scores.len());
     if k == 0 {
-        return Vec::new();
+        return (Vec::new(), scores.iter().position(|s| s.is_nan()));
     }
     let t = threshold(scores, k);
     let mut kept: Vec<Entry> = Vec::with_capacity(4 * k);
+    let mut first_nan = None;
     let mut keep = |item: usize, score: f32| {
-        // `!(s < t)` keeps NaN as well, so rows with NaN stay exact (NaN then ranks last).
-        if !(score < t) {
+        if may_rank(score, t) {
+            if score.is_nan() && first_nan.is_none() {
+                first_nan = Some(item);
+            }
             kept.push(Entry {
                 score,
                 item: item as u32,
@@ -36,7 +45,7 @@ pub fn top_k(scores: &[f32], k: usize) -> Vec<u32> {
     let tail = lanes.remainder();
     for (c, lane) in lanes.enumerate() {
         // Most groups hold no candidate; one branch per group instead of per score.
-        if lane.iter().fold(0u32, |any, &s| any | u32::from(!(s < t))) != 0 {
+        if lane.iter().fold(false, |any, &s| any | may_rank(s, t)) {
             for (j, &score) in lane.iter().enumerate() {
                 keep(c * LANES + j, score);
             }
@@ -51,7 +60,7 @@ pub fn top_k(scores: &[f32], k: usize) -> Vec<u32> {
         kept.truncate(k);
     }
     kept.sort_unstable_by(rank_order);
-    kept.into_iter().map(|e| e.item).collect()
+    (kept.into_iter().map(|e| e.item).collect(), first_nan)
 }
 
 /// A score that at least `k` items reach: the `k`-th largest of the maxima of `m ∈ [k, 2k]` blocks
@@ -84,6 +93,13 @@ fn block_max(block: &[f32]) -> f32 {
     tail.iter()
         .chain(&lanes)
         .fold(f32::NEG_INFINITY, |m, &s| if s > m { s } else { m })
+}
+
+/// Whether a score may be in the top `k` given the threshold `t`. NaN is kept as well, so rows with
+/// NaN stay exact (NaN then ranks last); `|` rather than `||` keeps the test branch-free.
+#[inline]
+fn may_rank(score: f32, t: f32) -> bool {
+    (score >= t) | score.is_nan()
 }
 
 #[derive(Clone, Copy)]
@@ -146,6 +162,9 @@ mod tests {
         for k in [1, 5, 50, 3990, 4000] {
             assert_eq!(top_k(&scores, k), top_k_by_sorting(&scores, k), "k {k}");
         }
+        assert_eq!(top_k_and_first_nan(&scores, 5).1, Some(0));
+        scores[..200].fill(1.0);
+        assert_eq!(top_k_and_first_nan(&scores, 5).1, None);
         let all_nan = vec![f32::NAN; 1000];
         assert_eq!(top_k(&all_nan, 3), vec![0, 1, 2]);
     }
