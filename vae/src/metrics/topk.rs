@@ -2,7 +2,8 @@
 //!
 //! Split the row into `m ≥ k` blocks and take the `k`-th largest block maximum, `t`: `k` items score
 //! at least `t`, so no item scoring below `t` can be in the top `k`. One vectorised pass finds `t`,
-//! a second keeps the few items scoring `≥ t` (about 1 % of a row of 20,108 with `k = 100`),
+//! a second keeps the few items scoring `≥ t` (about 1 % of a row of 20,108 with `k = 100` when
+//! scores are in no particular item order),
 //! `select_nth_unstable_by` finds the top `k` among them, and only those `k` are sorted.
 
 use std::cmp::Ordering;
