@@ -3,9 +3,8 @@
 use autograd::CsrMatrix;
 use rayon::prelude::*;
 
-use super::{
-    ndcg_at_k, recall_at_k, top_k, Metric, MetricKind, MetricsAccumulator, MetricsError, Result,
-};
+use super::topk::top_k_and_first_nan;
+use super::{ndcg_at_k, recall_at_k, Metric, MetricKind, MetricsAccumulator, MetricsError, Result};
 
 /// Computes a fixed list of metrics (by default NDCG@100, Recall@20, Recall@50) batch by batch.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,17 +102,15 @@ impl Evaluator {
                 for &item in fold_in.row(row).0 {
                     row_scores[item as usize] = f32::NEG_INFINITY;
                 }
-                // A folded `|` vectorises; `position` alone would test one score at a time.
-                if row_scores.iter().fold(false, |any, s| any | s.is_nan()) {
-                    let item = row_scores.iter().position(|s| s.is_nan()).unwrap_or(0);
+                let held = heldout.row(row).0;
+                // The top k of a total order is a prefix of its top k_max: rank once, cut per metric.
+                let (ranked, first_nan) = top_k_and_first_nan(row_scores, k_max);
+                if let Some(item) = first_nan {
                     return Err(MetricsError::NanScore { row, item });
                 }
-                let held = heldout.row(row).0;
                 if held.is_empty() {
                     return Ok(None);
                 }
-                // The top k of a total order is a prefix of its top k_max: rank once, cut per metric.
-                let ranked = top_k(row_scores, k_max);
                 Ok(Some(
                     self.metrics
                         .iter()
@@ -285,7 +282,7 @@ mod tests {
         let entries = |offset: usize| -> Vec<(usize, usize)> {
             (0..rows)
                 .flat_map(|r| (0..items).map(move |c| (r, c)))
-                .filter(|(r, c)| (r * 7 + c * 3 + offset).is_multiple_of(11))
+                .filter(|(r, c)| (r * 7 + c * 3 + offset) % 11 == 4)
                 .collect()
         };
         let fold_in = csr(rows, items, &entries(1));

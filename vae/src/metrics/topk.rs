@@ -2,21 +2,14 @@
 //!
 //! Split the row into `m ≥ k` blocks and take the `k`-th largest block maximum, `t`: `k` items score
 //! at least `t`, so no item scoring below `t` can be in the top `k`. One vectorised pass finds `t`,
-//! a second keeps the few items scoring `≥ t` (about 1 % of a row of 20,108 with `k = 100`),
+//! a second keeps the few items scoring `≥ t` (about 1 % of a row of 20,108 with `k = 100` when
+//! scores are in no particular item order),
 //! `select_nth_unstable_by` finds the top `k` among them, and only those `k` are sorted.
 
 use std::cmp::Ordering;
 
 /// Scores handled together: the width of the packed compares and maxima.
 const LANES: usize = 16;
-
-/// `!(s < t)`: true for NaN as well as for `s ≥ t`.
-#[inline]
-fn not_below(s: f32, t: f32) -> bool {
-    #[allow(clippy::neg_cmp_op_on_partial_ord)]
-    let keep = !(s < t);
-    keep
-}
 
 /// The indices of the `min(k, scores.len())` highest scores, best first.
 ///
@@ -25,15 +18,24 @@ fn not_below(s: f32, t: f32) -> bool {
 /// `bn.argpartition` leaves the order among tied scores unspecified; fixing it makes every metric
 /// reproducible across thread counts and machines.
 pub fn top_k(scores: &[f32], k: usize) -> Vec<u32> {
+    top_k_and_first_nan(scores, k).0
+}
+
+/// [`top_k`], and the index of the first NaN score if there is one: the scan sees every NaN anyway
+/// (NaN passes the threshold test), so the evaluator needs no separate pass to reject NaN rows.
+pub(super) fn top_k_and_first_nan(scores: &[f32], k: usize) -> (Vec<u32>, Option<usize>) {
     let k = k.min(scores.len());
     if k == 0 {
-        return Vec::new();
+        return (Vec::new(), scores.iter().position(|s| s.is_nan()));
     }
     let t = threshold(scores, k);
     let mut kept: Vec<Entry> = Vec::with_capacity(4 * k);
+    let mut first_nan = None;
     let mut keep = |item: usize, score: f32| {
-        // `!(s < t)` keeps NaN as well, so rows with NaN stay exact (NaN then ranks last).
-        if not_below(score, t) {
+        if may_rank(score, t) {
+            if score.is_nan() && first_nan.is_none() {
+                first_nan = Some(item);
+            }
             kept.push(Entry {
                 score,
                 item: item as u32,
@@ -44,11 +46,7 @@ pub fn top_k(scores: &[f32], k: usize) -> Vec<u32> {
     let tail = lanes.remainder();
     for (c, lane) in lanes.enumerate() {
         // Most groups hold no candidate; one branch per group instead of per score.
-        if lane
-            .iter()
-            .fold(0u32, |any, &s| any | u32::from(not_below(s, t)))
-            != 0
-        {
+        if lane.iter().fold(false, |any, &s| any | may_rank(s, t)) {
             for (j, &score) in lane.iter().enumerate() {
                 keep(c * LANES + j, score);
             }
@@ -63,7 +61,7 @@ pub fn top_k(scores: &[f32], k: usize) -> Vec<u32> {
         kept.truncate(k);
     }
     kept.sort_unstable_by(rank_order);
-    kept.into_iter().map(|e| e.item).collect()
+    (kept.into_iter().map(|e| e.item).collect(), first_nan)
 }
 
 /// A score that at least `k` items reach: the `k`-th largest of the maxima of `m ∈ [k, 2k]` blocks
@@ -96,6 +94,13 @@ fn block_max(block: &[f32]) -> f32 {
     tail.iter()
         .chain(&lanes)
         .fold(f32::NEG_INFINITY, |m, &s| if s > m { s } else { m })
+}
+
+/// Whether a score may be in the top `k` given the threshold `t`. NaN is kept as well, so rows with
+/// NaN stay exact (NaN then ranks last); `|` rather than `||` keeps the test branch-free.
+#[inline]
+fn may_rank(score: f32, t: f32) -> bool {
+    (score >= t) | score.is_nan()
 }
 
 #[derive(Clone, Copy)]
@@ -158,6 +163,9 @@ mod tests {
         for k in [1, 5, 50, 3990, 4000] {
             assert_eq!(top_k(&scores, k), top_k_by_sorting(&scores, k), "k {k}");
         }
+        assert_eq!(top_k_and_first_nan(&scores, 5).1, Some(0));
+        scores[..200].fill(1.0);
+        assert_eq!(top_k_and_first_nan(&scores, 5).1, None);
         let all_nan = vec![f32::NAN; 1000];
         assert_eq!(top_k(&all_nan, 3), vec![0, 1, 2]);
     }
