@@ -12,4 +12,4 @@ pub use error::{Result, TrainError};
 pub use evaluate::{evaluate, Evaluation};
 pub use run::{train, Progress, Quiet};
 pub use run_dir::{Results, RunDir};
-pub use trainer::{build_model, EpochSummary, Trainer};
+pub use trainer::{build_model, EpochSummary, PhaseTimes, Trainer};

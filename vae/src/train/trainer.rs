@@ -8,7 +8,7 @@ use crate::data::{Dataset, ShuffledBatches};
 use crate::metrics::{Evaluator, Metric};
 use crate::models::{MultDae, MultVae, Recommender, StepContext};
 use autograd::optim::{Adam, AdamConfig};
-use autograd::{Backend, Tape};
+use autograd::{Backend, CsrMatrix, Tape};
 use std::time::Instant;
 
 /// The model a configuration describes, freshly initialised from its seed.
@@ -34,6 +34,17 @@ pub fn build_model<B: Backend>(
             cfg.seed,
         )?),
     })
+}
+
+/// Seconds spent in each phase of training steps.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PhaseTimes {
+    /// Building the tape and the loss (and reading it).
+    pub forward: f64,
+    /// `tape.backward`.
+    pub backward: f64,
+    /// Adam.
+    pub optimizer: f64,
 }
 
 /// What one epoch of training measured.
@@ -117,45 +128,56 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
         self.config.anneal.beta(self.updates)
     }
 
-    /// One pass over the training rows; returns the mean loss and the last β. A NaN or infinite loss
-    /// stops with the epoch and step named, before the update that would have spread it.
+    /// One update on `batch` (the `step`-th of its epoch): forward, backward, Adam. Returns the loss.
+    /// A NaN or infinite loss stops with the epoch and step named, before the update that would
+    /// have spread it. `times` gathers the seconds of each phase.
+    pub fn step(&mut self, batch: &CsrMatrix<f32>, step: usize, times: &mut PhaseTimes) -> Result<f64> {
+        let backend = self.model.params()[0].value().backend().clone();
+        let ctx = StepContext { beta: self.beta(), step: self.updates, train: true };
+        let grads = {
+            let t0 = Instant::now();
+            let tape = Tape::new(&backend);
+            let loss = self.model.loss(&tape, batch, ctx)?;
+            let value = loss.total.value().scalar()?;
+            let t1 = Instant::now();
+            times.forward += (t1 - t0).as_secs_f64();
+            if !value.is_finite() {
+                return Err(TrainError::NonFinite {
+                    loss: value,
+                    epoch: self.epoch,
+                    step,
+                    update: self.updates,
+                    kept: "the last checkpoint".into(),
+                });
+            }
+            let grads = tape.backward(&loss.total)?;
+            times.backward += t1.elapsed().as_secs_f64();
+            (grads, value)
+        };
+        let t2 = Instant::now();
+        self.adam.step(&mut self.model.params_mut(), &grads.0)?;
+        times.optimizer += t2.elapsed().as_secs_f64();
+        self.updates += 1;
+        Ok(grads.1)
+    }
+
+    /// One pass over the training rows; returns the mean loss and the last β.
     pub fn train_epoch(
         &mut self,
         data: &Dataset,
         on_step: &mut dyn FnMut(usize, usize, f64),
     ) -> Result<(f64, f64)> {
-        let backend = self.model.params()[0].value().backend().clone();
         let batches =
             ShuffledBatches::new(data.train.rows(), self.config.batch_size, self.config.seed)?;
         let n_batches = batches.len();
         let (mut total, mut beta) = (0.0, self.beta());
+        let mut times = PhaseTimes::default();
         for (step, rows) in batches.epoch(self.epoch as u64).enumerate() {
             let batch = data.train.select_rows(&rows)?;
             beta = self.beta();
-            let ctx = StepContext {
-                beta,
-                step: self.updates,
-                train: true,
-            };
-            let grads = {
-                let tape = Tape::new(&backend);
-                let loss = self.model.loss(&tape, &batch, ctx)?;
-                let value = loss.total.value().scalar()?;
-                if !value.is_finite() {
-                    return Err(TrainError::NonFinite {
-                        loss: value,
-                        epoch: self.epoch,
-                        step,
-                        update: self.updates,
-                        kept: "the last checkpoint".into(),
-                    });
-                }
-                total += value;
-                on_step(step, n_batches, value);
-                tape.backward(&loss.total)?
-            };
-            self.adam.step(&mut self.model.params_mut(), &grads)?;
-            self.updates += 1;
+            let loss = self.step(&batch, step, &mut times)?;
+            total += loss;
+            on_step(step, n_batches, loss);
         }
         Ok((total / n_batches.max(1) as f64, beta))
     }
