@@ -14,7 +14,5 @@ if [ ! -e "$lib/libnvrtc.so.13" ] || [ "$(cat "$target/.version" 2>/dev/null)" !
         "nvidia-cuda-nvrtc==$version" >&2
     echo "$version" > "$target/.version"
 fi
-# cudarc tries libnvrtc.so first, then libnvrtc.so.13; the wheel ships only the latter. The link
-# makes the unversioned name resolve too, whichever the loader is asked for.
-ln -sf libnvrtc.so.13 "$lib/libnvrtc.so"
+# No link needed: cudarc (cuda-13000) asks the loader for libnvrtc.so.13 itself, the wheel's name.
 echo "$lib"

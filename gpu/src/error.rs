@@ -5,7 +5,7 @@
 pub enum Error {
     /// A shared library cudarc loads at run time is not on the loader's path.
     #[error(
-        "{what} ({file}) not found: {hint}; if it is installed, add the directory holding {file} to \
+        "{what} ({file}) not found: {hint}; if it is installed, add its directory to \
          LD_LIBRARY_PATH (e.g. `export LD_LIBRARY_PATH=/usr/local/cuda/lib64:$LD_LIBRARY_PATH`)"
     )]
     MissingLibrary {

@@ -25,7 +25,7 @@ pub fn nvrtc() -> Result<(), Error> {
     } else {
         Err(Error::MissingLibrary {
             what: "NVRTC, the CUDA run-time compiler",
-            file: "libnvrtc.so.13 (.12 for CUDA 12)",
+            file: "libnvrtc.so.13, or .so.12 for CUDA 12",
             hint:
                 "install the CUDA toolkit, or `pip install nvidia-cuda-nvrtc` (see .ci/nvrtc.sh, \
                    which prints the directory to use)",
@@ -41,7 +41,7 @@ pub fn cublas() -> Result<(), Error> {
     } else {
         Err(Error::MissingLibrary {
             what: "cuBLAS",
-            file: "libcublas.so.13 (.12 for CUDA 12)",
+            file: "libcublas.so.13, or .so.12 for CUDA 12",
             hint: "install the CUDA toolkit's cuBLAS (libcublas and libcublasLt), or \
                    `pip install nvidia-cublas`",
         })
