@@ -249,6 +249,9 @@ impl Backend for Cuda {
             beta: g.beta as f32,
             ldc: dim(n)?,
         };
+        // cuBLAS runs in the calling thread's current context, which cudarc's kernel launches set
+        // for themselves but its GEMM does not.
+        self.inner.ctx.bind_to_thread().map_err(device(OP))?;
         // SAFETY: the dimensions and leading dimensions describe matrices inside the buffers,
         // whose lengths were checked above; C does not alias A or B (distinct Rust borrows).
         unsafe {

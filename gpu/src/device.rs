@@ -26,7 +26,7 @@ pub(crate) struct Inner {
     pub(crate) alloc: Arc<Allocator>,
     functions: HashMap<&'static str, CudaFunction>,
     tf32: AtomicBool,
-    _ctx: Arc<CudaContext>,
+    pub(crate) ctx: Arc<CudaContext>,
 }
 
 impl Cuda {
@@ -98,7 +98,7 @@ impl Cuda {
                 blas,
                 functions,
                 tf32: AtomicBool::new(false),
-                _ctx: ctx,
+                ctx,
             }),
         })
     }
