@@ -61,7 +61,7 @@ fn rows_of(op: &'static str, len: usize, cols: usize) -> Result<usize> {
     if cols == 0 {
         return Ok(0);
     }
-    ensure(op, len % cols == 0, || {
+    ensure(op, len.is_multiple_of(cols), || {
         format!("{len} elements are not rows of {cols}")
     })?;
     Ok(len / cols)
@@ -122,6 +122,10 @@ impl Backend for Cuda {
 
     fn device_name(&self) -> String {
         format!("cuda:{}", self.ordinal())
+    }
+
+    fn synchronize(&self) -> Result<()> {
+        Cuda::synchronize(self).map_err(Into::into)
     }
 
     fn zeros(&self, len: usize) -> Result<CudaBuffer> {

@@ -140,6 +140,12 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
         self.device_name() == other.device_name()
     }
 
+    /// Waits until every queued operation has finished (for timings; a no-op where work is
+    /// synchronous, as on the CPU).
+    fn synchronize(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// A buffer of `len` zeros.
     fn zeros(&self, len: usize) -> Result<Self::Buffer>;
     /// A copy of host data on the device.

@@ -131,9 +131,18 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
     /// One update on `batch` (the `step`-th of its epoch): forward, backward, Adam. Returns the loss.
     /// A NaN or infinite loss stops with the epoch and step named, before the update that would
     /// have spread it. `times` gathers the seconds of each phase.
-    pub fn step(&mut self, batch: &CsrMatrix<f32>, step: usize, times: &mut PhaseTimes) -> Result<f64> {
+    pub fn step(
+        &mut self,
+        batch: &CsrMatrix<f32>,
+        step: usize,
+        times: &mut PhaseTimes,
+    ) -> Result<f64> {
         let backend = self.model.params()[0].value().backend().clone();
-        let ctx = StepContext { beta: self.beta(), step: self.updates, train: true };
+        let ctx = StepContext {
+            beta: self.beta(),
+            step: self.updates,
+            train: true,
+        };
         let grads = {
             let t0 = Instant::now();
             let tape = Tape::new(&backend);
