@@ -1,5 +1,6 @@
 //! Command-line interface: one subcommand group per concern, each in its own module.
 
+mod bench;
 mod data;
 mod inspect;
 mod train;
@@ -26,6 +27,8 @@ enum Command {
     Recommend(train::RecommendArgs),
     /// Fetch ML-100k, split it as the paper does, train Mult-VAE and print the test metrics.
     Quickstart(train::QuickstartArgs),
+    /// Time training and evaluation at ML-20M's shape against the GEMM floor.
+    Bench(bench::BenchArgs),
     /// Record one training step of a tiny model and draw its tape as DOT and SVG.
     Graph(inspect::GraphArgs),
     /// Check every parameter gradient of a tiny model's full loss against finite differences.
@@ -41,6 +44,7 @@ impl Cli {
             Command::Eval(args) => train::eval_cmd(args),
             Command::Recommend(args) => train::recommend_cmd(args),
             Command::Quickstart(args) => train::quickstart_cmd(args),
+            Command::Bench(args) => bench::bench_cmd(args),
             Command::Graph(args) => inspect::graph(args),
             Command::Gradcheck(args) => inspect::gradcheck(args),
         }

@@ -21,7 +21,7 @@ pub enum Device {
     Cuda(usize),
 }
 
-fn parse_device(s: &str) -> Result<Device, String> {
+pub fn parse_device(s: &str) -> Result<Device, String> {
     match s {
         "cpu" => Ok(Device::Cpu),
         "cuda" => Ok(Device::Cuda(0)),
@@ -212,7 +212,7 @@ impl Progress for Console {
     }
 }
 
-fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
+pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
     if let Some(n) = threads {
         anyhow::ensure!(n > 0, "--threads must be at least 1");
         rayon::ThreadPoolBuilder::new()

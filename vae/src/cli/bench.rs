@@ -1,0 +1,234 @@
+//! `vae bench`: the speed of training and evaluation at ML-20M's shape, phase by phase, beside the
+//! floor set by the output layer's GEMMs at the GEMM rate measured in the same run.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use autograd::backend::{Backend, Gemm};
+use autograd::Cpu;
+use clap::Args;
+use vae::data::{pro_sg, synth, Dataset, ShuffledBatches, SynthConfig};
+use vae::train::{evaluate, ModelKind, PhaseTimes, TrainConfig, Trainer};
+
+use super::train::{cuda, Device};
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu", value_parser = super::train::parse_device)]
+    device: Device,
+    #[arg(long, value_enum, default_value = "vae")]
+    model: ModelKind,
+    /// Timed training steps (after one warm-up step); the epoch time is extrapolated from them.
+    #[arg(long, default_value_t = 10, conflicts_with = "epoch")]
+    steps: usize,
+    /// Time a whole epoch instead of extrapolating.
+    #[arg(long)]
+    epoch: bool,
+    /// Also time the validation of the 10,000 held-out users.
+    #[arg(long)]
+    eval: bool,
+    /// A pro_sg folder; by default `vae data synth`'s ML-20M-shaped data, generated once into
+    /// .cache/synth-ml20m.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    #[arg(long, value_delimiter = ',', default_value = "600,200")]
+    dims: Vec<usize>,
+    #[arg(long, default_value_t = 500)]
+    batch_size: usize,
+    #[arg(long)]
+    threads: Option<usize>,
+    #[arg(long)]
+    tf32: bool,
+}
+
+fn dataset(path: &Option<PathBuf>) -> anyhow::Result<Dataset> {
+    let dir = match path {
+        Some(p) => p.clone(),
+        None => {
+            let dir = PathBuf::from(".cache/synth-ml20m");
+            if !dir.join("unique_sid.txt").exists() {
+                eprintln!(
+                    "generating ML-20M-shaped synthetic data into {} (once)",
+                    dir.display()
+                );
+                pro_sg::write(&dir, &synth(&SynthConfig::default())?)?;
+            }
+            dir
+        }
+    };
+    Dataset::load(&dir).with_context(|| format!("loading {}", dir.display()))
+}
+
+/// Peak resident memory of this process, from /proc (Linux).
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+pub fn bench_cmd(a: BenchArgs) -> anyhow::Result<()> {
+    super::train::set_threads(a.threads)?;
+    match a.device {
+        Device::Cpu => run(&Cpu::<f32>::new(), &a),
+        Device::Cuda(n) => run(&cuda(n, a.tf32)?, &a),
+    }
+}
+
+fn run<B: Backend<Elem = f32>>(backend: &B, a: &BenchArgs) -> anyhow::Result<()> {
+    let data = dataset(&a.data)?;
+    let (users, items) = (data.train.rows(), data.n_items);
+    let config = TrainConfig {
+        dims: a.dims.clone(),
+        batch_size: a.batch_size,
+        ..TrainConfig::paper(a.model)
+    };
+    let mut t = Trainer::new(backend, items, config)?;
+    let hidden = a.dims[0];
+
+    // The floor: the output layer's forward, W̄ and X̄ GEMMs at the rate measured here and now.
+    let (m, k, n) = (a.batch_size, hidden, items);
+    let x = backend.upload(&vec![0.01f32; m * k])?;
+    let w = backend.upload(&vec![0.01f32; k * n])?;
+    let mut y = backend.zeros(m * n)?;
+    let g = Gemm {
+        m,
+        n,
+        k,
+        trans_a: false,
+        trans_b: false,
+        alpha: 1.0,
+        beta: 0.0,
+    };
+    let mut best = f64::INFINITY;
+    for _ in 0..4 {
+        let s = Instant::now();
+        backend.gemm(g, &x, &w, &mut y)?;
+        backend.synchronize()?;
+        best = best.min(s.elapsed().as_secs_f64());
+    }
+    drop((x, w, y));
+    let gemm_gflops = 2.0 * (m * k * n) as f64 / best / 1e9;
+    let steps_per_epoch = users.div_ceil(a.batch_size);
+    let floor_flop = 3.0 * 2.0 * (m * k * n) as f64 * steps_per_epoch as f64;
+    let floor = floor_flop / (gemm_gflops * 1e9);
+
+    // Training steps.
+    let batches = ShuffledBatches::new(users, a.batch_size, 98765)?;
+    let rows: Vec<Vec<usize>> = batches.epoch(0).collect();
+    let timed = if a.epoch {
+        rows.len()
+    } else {
+        a.steps.min(rows.len().saturating_sub(1)).max(1)
+    };
+    let mut warm = PhaseTimes::default();
+    t.step(&data.train.select_rows(&rows[0])?, 0, &mut warm)?;
+    let mut times = PhaseTimes::default();
+    let (mut nnz, mut flop) = (0usize, 0.0f64);
+    let start = Instant::now();
+    for (i, r) in rows.iter().cycle().skip(1).take(timed).enumerate() {
+        let batch = data.train.select_rows(r)?;
+        nnz += batch.nnz();
+        // Dense layers: forward, W̄ and X̄; the sparse first layer: forward and W̄ over the clicks.
+        for p in t.model.params() {
+            let [i_dim, o_dim] = p.value().shape();
+            if p.name().ends_with(".weight") {
+                flop += if p.name() == "encoder.0.weight" {
+                    2.0 * 2.0 * (batch.nnz() * o_dim) as f64
+                } else {
+                    3.0 * 2.0 * (batch.rows() * i_dim * o_dim) as f64
+                };
+            }
+        }
+        t.step(&batch, i + 1, &mut times)?;
+    }
+    backend.synchronize()?;
+    let seconds = start.elapsed().as_secs_f64();
+    let per_step = seconds / timed as f64;
+    let epoch_seconds = per_step * steps_per_epoch as f64;
+    let other = (seconds - times.forward - times.backward - times.optimizer).max(0.0);
+
+    println!(
+        "vae bench: {} on {}, model {:?} I-{}-I, batch {}, f32",
+        backend.device_name(),
+        data_desc(a),
+        a.model,
+        dims_text(&a.dims),
+        a.batch_size
+    );
+    println!("data: {users} training users × {items} items, {steps_per_epoch} steps per epoch, {:.0} clicks per batch", nnz as f64 / timed as f64);
+    println!();
+    println!(
+        "{:<44} {:>12}",
+        "phase (per step, mean of timed steps)", "seconds"
+    );
+    println!(
+        "{:<44} {:>12.4}",
+        "forward (tape, ops, loss read)",
+        times.forward / timed as f64
+    );
+    println!(
+        "{:<44} {:>12.4}",
+        "backward (VJPs)",
+        times.backward / timed as f64
+    );
+    println!(
+        "{:<44} {:>12.4}",
+        "optimizer (fused Adam)",
+        times.optimizer / timed as f64
+    );
+    println!(
+        "{:<44} {:>12.4}",
+        "batch assembly and the rest",
+        other / timed as f64
+    );
+    println!("{:<44} {:>12.4}", "step", per_step);
+    println!();
+    let how = if a.epoch { "measured" } else { "extrapolated" };
+    println!(
+        "epoch ({how} from {timed} steps): {epoch_seconds:.2} s; {:.0} users/s",
+        (a.batch_size * timed) as f64 / seconds
+    );
+    println!(
+        "achieved: {:.1} GFLOP/s ({:.2} GFLOP per step)",
+        flop / seconds / 1e9,
+        flop / timed as f64 / 1e9
+    );
+    println!("measured GEMM {m}×{k}×{n}: {gemm_gflops:.1} GFLOP/s");
+    println!(
+        "floor (output layer: 3 GEMMs per step, {:.2} TFLOP per epoch, at the measured GEMM rate): {floor:.2} s per epoch; this run is {:.2}× the floor",
+        floor_flop / 1e12,
+        epoch_seconds / floor
+    );
+    if a.eval {
+        let s = Instant::now();
+        let e = evaluate(t.model.as_ref(), &data.validation, t.evaluator(), 2000)?;
+        backend.synchronize()?;
+        println!(
+            "evaluation of {} validation users ({}): {:.3} s",
+            e.users_evaluated + e.users_skipped,
+            t.config.metrics.join(", "),
+            s.elapsed().as_secs_f64()
+        );
+    }
+    if let Some(mib) = peak_memory_mib() {
+        println!("peak host memory: {mib:.0} MiB");
+    }
+    Ok(())
+}
+
+fn dims_text(d: &[usize]) -> String {
+    let mut all: Vec<String> = d.iter().map(|x| x.to_string()).collect();
+    all.extend(d.iter().rev().skip(1).map(|x| x.to_string()));
+    all.join("-")
+}
+
+fn data_desc(a: &BenchArgs) -> String {
+    a.data
+        .as_ref()
+        .map_or("synthetic ML-20M-shaped data".to_string(), |p| {
+            p.display().to_string()
+        })
+}
