@@ -305,7 +305,7 @@ fn load_run(run: &RunDir, n_items: usize) -> anyhow::Result<Trainer<Cpu<f32>>> {
 
 pub fn eval_cmd(a: EvalArgs) -> anyhow::Result<()> {
     let data = Dataset::load(&a.data)?;
-    let run = RunDir::new(&a.checkpoint)?;
+    let run = RunDir::open(&a.checkpoint)?;
     let t = load_run(&run, data.n_items)?;
     let pair = match a.split {
         Split::Test => &data.test,
@@ -334,7 +334,7 @@ pub struct RecommendArgs {
 }
 
 pub fn recommend_cmd(a: RecommendArgs) -> anyhow::Result<()> {
-    let run = RunDir::new(&a.checkpoint)?;
+    let run = RunDir::open(&a.checkpoint)?;
     let path = run.path("items.txt");
     let items: Vec<String> = std::fs::read_to_string(&path)
         .with_context(|| format!("reading {}", path.display()))?

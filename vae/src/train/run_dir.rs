@@ -48,6 +48,18 @@ impl RunDir {
         Ok(RunDir { dir })
     }
 
+    /// An existing run folder (for `vae eval` and `vae recommend`, which must not create one).
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self> {
+        let dir = dir.into();
+        if !dir.join("config.json").is_file() {
+            return Err(TrainError::Invalid(format!(
+                "{}: not a run folder (no config.json); give the --out folder of a `vae train` run",
+                dir.display()
+            )));
+        }
+        Ok(RunDir { dir })
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
