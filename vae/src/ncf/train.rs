@@ -1,0 +1,428 @@
+//! Training NCF as the reference code does: every epoch a fresh sample of negatives (implicit) and a
+//! seeded shuffle of the examples, mini-batches of 256, one tape per step, Adam at 10⁻³, and an
+//! evaluation of the test protocol after every epoch. The baselines are measured once, beside.
+
+use super::baselines::{item_means, popularity};
+use super::config::{Learner, NcfConfig, NcfModelKind, Protocol};
+use super::error::{NcfError, Result};
+use super::evaluate::{hit_ratio_ndcg, rmse_mae};
+use super::explicit::{explicit_split, ExplicitSplit};
+use super::gmf::Gmf;
+use super::leave_one_out::{leave_one_out, LeaveOneOut};
+use super::mlp::Mlp;
+use super::model::{Batch, NcfModel, Objective};
+use super::negatives::{evaluation_negatives, training_negatives};
+use super::neumf::NeuMf;
+use super::random::{permutation, SHUFFLE_STREAM};
+use crate::data::Ratings;
+use crate::models::derive_seed;
+use autograd::optim::{Adam, AdamConfig, Sgd};
+use autograd::rng::RngKey;
+use autograd::{Backend, Tape};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// A protocol's split, prepared once and shared by every model trained on it.
+#[derive(Debug, Clone)]
+pub enum NcfData {
+    Explicit(ExplicitSplit),
+    Implicit {
+        split: LeaveOneOut,
+        /// The fixed negatives each user's held-out item is ranked among.
+        eval_negatives: Vec<Vec<u32>>,
+    },
+}
+
+impl NcfData {
+    /// Splits `ratings` as `config.protocol` says (seeded by `config.seed`).
+    pub fn prepare(config: &NcfConfig, ratings: &Ratings) -> Result<Self> {
+        Ok(match config.protocol {
+            Protocol::Explicit => {
+                NcfData::Explicit(explicit_split(ratings, config.test_fraction, config.seed)?)
+            }
+            Protocol::Implicit => {
+                let split = leave_one_out(ratings)?;
+                let eval_negatives = evaluation_negatives(&split, config.eval_negatives, config.seed);
+                NcfData::Implicit {
+                    split,
+                    eval_negatives,
+                }
+            }
+        })
+    }
+
+    /// `(users, items)`.
+    pub fn shape(&self) -> (usize, usize) {
+        match self {
+            NcfData::Explicit(s) => (s.n_users, s.n_items),
+            NcfData::Implicit { split, .. } => (split.n_users, split.n_items),
+        }
+    }
+
+    /// The test metrics of `score(users, items)`: `hr@K`, `ndcg@K` or `rmse`, `mae`.
+    fn measure(
+        &self,
+        k: usize,
+        score: &mut dyn FnMut(&[usize], &[usize]) -> Result<Vec<f64>>,
+    ) -> Result<BTreeMap<String, f64>> {
+        Ok(match self {
+            NcfData::Explicit(s) => {
+                let (rmse, mae) = rmse_mae(&s.test, score)?;
+                BTreeMap::from([("rmse".to_string(), rmse), ("mae".to_string(), mae)])
+            }
+            NcfData::Implicit {
+                split,
+                eval_negatives,
+            } => {
+                let (hr, nd) = hit_ratio_ndcg(split, eval_negatives, k, score)?;
+                BTreeMap::from([(format!("hr@{k}"), hr), (format!("ndcg@{k}"), nd)])
+            }
+        })
+    }
+
+    /// The baselines' test metrics, prefixed `popularity.` (implicit) or `global_mean.` and
+    /// `item_mean.` (explicit).
+    pub fn baselines(&self, k: usize) -> Result<BTreeMap<String, f64>> {
+        let mut out = BTreeMap::new();
+        let mut add = |prefix: &str, m: BTreeMap<String, f64>| {
+            out.extend(m.into_iter().map(|(name, v)| (format!("{prefix}.{name}"), v)));
+        };
+        match self {
+            NcfData::Explicit(s) => {
+                let mu = s.global_mean();
+                add(
+                    "global_mean",
+                    self.measure(k, &mut |u, _| Ok(vec![mu; u.len()]))?,
+                );
+                let means = item_means(s);
+                add(
+                    "item_mean",
+                    self.measure(k, &mut |_, i| Ok(i.iter().map(|&i| means[i]).collect()))?,
+                );
+            }
+            NcfData::Implicit { split, .. } => {
+                let count = popularity(split);
+                add(
+                    "popularity",
+                    self.measure(k, &mut |_, i| Ok(i.iter().map(|&i| count[i]).collect()))?,
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// This epoch's training examples `(user, item, target)` in their seeded order.
+    fn epoch_examples(&self, config: &NcfConfig, epoch: usize) -> Result<Vec<(u32, u32, f64)>> {
+        let examples: Vec<(u32, u32, f64)> = match self {
+            NcfData::Explicit(s) => s.train.iter().map(|r| (r.user, r.item, r.rating)).collect(),
+            NcfData::Implicit { split, .. } => {
+                let negatives = training_negatives(split, config.negatives, config.seed, epoch)?;
+                let positives = split.train.iter().map(|&(u, i)| (u, i, 1.0));
+                positives
+                    .chain(negatives.into_iter().map(|(u, j)| (u, j, 0.0)))
+                    .collect()
+            }
+        };
+        let key = RngKey::new(derive_seed(config.seed, SHUFFLE_STREAM), epoch as u64);
+        Ok(permutation(examples.len(), key)
+            .into_iter()
+            .map(|k| examples[k])
+            .collect())
+    }
+}
+
+/// What one epoch measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NcfEpoch {
+    /// 0-based.
+    pub epoch: usize,
+    /// Mean training loss over the epoch's examples (MSE or BCE).
+    pub train_loss: f64,
+    /// The test metrics after the epoch (`hr@10`, `ndcg@10` or `rmse`, `mae`).
+    pub metrics: BTreeMap<String, f64>,
+    /// Wall-clock seconds of training and evaluation.
+    pub seconds: f64,
+}
+
+/// How training reports progress (progress bars, logs); every method does nothing by default.
+pub trait NcfObserver {
+    /// A model starts training: `"gmf"` and `"mlp"` while pre-training NeuMF, then the model's name.
+    fn stage(&mut self, _model: &str, _epochs: usize, _steps_per_epoch: usize) {}
+    fn step(&mut self, _step: usize, _steps: usize, _loss: f64) {}
+    fn epoch(&mut self, _model: &str, _record: &NcfEpoch) {}
+}
+
+impl NcfObserver for crate::train::Quiet {}
+
+/// A freshly initialised model of `kind`, on `data`'s users and items.
+pub fn build_ncf<B: Backend>(
+    backend: &B,
+    kind: NcfModelKind,
+    config: &NcfConfig,
+    data: &NcfData,
+) -> Result<Box<dyn NcfModel<B>>> {
+    let (users, items) = data.shape();
+    // Regressing ratings from a bias of 0 spends the first epochs climbing to the mean; start there.
+    let bias = match data {
+        NcfData::Explicit(s) => s.global_mean(),
+        NcfData::Implicit { .. } => 0.0,
+    };
+    let (k, layers, seed) = (config.factors, &config.layers, config.seed);
+    Ok(match kind {
+        NcfModelKind::Gmf => Box::new(Gmf::new(backend, users, items, k, bias, seed)?),
+        NcfModelKind::Mlp => Box::new(Mlp::new(backend, users, items, layers, bias, seed)?),
+        NcfModelKind::Neumf => Box::new(NeuMf::new(backend, users, items, k, layers, bias, seed)?),
+    })
+}
+
+/// A model, its optimiser and the epoch counter: everything a checkpoint must keep to resume (the
+/// negatives and the order of an epoch are functions of the seed and the epoch).
+pub struct NcfTrainer<'d, B: Backend> {
+    pub config: NcfConfig,
+    pub model: Box<dyn NcfModel<B>>,
+    pub adam: Adam<B>,
+    /// The next epoch to run.
+    pub epoch: usize,
+    data: &'d NcfData,
+    backend: B,
+}
+
+impl<'d, B: Backend> NcfTrainer<'d, B> {
+    /// A trainer of `model` (built by [`build_ncf`] or pre-trained) on `data`.
+    pub fn new(
+        backend: &B,
+        config: NcfConfig,
+        data: &'d NcfData,
+        model: Box<dyn NcfModel<B>>,
+    ) -> Self {
+        let adam = Adam::new(AdamConfig {
+            lr: config.lr,
+            ..AdamConfig::default()
+        });
+        NcfTrainer {
+            config,
+            model,
+            adam,
+            epoch: 0,
+            data,
+            backend: backend.clone(),
+        }
+    }
+
+    /// The model's test metrics now.
+    pub fn evaluate(&self) -> Result<BTreeMap<String, f64>> {
+        let model = &self.model;
+        self.data.measure(self.config.top_k, &mut |u, i| {
+            Ok(model.scores(u, i)?)
+        })
+    }
+
+    /// Mini-batches per epoch.
+    pub fn steps_per_epoch(&self) -> usize {
+        let examples = match self.data {
+            NcfData::Explicit(s) => s.train.len(),
+            NcfData::Implicit { split, .. } => split.train.len() * (1 + self.config.negatives),
+        };
+        examples.div_ceil(self.config.batch_size)
+    }
+
+    /// One pass over this epoch's examples, then the evaluation.
+    pub fn run_epoch(&mut self, observer: &mut dyn NcfObserver) -> Result<NcfEpoch> {
+        let start = Instant::now();
+        let examples = self.data.epoch_examples(&self.config, self.epoch)?;
+        let objective = match self.data {
+            NcfData::Explicit(_) => Objective::Mse,
+            NcfData::Implicit { .. } => Objective::Bce,
+        };
+        let steps = examples.len().div_ceil(self.config.batch_size);
+        let sgd = Sgd { lr: self.config.lr };
+        let mut total = 0.0;
+        for (step, chunk) in examples.chunks(self.config.batch_size).enumerate() {
+            let batch = Batch {
+                users: chunk.iter().map(|e| e.0 as usize).collect(),
+                items: chunk.iter().map(|e| e.1 as usize).collect(),
+                targets: chunk.iter().map(|e| e.2).collect(),
+                objective,
+            };
+            // The tape holds the parameters' buffers: it must be gone before the update.
+            let (loss, grads) = {
+                let tape = Tape::new(&self.backend);
+                let loss = self.model.loss(&tape, &batch)?;
+                (loss.value().scalar()?, tape.backward(&loss)?)
+            };
+            if !loss.is_finite() {
+                return Err(NcfError::NonFinite {
+                    loss,
+                    epoch: self.epoch,
+                    step,
+                });
+            }
+            let mut params = self.model.params_mut();
+            match self.config.learner {
+                Learner::Adam => self.adam.step(&mut params, &grads)?,
+                Learner::Sgd => sgd.step(&mut params, &grads)?,
+            }
+            total += loss * chunk.len() as f64;
+            observer.step(step, steps, loss);
+        }
+        let metrics = self.evaluate()?;
+        let record = NcfEpoch {
+            epoch: self.epoch,
+            train_loss: total / examples.len().max(1) as f64,
+            metrics,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        self.epoch += 1;
+        Ok(record)
+    }
+}
+
+/// The outcome of [`train_ncf`].
+pub struct NcfRun<B: Backend> {
+    pub config: NcfConfig,
+    /// One record per epoch of the configured model.
+    pub records: Vec<NcfEpoch>,
+    /// The records of the GMF and MLP pre-training runs, by model name (empty without pre-training).
+    pub pretraining: BTreeMap<String, Vec<NcfEpoch>>,
+    /// The final test metrics (after the last epoch): the model's (`hr@10`, `ndcg@10` or `rmse`,
+    /// `mae`); the best epoch's, as the reference code reports them (`best.hr@10`, …, `best_epoch`;
+    /// best by HR@K or by RMSE); the baselines' (`popularity.hr@10`, `global_mean.rmse`, …); and with
+    /// pre-training, the pre-trained models' (`pretrain.gmf.hr@10`, …).
+    pub metrics: BTreeMap<String, f64>,
+    /// The trained model; its parameters, in order and by name, are the checkpoint.
+    pub model: Box<dyn NcfModel<B>>,
+}
+
+/// Trains `config` on `ratings` with the protocol's split and evaluation, reporting to `observer`.
+pub fn train_ncf<B: Backend>(
+    backend: &B,
+    config: &NcfConfig,
+    ratings: &Ratings,
+    observer: &mut dyn NcfObserver,
+) -> Result<NcfRun<B>> {
+    config.validate()?;
+    let data = NcfData::prepare(config, ratings)?;
+    let mut pretraining = BTreeMap::new();
+    let mut metrics = data.baselines(config.top_k)?;
+    let model = if config.pretrain {
+        // §3.4.1: GMF and MLP trained from scratch with Adam, then NeuMF starts from both.
+        let stage = |kind| NcfConfig {
+            model: kind,
+            learner: Learner::Adam,
+            pretrain: false,
+            ..config.clone()
+        };
+        let (gmf_cfg, mlp_cfg) = (stage(NcfModelKind::Gmf), stage(NcfModelKind::Mlp));
+        let (users, items) = data.shape();
+        // Shells of the right shapes that receive the trained values.
+        let mut gmf = Gmf::new(backend, users, items, config.factors, 0.0, config.seed)?;
+        let mut mlp = Mlp::new(backend, users, items, &config.layers, 0.0, config.seed)?;
+        for (cfg, target) in [
+            (&gmf_cfg, &mut gmf as &mut dyn NcfModel<B>),
+            (&mlp_cfg, &mut mlp as &mut dyn NcfModel<B>),
+        ] {
+            let name = cfg.model.name();
+            let fresh = build_ncf(backend, cfg.model, cfg, &data)?;
+            let (records, trained) = fit(backend, cfg, &data, fresh, observer)?;
+            if let Some(last) = records.last() {
+                metrics.extend(
+                    last.metrics
+                        .iter()
+                        .map(|(m, v)| (format!("pretrain.{name}.{m}"), *v)),
+                );
+            }
+            adopt(target, trained.as_ref())?;
+            pretraining.insert(name.to_string(), records);
+        }
+        Box::new(NeuMf::from_pretrained(&gmf, &mlp, config.alpha)?)
+    } else {
+        build_ncf(backend, config.model, config, &data)?
+    };
+    let (records, model) = fit(backend, config, &data, model, observer)?;
+    match records.last() {
+        Some(last) => metrics.extend(last.metrics.clone()),
+        None => {
+            let t = NcfTrainer::new(backend, config.clone(), &data, model);
+            metrics.extend(t.evaluate()?);
+            return Ok(NcfRun {
+                config: config.clone(),
+                records,
+                pretraining,
+                metrics,
+                model: t.model,
+            });
+        }
+    }
+    let selection = match config.protocol {
+        Protocol::Implicit => format!("hr@{}", config.top_k),
+        Protocol::Explicit => "rmse".to_string(),
+    };
+    let score = |r: &NcfEpoch| {
+        let v = r.metrics.get(&selection).copied().unwrap_or(f64::NAN);
+        if config.protocol == Protocol::Explicit {
+            -v
+        } else {
+            v
+        }
+    };
+    // The first epoch of the highest HR (lowest RMSE), as the reference's `if hr > best_hr`.
+    if let Some(best) = records
+        .iter()
+        .fold(None::<&NcfEpoch>, |b, r| match b {
+            Some(b) if score(b) >= score(r) => Some(b),
+            _ => Some(r),
+        })
+    {
+        metrics.insert("best_epoch".into(), best.epoch as f64);
+        metrics.extend(
+            best.metrics
+                .iter()
+                .map(|(m, v)| (format!("best.{m}"), *v)),
+        );
+    }
+    Ok(NcfRun {
+        config: config.clone(),
+        records,
+        pretraining,
+        metrics,
+        model,
+    })
+}
+
+/// Trains `model` for `config.epochs` epochs; the records and the trained model.
+fn fit<B: Backend>(
+    backend: &B,
+    config: &NcfConfig,
+    data: &NcfData,
+    model: Box<dyn NcfModel<B>>,
+    observer: &mut dyn NcfObserver,
+) -> Result<(Vec<NcfEpoch>, Box<dyn NcfModel<B>>)> {
+    let mut t = NcfTrainer::new(backend, config.clone(), data, model);
+    let name = config.model.name();
+    observer.stage(name, config.epochs, t.steps_per_epoch());
+    let mut records = Vec::with_capacity(config.epochs);
+    while t.epoch < config.epochs {
+        let r = t.run_epoch(observer)?;
+        observer.epoch(name, &r);
+        records.push(r);
+    }
+    Ok((records, t.model))
+}
+
+/// Gives `target` the parameter values of `source`, a model of the same kind and shapes.
+fn adopt<B: Backend>(target: &mut dyn NcfModel<B>, source: &dyn NcfModel<B>) -> Result<()> {
+    let values: Vec<_> = source.params().iter().map(|p| p.value().clone()).collect();
+    let params = target.params_mut();
+    if params.len() != values.len() {
+        return Err(NcfError::Config(format!(
+            "cannot adopt {} parameters into a model of {}",
+            values.len(),
+            params.len()
+        )));
+    }
+    for (p, v) in params.into_iter().zip(values) {
+        p.set_value(v)?;
+    }
+    Ok(())
+}
