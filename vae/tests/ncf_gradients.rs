@@ -77,7 +77,11 @@ fn gmf_mse_and_bce_gradients_match_finite_differences_for_every_parameter() {
 #[test]
 fn mlp_mse_and_bce_gradients_match_finite_differences_for_every_parameter() {
     let mlp = Mlp::<B>::new(&Cpu::new(), USERS, ITEMS, &[8, 4, 3], 0.5, 12).unwrap();
-    assert_eq!(mlp.params().len(), 8, "2 embeddings, 2 layers, the prediction layer");
+    assert_eq!(
+        mlp.params().len(),
+        8,
+        "2 embeddings, 2 layers, the prediction layer"
+    );
     check(&mlp, "MLP [8, 4, 3]");
 }
 

@@ -102,8 +102,7 @@ impl NcfConfig {
         if self.factors == 0 {
             return bad("factors must be at least 1".into());
         }
-        if self.layers.first().is_none_or(|&w| w == 0 || w % 2 != 0) || self.layers.contains(&0)
-        {
+        if self.layers.first().is_none_or(|&w| w == 0 || w % 2 != 0) || self.layers.contains(&0) {
             return bad(format!(
                 "layers {:?}: widths must be positive, the first (user ‖ item embedding) even",
                 self.layers

@@ -16,7 +16,11 @@ pub enum NcfError {
         "NCF training stopped: the loss is {loss} at epoch {epoch}, step {step}; \
          lower --lr or check the data"
     )]
-    NonFinite { loss: f64, epoch: usize, step: usize },
+    NonFinite {
+        loss: f64,
+        epoch: usize,
+        step: usize,
+    },
 }
 
 /// The NCF result type.

@@ -88,8 +88,14 @@ mod tests {
     fn table(n: usize) -> Ratings {
         let mut r = Ratings::new(true);
         for k in 0..n {
-            r.push("t", k + 1, &(k % 7).to_string(), &(k % 11).to_string(), Some((k % 5) as f64))
-                .unwrap();
+            r.push(
+                "t",
+                k + 1,
+                &(k % 7).to_string(),
+                &(k % 11).to_string(),
+                Some((k % 5) as f64),
+            )
+            .unwrap();
         }
         r
     }

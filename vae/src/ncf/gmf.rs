@@ -51,11 +51,7 @@ impl<B: Backend> GmfBranch<B> {
     }
 
     /// `φ^GMF = p_u ⊙ q_i` for each pair, `[n, K]`; `p = [P, Q]`.
-    pub fn forward<'t>(
-        p: &[Var<'t, B>],
-        users: &[usize],
-        items: &[usize],
-    ) -> Result<Var<'t, B>> {
+    pub fn forward<'t>(p: &[Var<'t, B>], users: &[usize], items: &[usize]) -> Result<Var<'t, B>> {
         let p_u = p[0].gather_rows(users)?;
         let q_i = p[1].gather_rows(items)?;
         p_u.mul(&q_i)

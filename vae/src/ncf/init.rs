@@ -39,10 +39,7 @@ pub(crate) fn tower_layer<B: Backend>(
             format!("{name}.weight"),
             xavier_uniform(backend, inputs, outputs, derive_seed(seed, 0))?,
         ),
-        bias: Parameter::new(
-            format!("{name}.bias"),
-            Tensor::zeros(backend, 1, outputs)?,
-        ),
+        bias: Parameter::new(format!("{name}.bias"), Tensor::zeros(backend, 1, outputs)?),
     })
 }
 

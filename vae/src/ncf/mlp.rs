@@ -96,11 +96,7 @@ impl<B: Backend> MlpBranch<B> {
     }
 
     /// `z_L` for each pair, `[n, layers.last()]`; `p` as [`MlpBranch::params`].
-    pub fn forward<'t>(
-        p: &[Var<'t, B>],
-        users: &[usize],
-        items: &[usize],
-    ) -> Result<Var<'t, B>> {
+    pub fn forward<'t>(p: &[Var<'t, B>], users: &[usize], items: &[usize]) -> Result<Var<'t, B>> {
         // z₁ = [p_u ‖ q_i]
         let mut z = concat_cols(&[&p[0].gather_rows(users)?, &p[1].gather_rows(items)?])?;
         // z_l = ReLU(W_lᵀ z_{l−1} + b_l)

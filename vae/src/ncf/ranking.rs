@@ -45,7 +45,11 @@ mod tests {
         assert_eq!(ndcg(0, 10), 1.0);
         // rank 1: 1 / log2(3) = 0.6309...
         assert!((ndcg(1, 10) - 0.630_929_753_571_457_4).abs() < 1e-15);
-        assert_eq!(ndcg(10, 10), 0.0, "rank 10 is the 11th place, outside the top 10");
+        assert_eq!(
+            ndcg(10, 10),
+            0.0,
+            "rank 10 is the 11th place, outside the top 10"
+        );
         assert!((ndcg(9, 10) - 1.0 / 11f64.log2()).abs() < 1e-15);
     }
 

@@ -43,7 +43,8 @@ impl NcfData {
             }
             Protocol::Implicit => {
                 let split = leave_one_out(ratings)?;
-                let eval_negatives = evaluation_negatives(&split, config.eval_negatives, config.seed);
+                let eval_negatives =
+                    evaluation_negatives(&split, config.eval_negatives, config.seed);
                 NcfData::Implicit {
                     split,
                     eval_negatives,
@@ -86,7 +87,10 @@ impl NcfData {
     pub fn baselines(&self, k: usize) -> Result<BTreeMap<String, f64>> {
         let mut out = BTreeMap::new();
         let mut add = |prefix: &str, m: BTreeMap<String, f64>| {
-            out.extend(m.into_iter().map(|(name, v)| (format!("{prefix}.{name}"), v)));
+            out.extend(
+                m.into_iter()
+                    .map(|(name, v)| (format!("{prefix}.{name}"), v)),
+            );
         };
         match self {
             NcfData::Explicit(s) => {
@@ -213,9 +217,8 @@ impl<'d, B: Backend> NcfTrainer<'d, B> {
     /// The model's test metrics now.
     pub fn evaluate(&self) -> Result<BTreeMap<String, f64>> {
         let model = &self.model;
-        self.data.measure(self.config.top_k, &mut |u, i| {
-            Ok(model.scores(u, i)?)
-        })
+        self.data
+            .measure(self.config.top_k, &mut |u, i| Ok(model.scores(u, i)?))
     }
 
     /// Mini-batches per epoch.
@@ -367,19 +370,12 @@ pub fn train_ncf<B: Backend>(
         }
     };
     // The first epoch of the highest HR (lowest RMSE), as the reference's `if hr > best_hr`.
-    if let Some(best) = records
-        .iter()
-        .fold(None::<&NcfEpoch>, |b, r| match b {
-            Some(b) if score(b) >= score(r) => Some(b),
-            _ => Some(r),
-        })
-    {
+    if let Some(best) = records.iter().fold(None::<&NcfEpoch>, |b, r| match b {
+        Some(b) if score(b) >= score(r) => Some(b),
+        _ => Some(r),
+    }) {
         metrics.insert("best_epoch".into(), best.epoch as f64);
-        metrics.extend(
-            best.metrics
-                .iter()
-                .map(|(m, v)| (format!("best.{m}"), *v)),
-        );
+        metrics.extend(best.metrics.iter().map(|(m, v)| (format!("best.{m}"), *v)));
     }
     Ok(NcfRun {
         config: config.clone(),
@@ -425,4 +421,97 @@ fn adopt<B: Backend>(target: &mut dyn NcfModel<B>, source: &dyn NcfModel<B>) -> 
         p.set_value(v)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::Quiet;
+    use autograd::Cpu;
+
+    /// 30 users, each rating 12 of 40 items at increasing times; ratings 1–5.
+    fn ratings() -> Ratings {
+        let mut r = Ratings::new(true).with_timestamps();
+        for u in 0..30usize {
+            for k in 0..12usize {
+                let i = (u * 7 + k * 3) % 40;
+                let rating = 1.0 + ((u + i) % 5) as f64;
+                r.push_timed(
+                    "t",
+                    1,
+                    &format!("u{u}"),
+                    &format!("i{i}"),
+                    Some(rating),
+                    Some(k as f64),
+                )
+                .unwrap();
+            }
+        }
+        r
+    }
+
+    fn small(model: NcfModelKind, protocol: Protocol) -> NcfConfig {
+        NcfConfig {
+            factors: 4,
+            layers: vec![8, 4],
+            epochs: 2,
+            batch_size: 64,
+            eval_negatives: 20,
+            ..NcfConfig::paper(model, protocol)
+        }
+    }
+
+    #[test]
+    fn training_is_reproduced_by_its_seed_and_changed_by_another() {
+        let r = ratings();
+        let cpu = Cpu::<f64>::new();
+        for protocol in [Protocol::Implicit, Protocol::Explicit] {
+            let c = small(NcfModelKind::Neumf, protocol);
+            let a = train_ncf(&cpu, &c, &r, &mut Quiet).unwrap();
+            let b = train_ncf(&cpu, &c, &r, &mut Quiet).unwrap();
+            assert_eq!(a.records.len(), 2);
+            assert_eq!(
+                a.records.iter().map(|e| e.train_loss).collect::<Vec<_>>(),
+                b.records.iter().map(|e| e.train_loss).collect::<Vec<_>>()
+            );
+            assert_eq!(a.metrics, b.metrics);
+            let other = NcfConfig { seed: 1, ..c };
+            let d = train_ncf(&cpu, &other, &r, &mut Quiet).unwrap();
+            assert_ne!(a.records[0].train_loss, d.records[0].train_loss);
+        }
+    }
+
+    #[test]
+    fn pretraining_reports_gmf_and_mlp_and_starts_neumf_from_them() {
+        let c = NcfConfig {
+            pretrain: true,
+            ..small(NcfModelKind::Neumf, Protocol::Implicit)
+        };
+        let run = train_ncf(&Cpu::<f64>::new(), &c, &ratings(), &mut Quiet).unwrap();
+        assert_eq!(run.pretraining.len(), 2);
+        assert_eq!(run.pretraining["gmf"].len(), 2);
+        for key in [
+            "pretrain.gmf.hr@10",
+            "pretrain.mlp.ndcg@10",
+            "hr@10",
+            "popularity.hr@10",
+        ] {
+            assert!(run.metrics.contains_key(key), "{key} in {:?}", run.metrics);
+        }
+        assert_eq!(run.model.params().len(), 8);
+    }
+
+    #[test]
+    fn explicit_models_start_at_the_mean_rating_and_report_both_baselines() {
+        let r = ratings();
+        let c = NcfConfig {
+            epochs: 0,
+            ..small(NcfModelKind::Gmf, Protocol::Explicit)
+        };
+        let run = train_ncf(&Cpu::<f64>::new(), &c, &r, &mut Quiet).unwrap();
+        // Embeddings of N(0, 0.01²) contribute ~10⁻⁴: the untrained model predicts about μ.
+        let (rmse, mean) = (run.metrics["rmse"], run.metrics["global_mean.rmse"]);
+        assert!((rmse - mean).abs() < 1e-3, "{rmse} vs {mean}");
+        assert!(run.metrics.contains_key("item_mean.mae"));
+    }
 }

@@ -210,7 +210,11 @@ fn parse_line<'a>(
     }
     let number = |field: Option<&str>, what: &str| match field {
         Some(s) => s.trim().parse::<f64>().map(Some).map_err(|_| {
-            DataError::parse(file, no, format!("expected a number as {what}, found {s:?}"))
+            DataError::parse(
+                file,
+                no,
+                format!("expected a number as {what}, found {s:?}"),
+            )
         }),
         None => Ok(None),
     };
