@@ -7,6 +7,9 @@ use super::explicit::Rated;
 use super::leave_one_out::LeaveOneOut;
 use super::ranking::{hit_ratio, ndcg, rank_of};
 
+/// Scores of the pairs `(users[r], items[r])`, one per pair: a model's, or a baseline's.
+pub type Scorer<'a> = dyn FnMut(&[usize], &[usize]) -> Result<Vec<f64>> + 'a;
+
 /// Pairs scored per call of the scorer.
 const PAIRS_PER_CALL: usize = 32_768;
 
@@ -16,7 +19,7 @@ pub fn hit_ratio_ndcg(
     split: &LeaveOneOut,
     negatives: &[Vec<u32>],
     k: usize,
-    score: &mut dyn FnMut(&[usize], &[usize]) -> Result<Vec<f64>>,
+    score: &mut Scorer,
 ) -> Result<(f64, f64)> {
     let (mut hr, mut nd) = (0.0, 0.0);
     let mut user = 0;
@@ -45,10 +48,7 @@ pub fn hit_ratio_ndcg(
 }
 
 /// `(RMSE, MAE)` of `predict(users, items)` against the ratings of `test`.
-pub fn rmse_mae(
-    test: &[Rated],
-    predict: &mut dyn FnMut(&[usize], &[usize]) -> Result<Vec<f64>>,
-) -> Result<(f64, f64)> {
+pub fn rmse_mae(test: &[Rated], predict: &mut Scorer) -> Result<(f64, f64)> {
     let (mut se, mut ae) = (0.0, 0.0);
     for chunk in test.chunks(PAIRS_PER_CALL) {
         let users: Vec<usize> = chunk.iter().map(|r| r.user as usize).collect();

@@ -37,7 +37,7 @@ mod train;
 pub use baselines::{item_means, popularity};
 pub use config::{Learner, NcfConfig, NcfModelKind, Protocol};
 pub use error::{NcfError, Result};
-pub use evaluate::{hit_ratio_ndcg, rmse_mae};
+pub use evaluate::{hit_ratio_ndcg, rmse_mae, Scorer};
 pub use explicit::{explicit_split, ExplicitSplit, Rated};
 pub use gmf::Gmf;
 pub use leave_one_out::{leave_one_out, LeaveOneOut};

@@ -5,7 +5,7 @@
 use super::baselines::{item_means, popularity};
 use super::config::{Learner, NcfConfig, NcfModelKind, Protocol};
 use super::error::{NcfError, Result};
-use super::evaluate::{hit_ratio_ndcg, rmse_mae};
+use super::evaluate::{hit_ratio_ndcg, rmse_mae, Scorer};
 use super::explicit::{explicit_split, ExplicitSplit};
 use super::gmf::Gmf;
 use super::leave_one_out::{leave_one_out, LeaveOneOut};
@@ -62,11 +62,7 @@ impl NcfData {
     }
 
     /// The test metrics of `score(users, items)`: `hr@K`, `ndcg@K` or `rmse`, `mae`.
-    fn measure(
-        &self,
-        k: usize,
-        score: &mut dyn FnMut(&[usize], &[usize]) -> Result<Vec<f64>>,
-    ) -> Result<BTreeMap<String, f64>> {
+    fn measure(&self, k: usize, score: &mut Scorer) -> Result<BTreeMap<String, f64>> {
         Ok(match self {
             NcfData::Explicit(s) => {
                 let (rmse, mae) = rmse_mae(&s.test, score)?;
