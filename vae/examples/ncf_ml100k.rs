@@ -1,19 +1,27 @@
 //! Trains one NCF configuration on MovieLens-100k and prints each epoch and the final metrics beside
 //! the baselines: the figures of docs/results-ncf.md.
 //!
-//! `cargo run --release -p vae --example ncf_ml100k -- MODEL PROTOCOL [EPOCHS] [pretrain] [sgd]`
-//! with MODEL `gmf|mlp|neumf`, PROTOCOL `implicit|explicit`, e.g. `-- neumf implicit 20 pretrain`.
+//! `cargo run --release -p vae --example ncf_ml100k -- MODEL PROTOCOL [EPOCHS] [pretrain] [sgd]
+//! [seed=N]` with MODEL `gmf|mlp|neumf`, PROTOCOL `implicit|explicit`, e.g.
+//! `-- neumf implicit 20 pretrain sgd seed=1`.
 //! The data is `.cache/ml-100k/ml-100k.inter` (run `vae data fetch ml-100k --out .cache/ml-100k`).
 
 use std::path::Path;
 
 use vae::data::{load, Format, LoadOptions};
-use vae::ncf::{train_ncf, Learner, NcfConfig, NcfEpoch, NcfModelKind, NcfObserver, Protocol};
+use vae::ncf::{
+    train_ncf, Learner, NcfConfig, NcfEpoch, NcfModelKind, NcfObserver, NcfTrainer, Protocol,
+};
 
 struct Print;
 
-impl NcfObserver for Print {
-    fn epoch(&mut self, model: &str, r: &NcfEpoch) {
+impl<B: autograd::Backend> NcfObserver<B> for Print {
+    fn epoch(
+        &mut self,
+        model: &str,
+        r: &NcfEpoch,
+        _: &NcfTrainer<'_, B>,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let metrics: Vec<String> = r
             .metrics
             .iter()
@@ -26,12 +34,14 @@ impl NcfObserver for Print {
             metrics.join("  "),
             r.seconds
         );
+        Ok(())
     }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: ncf_ml100k gmf|mlp|neumf implicit|explicit [EPOCHS] [pretrain] [sgd]";
+    let usage =
+        "usage: ncf_ml100k gmf|mlp|neumf implicit|explicit [EPOCHS] [pretrain] [sgd] [seed=N]";
     let model = match args.first().map(String::as_str) {
         Some("gmf") => NcfModelKind::Gmf,
         Some("mlp") => NcfModelKind::Mlp,
@@ -50,6 +60,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.pretrain = args.iter().any(|a| a == "pretrain");
     if args.iter().any(|a| a == "sgd") {
         config.learner = Learner::Sgd;
+    }
+    if let Some(seed) = args.iter().find_map(|a| a.strip_prefix("seed=")) {
+        config.seed = seed.parse().map_err(|_| usage)?;
     }
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/ml-100k/ml-100k.inter");
     let ratings = load(&data, &Format::Auto, &LoadOptions::default())?;

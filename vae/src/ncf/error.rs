@@ -21,6 +21,9 @@ pub enum NcfError {
         epoch: usize,
         step: usize,
     },
+    /// The observer (writing a checkpoint, say) failed.
+    #[error("NCF training stopped by its observer: {0}")]
+    Observer(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// The NCF result type.

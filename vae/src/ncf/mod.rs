@@ -46,4 +46,6 @@ pub use model::{Batch, NcfModel, Objective};
 pub use negatives::{evaluation_negatives, training_negatives};
 pub use neumf::NeuMf;
 pub use ranking::{hit_ratio, ndcg, rank_of};
-pub use train::{build_ncf, train_ncf, NcfData, NcfEpoch, NcfObserver, NcfRun, NcfTrainer};
+pub use train::{
+    build_ncf, final_metrics, train_ncf, NcfData, NcfEpoch, NcfObserver, NcfRun, NcfTrainer,
+};

@@ -145,15 +145,25 @@ pub struct NcfEpoch {
     pub seconds: f64,
 }
 
-/// How training reports progress (progress bars, logs); every method does nothing by default.
-pub trait NcfObserver {
+/// How training reports progress (progress bars, logs) and keeps state (checkpoints); every method
+/// does nothing by default.
+pub trait NcfObserver<B: Backend> {
     /// A model starts training: `"gmf"` and `"mlp"` while pre-training NeuMF, then the model's name.
     fn stage(&mut self, _model: &str, _epochs: usize, _steps_per_epoch: usize) {}
     fn step(&mut self, _step: usize, _steps: usize, _loss: f64) {}
-    fn epoch(&mut self, _model: &str, _record: &NcfEpoch) {}
+    /// An epoch of `model` ended; `trainer` holds the model, Adam's state and the next epoch (what a
+    /// checkpoint keeps). An error stops training and is returned as [`NcfError::Observer`].
+    fn epoch(
+        &mut self,
+        _model: &str,
+        _record: &NcfEpoch,
+        _trainer: &NcfTrainer<'_, B>,
+    ) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        Ok(())
+    }
 }
 
-impl NcfObserver for crate::train::Quiet {}
+impl<B: Backend> NcfObserver<B> for crate::train::Quiet {}
 
 /// A freshly initialised model of `kind`, on `data`'s users and items.
 pub fn build_ncf<B: Backend>(
@@ -227,7 +237,7 @@ impl<'d, B: Backend> NcfTrainer<'d, B> {
     }
 
     /// One pass over this epoch's examples, then the evaluation.
-    pub fn run_epoch(&mut self, observer: &mut dyn NcfObserver) -> Result<NcfEpoch> {
+    pub fn run_epoch(&mut self, observer: &mut dyn NcfObserver<B>) -> Result<NcfEpoch> {
         let start = Instant::now();
         let examples = self.data.epoch_examples(&self.config, self.epoch)?;
         let objective = match self.data {
@@ -298,7 +308,7 @@ pub fn train_ncf<B: Backend>(
     backend: &B,
     config: &NcfConfig,
     ratings: &Ratings,
-    observer: &mut dyn NcfObserver,
+    observer: &mut dyn NcfObserver<B>,
 ) -> Result<NcfRun<B>> {
     config.validate()?;
     let data = NcfData::prepare(config, ratings)?;
@@ -339,40 +349,18 @@ pub fn train_ncf<B: Backend>(
         build_ncf(backend, config.model, config, &data)?
     };
     let (records, model) = fit(backend, config, &data, model, observer)?;
-    match records.last() {
-        Some(last) => metrics.extend(last.metrics.clone()),
-        None => {
-            let t = NcfTrainer::new(backend, config.clone(), &data, model);
-            metrics.extend(t.evaluate()?);
-            return Ok(NcfRun {
-                config: config.clone(),
-                records,
-                pretraining,
-                metrics,
-                model: t.model,
-            });
-        }
+    if records.is_empty() {
+        let t = NcfTrainer::new(backend, config.clone(), &data, model);
+        metrics.extend(t.evaluate()?);
+        return Ok(NcfRun {
+            config: config.clone(),
+            records,
+            pretraining,
+            metrics,
+            model: t.model,
+        });
     }
-    let selection = match config.protocol {
-        Protocol::Implicit => format!("hr@{}", config.top_k),
-        Protocol::Explicit => "rmse".to_string(),
-    };
-    let score = |r: &NcfEpoch| {
-        let v = r.metrics.get(&selection).copied().unwrap_or(f64::NAN);
-        if config.protocol == Protocol::Explicit {
-            -v
-        } else {
-            v
-        }
-    };
-    // The first epoch of the highest HR (lowest RMSE), as the reference's `if hr > best_hr`.
-    if let Some(best) = records.iter().fold(None::<&NcfEpoch>, |b, r| match b {
-        Some(b) if score(b) >= score(r) => Some(b),
-        _ => Some(r),
-    }) {
-        metrics.insert("best_epoch".into(), best.epoch as f64);
-        metrics.extend(best.metrics.iter().map(|(m, v)| (format!("best.{m}"), *v)));
-    }
+    metrics.extend(final_metrics(config, &records));
     Ok(NcfRun {
         config: config.clone(),
         records,
@@ -382,13 +370,39 @@ pub fn train_ncf<B: Backend>(
     })
 }
 
+/// The metrics of the last epoch, and of the best one as the reference code reports them: the first
+/// epoch of the highest HR@K (its `if hr > best_hr`), or of the lowest RMSE, prefixed `best.`, with
+/// `best_epoch`. Empty without records.
+pub fn final_metrics(config: &NcfConfig, records: &[NcfEpoch]) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    let Some(last) = records.last() else {
+        return out;
+    };
+    out.extend(last.metrics.clone());
+    let (selection, sign) = match config.protocol {
+        Protocol::Implicit => (format!("hr@{}", config.top_k), 1.0),
+        Protocol::Explicit => ("rmse".to_string(), -1.0),
+    };
+    let score = |r: &NcfEpoch| sign * r.metrics.get(&selection).copied().unwrap_or(f64::NAN);
+    let best = records.iter().fold(last, |b, r| {
+        if score(r) > score(b) || (score(r) == score(b) && r.epoch < b.epoch) {
+            r
+        } else {
+            b
+        }
+    });
+    out.insert("best_epoch".into(), best.epoch as f64);
+    out.extend(best.metrics.iter().map(|(m, v)| (format!("best.{m}"), *v)));
+    out
+}
+
 /// Trains `model` for `config.epochs` epochs; the records and the trained model.
 fn fit<B: Backend>(
     backend: &B,
     config: &NcfConfig,
     data: &NcfData,
     model: Box<dyn NcfModel<B>>,
-    observer: &mut dyn NcfObserver,
+    observer: &mut dyn NcfObserver<B>,
 ) -> Result<(Vec<NcfEpoch>, Box<dyn NcfModel<B>>)> {
     let mut t = NcfTrainer::new(backend, config.clone(), data, model);
     let name = config.model.name();
@@ -396,7 +410,7 @@ fn fit<B: Backend>(
     let mut records = Vec::with_capacity(config.epochs);
     while t.epoch < config.epochs {
         let r = t.run_epoch(observer)?;
-        observer.epoch(name, &r);
+        observer.epoch(name, &r, &t).map_err(NcfError::Observer)?;
         records.push(r);
     }
     Ok((records, t.model))
@@ -509,5 +523,26 @@ mod tests {
         let (rmse, mean) = (run.metrics["rmse"], run.metrics["global_mean.rmse"]);
         assert!((rmse - mean).abs() < 1e-3, "{rmse} vs {mean}");
         assert!(run.metrics.contains_key("item_mean.mae"));
+    }
+
+    #[test]
+    fn final_metrics_report_the_last_epoch_and_the_first_best_one() {
+        let record = |epoch, hr| NcfEpoch {
+            epoch,
+            train_loss: 0.0,
+            metrics: BTreeMap::from([("hr@10".to_string(), hr)]),
+            seconds: 0.0,
+        };
+        let records = [
+            record(0, 0.5),
+            record(1, 0.7),
+            record(2, 0.7),
+            record(3, 0.6),
+        ];
+        let c = small(NcfModelKind::Gmf, Protocol::Implicit);
+        let m = final_metrics(&c, &records);
+        assert_eq!(m["hr@10"], 0.6);
+        assert_eq!((m["best.hr@10"], m["best_epoch"]), (0.7, 1.0));
+        assert!(final_metrics(&c, &[]).is_empty());
     }
 }
