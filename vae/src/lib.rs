@@ -4,6 +4,7 @@ pub mod checkpoint;
 pub mod data;
 pub mod metrics;
 pub mod models;
+pub mod ncf;
 pub mod plots;
 pub mod run_log;
 pub mod train;

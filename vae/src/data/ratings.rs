@@ -19,6 +19,9 @@ pub struct Ratings {
     /// The rating of each row; `None` for formats without ratings, whose every row is a click.
     /// Kept in f64 because the notebook compares pandas' float64 column with 3.5.
     pub rating: Option<Vec<f64>>,
+    /// The time of each row, in the file's unit (seconds for MovieLens and RecBole); `None` for
+    /// formats without one. NCF's leave-one-out split holds out each user's latest row by this.
+    pub timestamp: Option<Vec<f64>>,
     /// Malformed lines skipped under `--skip-invalid`.
     pub skipped: usize,
 }
@@ -32,6 +35,12 @@ impl Ratings {
         }
     }
 
+    /// The same table with a timestamp on every row (rows are then added by [`Ratings::push_timed`]).
+    pub fn with_timestamps(mut self) -> Self {
+        self.timestamp = Some(Vec::new());
+        self
+    }
+
     /// Appends one row; `file` and `line` name it in the error if the id tables are full or the
     /// rating's presence does not match the table.
     pub fn push(
@@ -42,19 +51,41 @@ impl Ratings {
         item: &str,
         rating: Option<f64>,
     ) -> Result<()> {
+        self.push_timed(file, line, user, item, rating, None)
+    }
+
+    /// [`Ratings::push`] with the row's timestamp, whose presence must match the table's too.
+    pub fn push_timed(
+        &mut self,
+        file: &str,
+        line: usize,
+        user: &str,
+        item: &str,
+        rating: Option<f64>,
+        timestamp: Option<f64>,
+    ) -> Result<()> {
+        if self.rating.is_some() != rating.is_some() {
+            return Err(DataError::parse(
+                file,
+                line,
+                "rating present on some rows only",
+            ));
+        }
+        if self.timestamp.is_some() != timestamp.is_some() {
+            return Err(DataError::parse(
+                file,
+                line,
+                "timestamp present on some rows only",
+            ));
+        }
         let full = || DataError::parse(file, line, "more than 2^32 distinct ids");
         let u = self.users.intern(user).ok_or_else(full)?;
         let i = self.items.intern(item).ok_or_else(full)?;
-        match (&mut self.rating, rating) {
-            (Some(r), Some(v)) => r.push(v),
-            (None, None) => {}
-            _ => {
-                return Err(DataError::parse(
-                    file,
-                    line,
-                    "rating present on some rows only",
-                ))
-            }
+        if let (Some(r), Some(v)) = (&mut self.rating, rating) {
+            r.push(v);
+        }
+        if let (Some(t), Some(v)) = (&mut self.timestamp, timestamp) {
+            t.push(v);
         }
         self.user.push(u);
         self.item.push(i);

@@ -20,6 +20,7 @@ pub(super) const CSV: Spec = Spec {
         user: 0,
         item: 1,
         rating: Some(2),
+        timestamp: Some(3),
     },
 };
 

@@ -32,13 +32,15 @@ pub(crate) enum Columns<'a> {
         user: usize,
         item: usize,
         rating: Option<usize>,
+        timestamp: Option<usize>,
     },
     /// A file whose first line names the columns; with `strip_types`, a name's `:type` suffix (RecBole's
-    /// `user_id:token`) is ignored.
+    /// `user_id:token`) is ignored. The timestamp column is read when the header has it.
     Named {
         user: &'a str,
         item: &'a str,
         rating: Option<&'a str>,
+        timestamp: Option<&'a str>,
         strip_types: bool,
     },
 }
@@ -54,6 +56,7 @@ struct Layout {
     user: usize,
     item: usize,
     rating: Option<usize>,
+    timestamp: Option<usize>,
 }
 
 /// Reads every record of `reader` (called `file` in errors) laid out as `spec` says.
@@ -73,26 +76,39 @@ pub(crate) fn read<R: BufRead>(
             user,
             item,
             rating,
+            timestamp,
         } => Layout {
             count,
             user,
             item,
             rating,
+            timestamp,
         },
         Columns::Named {
             user,
             item,
             rating,
+            timestamp,
             strip_types,
-        } => header_layout(&mut lines, spec.sep, user, item, rating, strip_types)?,
+        } => header_layout(
+            &mut lines,
+            spec.sep,
+            [user, item],
+            rating,
+            timestamp,
+            strip_types,
+        )?,
     };
     let mut out = Ratings::new(layout.rating.is_some());
+    if layout.timestamp.is_some() {
+        out = out.with_timestamps();
+    }
     while let Some((no, bytes)) = lines.next_line()? {
         if bytes.is_empty() {
             continue;
         }
         match parse_line(file, no, bytes, spec.sep, &layout) {
-            Ok((u, i, r)) => out.push(file, no, u, i, r)?,
+            Ok((u, i, r, t)) => out.push_timed(file, no, u, i, r, t)?,
             Err(_) if opts.skip_invalid => out.skipped += 1,
             Err(e) => return Err(e),
         }
@@ -103,9 +119,9 @@ pub(crate) fn read<R: BufRead>(
 fn header_layout<R: BufRead>(
     lines: &mut Lines<R>,
     sep: &str,
-    user: &str,
-    item: &str,
+    [user, item]: [&str; 2],
     rating: Option<&str>,
+    timestamp: Option<&str>,
     strip_types: bool,
 ) -> Result<Layout> {
     let file = lines.file().to_string();
@@ -148,10 +164,11 @@ fn header_layout<R: BufRead>(
         user: find(user)?,
         item: find(item)?,
         rating: rating.map(find).transpose()?,
+        timestamp: timestamp.and_then(|t| names.iter().position(|n| n == t)),
     })
 }
 
-type Record<'a> = (&'a str, &'a str, Option<f64>);
+type Record<'a> = (&'a str, &'a str, Option<f64>, Option<f64>);
 
 fn parse_line<'a>(
     file: &str,
@@ -163,7 +180,7 @@ fn parse_line<'a>(
     let line = utf8(file, no, bytes)?;
     // A one-character separator takes `split(char)`, several times faster than a substring search.
     let mut chars = sep.chars();
-    let (n, user, item, rating) = match (chars.next(), chars.next()) {
+    let (n, user, item, rating, timestamp) = match (chars.next(), chars.next()) {
         (Some(c), None) => pick(line.split(c), layout),
         _ => pick(line.split(sep), layout),
     };
@@ -191,23 +208,34 @@ fn parse_line<'a>(
             "expected a non-empty user and item id",
         ));
     }
-    let rating = match rating {
-        Some(s) => Some(s.trim().parse::<f64>().map_err(|_| {
+    let number = |field: Option<&str>, what: &str| match field {
+        Some(s) => s.trim().parse::<f64>().map(Some).map_err(|_| {
             DataError::parse(
                 file,
                 no,
-                format!("expected a number as rating, found {s:?}"),
+                format!("expected a number as {what}, found {s:?}"),
             )
-        })?),
-        None => None,
+        }),
+        None => Ok(None),
     };
-    Ok((user, item, rating))
+    Ok((
+        user,
+        item,
+        number(rating, "rating")?,
+        number(timestamp, "timestamp")?,
+    ))
 }
 
-type Picked<'a> = (usize, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+type Picked<'a> = (
+    usize,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+);
 
 fn pick<'a>(fields: impl Iterator<Item = &'a str>, layout: &Layout) -> Picked<'a> {
-    let (mut n, mut user, mut item, mut rating) = (0, None, None, None);
+    let (mut n, mut user, mut item, mut rating, mut timestamp) = (0, None, None, None, None);
     for (k, f) in fields.enumerate() {
         if k == layout.user {
             user = Some(f);
@@ -218,9 +246,12 @@ fn pick<'a>(fields: impl Iterator<Item = &'a str>, layout: &Layout) -> Picked<'a
         if Some(k) == layout.rating {
             rating = Some(f);
         }
+        if Some(k) == layout.timestamp {
+            timestamp = Some(f);
+        }
         n = k + 1;
     }
-    (n, user, item, rating)
+    (n, user, item, rating, timestamp)
 }
 
 #[cfg(test)]

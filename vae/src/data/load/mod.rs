@@ -101,6 +101,7 @@ pub fn load_reader<R: BufRead>(
                     user: &f.user,
                     item: &f.item,
                     rating: f.rating.as_deref(),
+                    timestamp: None,
                     strip_types: false,
                 },
             },

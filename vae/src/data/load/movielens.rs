@@ -10,6 +10,7 @@ pub(super) const CSV: Spec = Spec {
         user: "userId",
         item: "movieId",
         rating: Some("rating"),
+        timestamp: Some("timestamp"),
         strip_types: false,
     },
 };
@@ -22,6 +23,7 @@ pub(super) const DAT: Spec = Spec {
         user: 0,
         item: 1,
         rating: Some(2),
+        timestamp: Some(3),
     },
 };
 
@@ -33,6 +35,7 @@ pub(super) const UDATA: Spec = Spec {
         user: 0,
         item: 1,
         rating: Some(2),
+        timestamp: Some(3),
     },
 };
 
@@ -102,6 +105,33 @@ mod tests {
         let r = load(&p, &Format::Auto, &LoadOptions::default()).unwrap();
         assert_eq!(rows(&r)[0], ("196".into(), "242".into(), 3.0));
         assert_eq!(r.len(), 2);
+    }
+
+    #[test]
+    fn movielens_files_keep_the_timestamp_of_each_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = fixture(
+            dir.path(),
+            "u.data",
+            b"196\t242\t3\t881250949\n186\t302\t3\t891717742\n",
+        );
+        let r = load(&p, &Format::Auto, &LoadOptions::default()).unwrap();
+        assert_eq!(r.timestamp, Some(vec![881250949.0, 891717742.0]));
+        let p = fixture(
+            dir.path(),
+            "ratings.csv",
+            b"userId,movieId,rating,timestamp\n1,2,3.5,1112486027\n",
+        );
+        let r = load(&p, &Format::Auto, &LoadOptions::default()).unwrap();
+        assert_eq!(r.timestamp, Some(vec![1112486027.0]));
+        let p = fixture(dir.path(), "ratings.dat", b"1::2::3::later\n");
+        let err = load(&p, &Format::Auto, &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("ratings.dat:1: expected a number as timestamp"),
+            "{err}"
+        );
     }
 
     #[test]

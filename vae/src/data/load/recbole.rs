@@ -3,13 +3,15 @@
 
 use super::delimited::{Columns, Spec};
 
-/// Columns `user_id`, `item_id`, `rating`, found by name whatever their type suffix.
+/// Columns `user_id`, `item_id`, `rating` and, if present, `timestamp`, found by name whatever their
+/// type suffix.
 pub(super) const INTER: Spec = Spec {
     sep: "\t",
     columns: Columns::Named {
         user: "user_id",
         item: "item_id",
         rating: Some("rating"),
+        timestamp: Some("timestamp"),
         strip_types: true,
     },
 };
@@ -31,6 +33,17 @@ mod tests {
         assert_eq!(r.users.get(r.user[1]), "186");
         assert_eq!(r.items.get(r.item[1]), "302");
         assert_eq!(r.rating.unwrap(), vec![3.0, 4.5]);
+        assert_eq!(r.timestamp, Some(vec![9.0, 9.0]));
+    }
+
+    #[test]
+    fn inter_file_without_timestamp_column_has_no_timestamps() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.inter");
+        std::fs::write(&p, "user_id:token\titem_id:token\trating:float\n1\t2\t3\n").unwrap();
+        let r = load(&p, &Format::Auto, &LoadOptions::default()).unwrap();
+        assert_eq!(r.timestamp, None);
+        assert_eq!(r.len(), 1);
     }
 
     #[test]

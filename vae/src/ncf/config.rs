@@ -1,0 +1,166 @@
+//! Everything an NCF run is configured by; the defaults are the paper's and the reference code's.
+
+use super::error::{NcfError, Result};
+use serde::{Deserialize, Serialize};
+
+/// Which NCF model to train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum NcfModelKind {
+    /// Generalized Matrix Factorization (§3.2).
+    Gmf,
+    /// The multi-layer perceptron (§3.3).
+    Mlp,
+    /// GMF and MLP fused (§3.4).
+    Neumf,
+}
+
+impl NcfModelKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            NcfModelKind::Gmf => "gmf",
+            NcfModelKind::Mlp => "mlp",
+            NcfModelKind::Neumf => "neumf",
+        }
+    }
+}
+
+/// How the data is split, what is regressed and what is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// Ratings regressed with MSE; RMSE and MAE on a random held-out fraction.
+    Explicit,
+    /// Leave-one-out, sampled negatives, BCE; HR@K and NDCG@K among sampled negatives (the paper).
+    Implicit,
+}
+
+/// The optimiser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Learner {
+    /// Adam (the paper for GMF, MLP and NeuMF from scratch; the reference code's default).
+    Adam,
+    /// Plain SGD (the paper for NeuMF after pre-training, §3.4.1, since Adam's moments are not kept).
+    Sgd,
+}
+
+/// The configuration of one NCF run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NcfConfig {
+    pub model: NcfModelKind,
+    pub protocol: Protocol,
+    /// GMF's number of factors `K` (`--num_factors`).
+    pub factors: usize,
+    /// The MLP tower's widths, the first being `[p_u ‖ q_i]`'s (`--layers`).
+    pub layers: Vec<usize>,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub learner: Learner,
+    pub seed: u64,
+    /// Sampled negatives per training positive, re-drawn every epoch (implicit).
+    pub negatives: usize,
+    /// Sampled unseen items the held-out item is ranked among (implicit).
+    pub eval_negatives: usize,
+    /// The cut-off `K` of HR@K and NDCG@K (implicit).
+    pub top_k: usize,
+    /// The held-out fraction of ratings (explicit).
+    pub test_fraction: f64,
+    /// NeuMF only: first train GMF and MLP (with Adam, `epochs` each), then start NeuMF from them.
+    pub pretrain: bool,
+    /// The weight α of GMF's output layer in pre-trained NeuMF (§3.4.1).
+    pub alpha: f64,
+}
+
+impl NcfConfig {
+    /// The reference settings: 8 factors, tower [64, 32, 16, 8], 20 epochs, batches of 256, Adam at
+    /// 10⁻³, 4 negatives per positive, HR@10 and NDCG@10 among 99 negatives, a 20% rating hold-out.
+    pub fn paper(model: NcfModelKind, protocol: Protocol) -> Self {
+        NcfConfig {
+            model,
+            protocol,
+            factors: 8,
+            layers: vec![64, 32, 16, 8],
+            epochs: 20,
+            batch_size: 256,
+            lr: 1e-3,
+            learner: Learner::Adam,
+            seed: 2017,
+            negatives: 4,
+            eval_negatives: 99,
+            top_k: 10,
+            test_fraction: 0.2,
+            pretrain: false,
+            alpha: 0.5,
+        }
+    }
+
+    /// Refuses values outside their domain, naming the field.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: String| Err(NcfError::Config(what));
+        if self.factors == 0 {
+            return bad("factors must be at least 1".into());
+        }
+        if self.layers.first().is_none_or(|&w| w == 0 || w % 2 != 0) || self.layers.contains(&0) {
+            return bad(format!(
+                "layers {:?}: widths must be positive, the first (user ‖ item embedding) even",
+                self.layers
+            ));
+        }
+        if self.batch_size == 0 {
+            return bad("batch size must be at least 1".into());
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return bad(format!("learning rate {} must be positive", self.lr));
+        }
+        if self.protocol == Protocol::Implicit
+            && (self.negatives == 0 || self.eval_negatives == 0 || self.top_k == 0)
+        {
+            return bad("negatives, eval negatives and top-k must be at least 1".into());
+        }
+        if !(0.0..=1.0).contains(&self.alpha) {
+            return bad(format!("alpha {} must lie in [0, 1]", self.alpha));
+        }
+        if self.pretrain && self.model != NcfModelKind::Neumf {
+            return bad(format!(
+                "pre-training initialises NeuMF from GMF and MLP; it does not apply to {}",
+                self.model.name()
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paper_config_is_valid_and_round_trips_through_json() {
+        let c = NcfConfig::paper(NcfModelKind::Neumf, Protocol::Implicit);
+        c.validate().unwrap();
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.contains("\"model\":\"neumf\"") && json.contains("\"protocol\":\"implicit\""));
+        assert_eq!(serde_json::from_str::<NcfConfig>(&json).unwrap(), c);
+    }
+
+    #[test]
+    fn invalid_configs_name_the_field() {
+        let base = NcfConfig::paper(NcfModelKind::Gmf, Protocol::Explicit);
+        let odd = NcfConfig {
+            layers: vec![63, 8],
+            ..base.clone()
+        };
+        assert!(odd.validate().unwrap_err().to_string().contains("layers"));
+        let pretrain_gmf = NcfConfig {
+            pretrain: true,
+            ..base
+        };
+        assert!(pretrain_gmf
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("does not apply to gmf"));
+    }
+}

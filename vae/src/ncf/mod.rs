@@ -1,0 +1,51 @@
+//! Neural Collaborative Filtering (He et al., "Neural Collaborative Filtering", WWW 2017): GMF, MLP
+//! and NeuMF on the autograd ops, with the paper's implicit-feedback protocol and an explicit-rating
+//! one.
+//!
+//! Models ([`Gmf`], [`Mlp`], [`NeuMf`]) score a (user, item) pair from embeddings looked up by
+//! `gather_rows` (whose VJP is the scatter-add into the tables):
+//! - GMF: `s_ui = hᵀ(p_u ⊙ q_i) + b`;
+//! - MLP: `z₁ = [p_u ‖ q_i]`, `z_l = ReLU(W_lᵀ z_{l−1} + b_l)`, `s_ui = hᵀ z_L + b`;
+//! - NeuMF: `s_ui = hᵀ[p^G_u ⊙ q^G_i ‖ z_L^M] + b`, optionally started from trained GMF and MLP with
+//!   `h = [α h^GMF ‖ (1 − α) h^MLP]`.
+//!
+//! Protocols ([`Protocol`]):
+//! - implicit (the paper, §4.1): [`leave_one_out`], BCE on `σ(s_ui)` against positives and
+//!   [`training_negatives`] re-drawn every epoch; HR@10 and NDCG@10 of the held-out item among 99
+//!   [`evaluation_negatives`]; the [`popularity`] baseline beside;
+//! - explicit: [`explicit_split`] holds out 20% of ratings; MSE of `s_ui` against the rating; RMSE and
+//!   MAE, with the global-mean and [`item_means`] baselines beside.
+//!
+//! [`train_ncf`] runs either end to end; [`NcfTrainer`] is the same loop one epoch at a time.
+
+mod baselines;
+mod config;
+mod error;
+mod evaluate;
+mod explicit;
+mod gmf;
+mod init;
+mod leave_one_out;
+mod mlp;
+mod model;
+mod negatives;
+mod neumf;
+mod random;
+mod ranking;
+mod train;
+
+pub use baselines::{item_means, popularity};
+pub use config::{Learner, NcfConfig, NcfModelKind, Protocol};
+pub use error::{NcfError, Result};
+pub use evaluate::{hit_ratio_ndcg, rmse_mae, Scorer};
+pub use explicit::{explicit_split, ExplicitSplit, Rated};
+pub use gmf::Gmf;
+pub use leave_one_out::{leave_one_out, LeaveOneOut};
+pub use mlp::Mlp;
+pub use model::{Batch, NcfModel, Objective};
+pub use negatives::{evaluation_negatives, training_negatives};
+pub use neumf::NeuMf;
+pub use ranking::{hit_ratio, ndcg, rank_of};
+pub use train::{
+    build_ncf, final_metrics, train_ncf, NcfData, NcfEpoch, NcfObserver, NcfRun, NcfTrainer,
+};
