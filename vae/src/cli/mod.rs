@@ -3,6 +3,7 @@
 mod bench;
 mod data;
 mod inspect;
+mod ncf;
 mod train;
 
 use clap::{Parser, Subcommand};

@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use vae::data::{self, fetch, Dataset};
 use vae::models::Anneal;
+use vae::ncf::{Learner, NcfModelKind, Protocol};
 use vae::train::{
     self, evaluate, EpochSummary, LrSchedule, ModelKind, Progress, RunDir, TrainConfig, Trainer,
 };
@@ -40,14 +41,50 @@ enum ScheduleArg {
     Step,
 }
 
+/// Every model `vae train` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ModelArg {
+    /// Mult-VAE^PR.
+    Vae,
+    /// Mult-DAE.
+    Dae,
+    /// NCF's generalised matrix factorisation.
+    Gmf,
+    /// NCF's multi-layer perceptron.
+    Mlp,
+    /// NCF's fusion of GMF and MLP.
+    Neumf,
+}
+
+/// Flags only NCF reads.
+#[derive(Debug, Args)]
+pub struct NcfFlags {
+    /// NCF: explicit (MSE on ratings; RMSE, MAE) or implicit (leave-one-out, negatives, BCE; HR, NDCG).
+    #[arg(long, value_enum, default_value = "implicit")]
+    pub protocol: Protocol,
+    /// NCF: GMF factors (default 8).
+    #[arg(long)]
+    pub factors: Option<usize>,
+    /// NCF: the MLP tower, the first entry being the concatenated embedding width (default 64,32,16,8).
+    #[arg(long, value_delimiter = ',')]
+    pub layers: Option<Vec<usize>>,
+    /// NCF: the optimiser (default adam).
+    #[arg(long, value_enum)]
+    pub learner: Option<Learner>,
+    /// NCF NeuMF: pre-train GMF and MLP first and start from both (α = 0.5).
+    #[arg(long)]
+    pub pretrain: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// A pro_sg folder (from `vae data prepare`, `vae data synth` or the authors' notebook).
+    /// Mult-VAE/DAE: a pro_sg folder (from `vae data prepare`, `vae data synth` or the authors'
+    /// notebook). NCF: a rating file, or a folder holding one.
     #[arg(long)]
     data: PathBuf,
     /// Which model.
     #[arg(long, value_enum, default_value = "vae")]
-    model: ModelKind,
+    model: ModelArg,
     /// The run folder to write (config, metrics, checkpoints, results, plots).
     #[arg(long, required_unless_present = "resume")]
     out: Option<PathBuf>,
@@ -57,10 +94,12 @@ pub struct TrainArgs {
     /// cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: Device,
-    #[arg(long, default_value_t = 200)]
-    epochs: usize,
-    #[arg(long, default_value_t = 500)]
-    batch_size: usize,
+    /// Epochs (default 200 for vae/dae, 20 for NCF).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Mini-batch size (default 500 for vae/dae, 256 for NCF).
+    #[arg(long)]
+    batch_size: Option<usize>,
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
     #[arg(long, default_value_t = 98765)]
@@ -107,18 +146,20 @@ pub struct TrainArgs {
     /// On a GPU, let cuBLAS use TF32 tensor cores for GEMMs (faster, ~1e-3 relative error).
     #[arg(long)]
     tf32: bool,
+    #[command(flatten)]
+    ncf: NcfFlags,
 }
 
 impl TrainArgs {
-    fn config(&self) -> TrainConfig {
-        let mut c = TrainConfig::paper(self.model);
+    fn config(&self, model: ModelKind) -> TrainConfig {
+        let mut c = TrainConfig::paper(model);
         if let Some(d) = &self.dims {
             c.dims = d.clone();
         }
         c.dropout = self.dropout;
         c.l2 = self.l2;
-        c.epochs = self.epochs;
-        c.batch_size = self.batch_size;
+        c.epochs = self.epochs.unwrap_or(c.epochs);
+        c.batch_size = self.batch_size.unwrap_or(c.batch_size);
         c.lr = self.lr;
         c.seed = self.seed;
         c.anneal = match self.beta {
@@ -145,13 +186,13 @@ impl TrainArgs {
 }
 
 /// A progress bar on a terminal; one plain line per epoch otherwise.
-struct Console {
+pub struct Console {
     bar: Option<ProgressBar>,
     start: Instant,
 }
 
 impl Console {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Console {
             bar: None,
             start: Instant::now(),
@@ -170,6 +211,34 @@ fn metrics_text(m: &std::collections::BTreeMap<String, f64>) -> String {
         .map(|(k, v)| format!("{k} {v:.4}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// One epoch's line of output.
+pub struct EpochLine<'a> {
+    pub epoch: usize,
+    pub loss: f64,
+    pub beta: Option<f64>,
+    pub metrics: &'a std::collections::BTreeMap<String, f64>,
+    pub seconds: f64,
+    pub best: bool,
+}
+
+impl Console {
+    /// Prints an epoch's line (above the bar on a terminal) and advances the bar.
+    pub fn epoch_line(&mut self, l: EpochLine<'_>) {
+        let beta = l.beta.map_or(String::new(), |b| format!("  β {b:.4}"));
+        self.say(format!(
+            "epoch {:3}  loss {:.4}{beta}  {}  {:.2}s{}",
+            l.epoch,
+            l.loss,
+            metrics_text(l.metrics),
+            l.seconds,
+            if l.best { "  *best" } else { "" }
+        ));
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+    }
 }
 
 impl Progress for Console {
@@ -192,18 +261,14 @@ impl Progress for Console {
         }
     }
     fn epoch(&mut self, s: &EpochSummary, is_best: bool) {
-        self.say(format!(
-            "epoch {:3}  loss {:.4}  β {:.4}  {}  {:.2}s{}",
-            s.epoch,
-            s.train_loss,
-            s.beta,
-            metrics_text(&s.validation.metrics),
-            s.seconds,
-            if is_best { "  *best" } else { "" }
-        ));
-        if let Some(b) = &self.bar {
-            b.inc(1);
-        }
+        self.epoch_line(EpochLine {
+            epoch: s.epoch,
+            loss: s.train_loss,
+            beta: Some(s.beta),
+            metrics: &s.validation.metrics,
+            seconds: s.seconds,
+            best: is_best,
+        });
     }
     fn finish(&mut self) {
         if let Some(b) = self.bar.take() {
@@ -238,8 +303,35 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
         (None, None) => anyhow::bail!("give --out RUN_DIR (or --resume RUN_DIR)"),
     };
     let run = RunDir::new(&dir)?;
+    let model = match a.model {
+        ModelArg::Vae => ModelKind::Vae,
+        ModelArg::Dae => ModelKind::Dae,
+        ncf_model => {
+            let kind = match ncf_model {
+                ModelArg::Gmf => NcfModelKind::Gmf,
+                ModelArg::Mlp => NcfModelKind::Mlp,
+                _ => NcfModelKind::Neumf,
+            };
+            let common = super::ncf::Common {
+                epochs: a.epochs,
+                batch_size: a.batch_size,
+                lr: a.lr,
+                seed: a.seed,
+            };
+            let args = super::ncf::NcfArgs {
+                config: super::ncf::config(kind, a.ncf.protocol, &a.ncf, common),
+                epochs_given: a.epochs.is_some(),
+            };
+            return match a.device {
+                Device::Cpu => super::ncf::train(&Cpu::<f32>::new(), &a.data, args, &run, resume),
+                Device::Cuda(n) => {
+                    super::ncf::train(&cuda(n, a.tf32)?, &a.data, args, &run, resume)
+                }
+            };
+        }
+    };
     let started = Instant::now();
-    let (config, mut console) = (a.config(), Console::new());
+    let (config, mut console) = (a.config(model), Console::new());
     let results = match a.device {
         Device::Cpu => train::train(
             &Cpu::<f32>::new(),

@@ -1,0 +1,326 @@
+//! `vae train --model gmf|mlp|neumf`: NCF with the same run folder as Mult-VAE — `config.json`,
+//! `metrics.jsonl`, `last.safetensors` (weights, Adam's moments, the next epoch; for `--resume`),
+//! `best.safetensors`, `results.json` and the plots.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use autograd::{Backend, Tensor};
+use vae::checkpoint::{self, NamedTensor};
+use vae::data::{self, Format, LoadOptions};
+use vae::ncf::{
+    build_ncf, final_metrics, train_ncf, NcfConfig, NcfData, NcfEpoch, NcfModelKind, NcfObserver,
+    NcfTrainer,
+};
+use vae::run_log::EpochRecord;
+use vae::train::{Progress, RunDir};
+
+use super::train::{Console, EpochLine};
+
+/// The ratings file of `--data`: the file itself, or the one rating file inside a folder.
+fn ratings_file(data: &Path) -> anyhow::Result<PathBuf> {
+    if data.is_file() {
+        return Ok(data.to_path_buf());
+    }
+    let known = ["ml-100k.inter", "u.data", "ratings.csv", "ratings.dat"];
+    known
+        .iter()
+        .map(|n| data.join(n))
+        .find(|p| p.is_file())
+        .with_context(|| {
+            format!(
+                "--data {}: no rating file ({}) there",
+                data.display(),
+                known.join(", ")
+            )
+        })
+}
+
+/// The metric that picks the best epoch, and whether higher is better.
+fn selection(config: &NcfConfig) -> (String, bool) {
+    match config.protocol {
+        vae::ncf::Protocol::Implicit => (format!("hr@{}", config.top_k), true),
+        vae::ncf::Protocol::Explicit => ("rmse".to_string(), false),
+    }
+}
+
+/// Writes each epoch to the run folder and keeps the checkpoints.
+struct RunObserver<'r> {
+    run: &'r RunDir,
+    console: Console,
+    metric: String,
+    higher: bool,
+    best: Option<(usize, f64)>,
+    final_model: String,
+}
+
+impl RunObserver<'_> {
+    fn tensors<B: Backend<Elem = f32>>(
+        t: &NcfTrainer<'_, B>,
+        with_moments: bool,
+    ) -> anyhow::Result<Vec<NamedTensor>> {
+        let mut out = Vec::new();
+        for p in t.model.params() {
+            let shape = p.value().shape();
+            out.push(NamedTensor {
+                name: p.name().into(),
+                shape,
+                data: p.value().to_vec()?,
+            });
+            if let (true, Some((m, v))) = (with_moments, t.adam.moments(p.name())) {
+                let b = p.value().backend();
+                out.push(NamedTensor {
+                    name: format!("optimizer.adam.m.{}", p.name()),
+                    shape,
+                    data: b.download(m)?,
+                });
+                out.push(NamedTensor {
+                    name: format!("optimizer.adam.v.{}", p.name()),
+                    shape,
+                    data: b.download(v)?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn save<B: Backend<Elem = f32>>(
+        &mut self,
+        record: &NcfEpoch,
+        t: &NcfTrainer<'_, B>,
+    ) -> anyhow::Result<()> {
+        vae::run_log::append(&self.run.metrics(), &as_record(record))?;
+        let score = record
+            .metrics
+            .get(&self.metric)
+            .copied()
+            .unwrap_or(f64::NAN);
+        let better = self
+            .best
+            .is_none_or(|(_, b)| if self.higher { score > b } else { score < b });
+        let mut meta = BTreeMap::from([("epoch".to_string(), record.epoch.to_string())]);
+        if better {
+            self.best = Some((record.epoch, score));
+            checkpoint::save(&self.run.best(), &Self::tensors(t, false)?, &meta)?;
+        }
+        meta.insert("next_epoch".into(), t.epoch.to_string());
+        meta.insert("adam_steps".into(), t.adam.steps().to_string());
+        if let Some((e, s)) = self.best {
+            meta.insert("best_epoch".into(), e.to_string());
+            meta.insert("best_score".into(), format!("{s:e}"));
+        }
+        checkpoint::save(&self.run.last(), &Self::tensors(t, true)?, &meta)?;
+        self.console.epoch_line(EpochLine {
+            epoch: record.epoch,
+            loss: record.train_loss,
+            beta: None,
+            metrics: &record.metrics,
+            seconds: record.seconds,
+            best: better,
+        });
+        Ok(())
+    }
+}
+
+fn as_record(r: &NcfEpoch) -> EpochRecord {
+    EpochRecord {
+        epoch: r.epoch,
+        train_loss: r.train_loss,
+        beta: 0.0,
+        validation: r.metrics.clone(),
+        seconds: r.seconds,
+    }
+}
+
+impl<B: Backend<Elem = f32>> NcfObserver<B> for RunObserver<'_> {
+    fn stage(&mut self, model: &str, epochs: usize, steps: usize) {
+        self.console.finish();
+        if model != self.final_model {
+            println!("pre-training {model}");
+        }
+        self.console.start(0, epochs, steps);
+    }
+    fn step(&mut self, step: usize, steps: usize, loss: f64) {
+        self.console.step(step, steps, loss);
+    }
+    fn epoch(
+        &mut self,
+        model: &str,
+        record: &NcfEpoch,
+        t: &NcfTrainer<'_, B>,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if model != self.final_model {
+            self.console.epoch_line(EpochLine {
+                epoch: record.epoch,
+                loss: record.train_loss,
+                beta: None,
+                metrics: &record.metrics,
+                seconds: record.seconds,
+                best: false,
+            });
+            return Ok(());
+        }
+        self.save(record, t).map_err(|e| e.to_string().into())
+    }
+}
+
+/// Options of `vae train` that only NCF reads.
+pub struct NcfArgs {
+    pub config: NcfConfig,
+    pub epochs_given: bool,
+}
+
+/// Trains (or resumes) an NCF model into `run`.
+pub fn train<B: Backend<Elem = f32>>(
+    backend: &B,
+    data: &Path,
+    args: NcfArgs,
+    run: &RunDir,
+    resume: bool,
+) -> anyhow::Result<()> {
+    let path = ratings_file(data)?;
+    let ratings = data::load(&path, &Format::Auto, &LoadOptions::default())?;
+    let config = if resume {
+        let text = std::fs::read_to_string(run.config())
+            .with_context(|| format!("reading {}", run.config().display()))?;
+        let saved: NcfConfig = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not an NCF run", run.config().display()))?;
+        NcfConfig {
+            epochs: if args.epochs_given {
+                args.config.epochs
+            } else {
+                saved.epochs
+            },
+            ..saved
+        }
+    } else {
+        args.config
+    };
+    config.validate()?;
+    let (metric, higher) = selection(&config);
+    let mut obs = RunObserver {
+        run,
+        console: Console::new(),
+        metric,
+        higher,
+        best: None,
+        final_model: config.model.name().to_string(),
+    };
+    let metrics = if resume {
+        anyhow::ensure!(
+            !config.pretrain,
+            "--resume of a pre-trained NeuMF run is not supported; rerun it"
+        );
+        let data = NcfData::prepare(&config, &ratings)?;
+        let model = build_ncf(backend, config.model, &config, &data)?;
+        let mut t = NcfTrainer::new(backend, config.clone(), &data, model);
+        let ck = checkpoint::load(&run.last())?;
+        let mut moments = HashMap::new();
+        for p in t.model.params_mut() {
+            let shape = p.value().shape();
+            p.set_value(Tensor::from_vec(
+                backend,
+                shape[0],
+                shape[1],
+                ck.tensor(p.name(), shape)?,
+            )?)?;
+            if let (Ok(m), Ok(v)) = (
+                ck.tensor(&format!("optimizer.adam.m.{}", p.name()), shape),
+                ck.tensor(&format!("optimizer.adam.v.{}", p.name()), shape),
+            ) {
+                moments.insert(
+                    p.name().to_string(),
+                    (backend.upload(m)?, backend.upload(v)?),
+                );
+            }
+        }
+        let num = |k: &str| {
+            ck.metadata
+                .get(k)
+                .and_then(|v| v.parse::<f64>().ok())
+                .with_context(|| format!("{}: metadata {k}", run.last().display()))
+        };
+        t.adam.restore(num("adam_steps")? as u64, moments);
+        t.epoch = num("next_epoch")? as usize;
+        obs.best = Some((num("best_epoch")? as usize, num("best_score")?));
+        let mut records: Vec<NcfEpoch> = vae::run_log::read(&run.metrics())?
+            .into_iter()
+            .filter(|r| r.epoch < t.epoch)
+            .map(|r| NcfEpoch {
+                epoch: r.epoch,
+                train_loss: r.train_loss,
+                metrics: r.validation,
+                seconds: r.seconds,
+            })
+            .collect();
+        vae::run_log::write_all(
+            &run.metrics(),
+            &records.iter().map(as_record).collect::<Vec<_>>(),
+        )?;
+        obs.console
+            .start(t.epoch, config.epochs, t.steps_per_epoch());
+        while t.epoch < config.epochs {
+            let r = t.run_epoch(&mut obs)?;
+            obs.save(&r, &t)?;
+            records.push(r);
+        }
+        let mut m = data.baselines(config.top_k)?;
+        m.extend(final_metrics(&config, &records));
+        m
+    } else {
+        if run.metrics().exists() {
+            std::fs::remove_file(run.metrics())?;
+        }
+        checkpoint::write_json_atomic(&run.config(), &config)?;
+        train_ncf(backend, &config, &ratings, &mut obs)?.metrics
+    };
+    obs.console.finish();
+    checkpoint::write_json_atomic(&run.results(), &metrics)?;
+    let records = vae::run_log::read(&run.metrics())?;
+    let best = obs.best.map_or(0, |(e, _)| e);
+    vae::plots::write_training_plots(&run.dir, &records, best)?;
+    println!();
+    for (k, v) in &metrics {
+        println!("{k:<28} {v:.4}");
+    }
+    println!("results in {}", run.results().display());
+    Ok(())
+}
+
+/// `NcfConfig` from the shared `vae train` flags.
+pub fn config(
+    kind: NcfModelKind,
+    protocol: vae::ncf::Protocol,
+    o: &super::train::NcfFlags,
+    common: Common,
+) -> NcfConfig {
+    let mut c = NcfConfig::paper(kind, protocol);
+    if let Some(e) = common.epochs {
+        c.epochs = e;
+    }
+    if let Some(b) = common.batch_size {
+        c.batch_size = b;
+    }
+    c.lr = common.lr;
+    c.seed = common.seed;
+    if let Some(f) = o.factors {
+        c.factors = f;
+    }
+    if let Some(l) = &o.layers {
+        c.layers = l.clone();
+    }
+    if let Some(l) = o.learner {
+        c.learner = l;
+    }
+    c.pretrain = o.pretrain;
+    c
+}
+
+/// The flags every model shares.
+pub struct Common {
+    pub epochs: Option<usize>,
+    pub batch_size: Option<usize>,
+    pub lr: f64,
+    pub seed: u64,
+}
