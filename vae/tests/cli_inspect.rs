@@ -35,6 +35,33 @@ fn model_gradcheck_prints_a_passing_row_per_parameter() {
 }
 
 #[test]
+fn neumf_gradcheck_prints_a_passing_row_per_parameter() {
+    let out = vae(&[
+        "gradcheck",
+        "--model",
+        "neumf",
+        "--items",
+        "7",
+        "--hidden",
+        "5,3",
+        "--users",
+        "4",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.ends_with(" pass")).count(),
+        8,
+        "{text}"
+    );
+    assert!(text.contains("gmf.user_embedding.weight") && text.contains("predict.weight"));
+}
+
+#[test]
 fn graph_writes_dot_and_svg_of_one_step() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
