@@ -198,3 +198,17 @@ fn a_vjp_returning_a_wrong_shape_is_reported_with_the_op_name() {
         "{err}"
     );
 }
+
+#[test]
+fn into_vec_returns_the_values_whether_or_not_the_buffer_is_shared() {
+    let a = t(1, 3, &[1.0, 2.0, 3.0]);
+    let shared = a.clone();
+    assert_eq!(a.into_vec().unwrap(), vec![1.0, 2.0, 3.0]);
+    let ptr = shared.buffer().as_ptr();
+    let v = shared.into_vec().unwrap();
+    assert_eq!(
+        v.as_ptr(),
+        ptr,
+        "a unique CPU buffer is handed over, not copied"
+    );
+}

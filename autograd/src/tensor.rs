@@ -104,6 +104,15 @@ impl<B: Backend> Tensor<B> {
         self.backend.download(&self.buf)
     }
 
+    /// The values, row-major, on the host, consuming the tensor: no copy on the CPU when no other
+    /// tensor shares the buffer.
+    pub fn into_vec(self) -> Result<Vec<B::Elem>> {
+        match Arc::try_unwrap(self.buf) {
+            Ok(buf) => self.backend.download_owned(buf),
+            Err(shared) => self.backend.download(&shared),
+        }
+    }
+
     /// The values as `f64`, row-major, on the host.
     pub fn to_f64(&self) -> Result<Vec<f64>> {
         Ok(self.to_vec()?.into_iter().map(|x| x.f64()).collect())

@@ -152,6 +152,11 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
     fn upload(&self, host: &[Self::Elem]) -> Result<Self::Buffer>;
     /// A copy of device data on the host.
     fn download(&self, buf: &Self::Buffer) -> Result<Vec<Self::Elem>>;
+    /// The host copy of a buffer that is no longer needed on the device; the CPU hands the buffer
+    /// itself over instead of copying it.
+    fn download_owned(&self, buf: Self::Buffer) -> Result<Vec<Self::Elem>> {
+        self.download(&buf)
+    }
     /// A sparse matrix moved to the device.
     fn upload_csr(&self, m: &CsrMatrix<Self::Elem>) -> Result<Self::Csr>;
     /// The length of a buffer.

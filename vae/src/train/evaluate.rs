@@ -33,7 +33,7 @@ pub fn evaluate<B: Backend<Elem = f32>>(
         let idx: Vec<usize> = (start..(start + batch_size).min(rows)).collect();
         let fold_in = pair.fold_in.select_rows(&idx)?;
         let heldout = pair.heldout.select_rows(&idx)?;
-        let mut scores = model.scores(&fold_in)?.to_vec()?;
+        let mut scores = model.scores(&fold_in)?.into_vec()?;
         let batch = evaluator.evaluate_batch(&mut scores, fold_in.cols(), &fold_in, &heldout)?;
         acc.add(&batch)?;
     }

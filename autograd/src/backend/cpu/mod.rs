@@ -82,6 +82,9 @@ impl<T: Real> Backend for Cpu<T> {
     fn download(&self, buf: &Vec<T>) -> Result<Vec<T>> {
         Ok(buf.clone())
     }
+    fn download_owned(&self, buf: Vec<T>) -> Result<Vec<T>> {
+        Ok(buf)
+    }
     fn upload_csr(&self, m: &CsrMatrix<T>) -> Result<CsrMatrix<T>> {
         Ok(m.clone())
     }
