@@ -4,7 +4,9 @@
 
 use crate::backend::cpu::Cpu;
 use crate::error::Result;
+use crate::rng::{standard_normal, RngKey};
 use crate::tape::{Tape, Var};
+use crate::tensor::Tensor;
 
 /// The sizes drawn for one check: `m`, `n`, `k` are dimensions (1 to 7 in the property tests) and
 /// `seed` keys whatever else the op needs (sparse patterns, indices, targets, masks).
@@ -40,6 +42,33 @@ pub struct OpCheck {
     pub shapes: fn(Dims) -> Vec<[usize; 2]>,
     pub domain: Domain,
     pub build: Build,
+}
+
+impl OpCheck {
+    /// The inputs of one check: the op's shapes for `dims`, values drawn from its domain, keyed by
+    /// `dims.seed` (input `i` uses step `100 + i` of the key). The property tests and the
+    /// `gradcheck` program both draw them here, so a failure in one reproduces in the other.
+    pub fn inputs(&self, dims: Dims) -> Result<Vec<Tensor<Cpu<f64>>>> {
+        (self.shapes)(dims)
+            .into_iter()
+            .enumerate()
+            .map(|(i, [r, c])| {
+                let key = RngKey::new(dims.seed, 100 + i as u64);
+                let v: Vec<f64> = (0..(r * c) as u64)
+                    .map(|j| {
+                        let z = standard_normal(key, j);
+                        match self.domain {
+                            Domain::Any => z,
+                            // ℝ ↦ (0.5, 2.5) through tanh.
+                            Domain::Positive => 1.5 + z.tanh(),
+                            Domain::AwayFromZero => z + 0.1 * z.signum(),
+                        }
+                    })
+                    .collect();
+                Tensor::from_f64(&Cpu::new(), r, c, &v)
+            })
+            .collect()
+    }
 }
 
 /// Every op's check, in the order of `docs/math-to-code.md`.
