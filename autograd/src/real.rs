@@ -1,5 +1,6 @@
 //! The element types the CPU backend computes in: `f32` for training, `f64` for gradient checks.
 
+use crate::backend::cpu::exp_lanes;
 use std::fmt::{Debug, Display};
 
 /// A floating-point element type. Besides arithmetic it knows how to call the matching
@@ -14,6 +15,22 @@ pub trait Real:
     fn of(x: f64) -> Self;
     /// The value as an `f64` (exact).
     fn f64(self) -> f64;
+
+    /// `max_i x_i`, ignoring NaN (a NaN still reaches [`Real::exp_sum`]); `−∞` for an empty row.
+    fn row_max(x: &[Self]) -> Self {
+        x.iter()
+            .fold(Self::neg_infinity(), |m, &v| if v > m { v } else { m })
+    }
+    /// `Σ_i exp(x_i − shift)`, summed in f64.
+    fn exp_sum(x: &[Self], shift: Self) -> f64 {
+        x.iter().map(|&v| (v - shift).exp().f64()).sum()
+    }
+    /// `out_i = scale · exp(x_i − shift)`.
+    fn scaled_exp(x: &[Self], shift: Self, scale: Self, out: &mut [Self]) {
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = scale * (v - shift).exp();
+        }
+    }
 
     /// `C ← α·A·B + β·C` on strided operands (matrixmultiply's `sgemm`/`dgemm`).
     ///
@@ -39,6 +56,8 @@ pub trait Real:
     );
 }
 
+/// f32, the training type, takes the vectorised row loops of `backend::cpu::exp_lanes`; f64, the
+/// gradient-check type, keeps libm's `exp` and the trait's plain loops.
 impl Real for f32 {
     const DTYPE: &'static str = "f32";
     fn of(x: f64) -> Self {
@@ -46,6 +65,15 @@ impl Real for f32 {
     }
     fn f64(self) -> f64 {
         self as f64
+    }
+    fn row_max(x: &[f32]) -> f32 {
+        exp_lanes::row_max(x)
+    }
+    fn exp_sum(x: &[f32], shift: f32) -> f64 {
+        exp_lanes::exp_sum(x, shift)
+    }
+    fn scaled_exp(x: &[f32], shift: f32, scale: f32, out: &mut [f32]) {
+        exp_lanes::scaled_exp(x, shift, scale, out)
     }
     unsafe fn gemm_strided(
         m: usize,

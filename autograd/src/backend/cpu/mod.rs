@@ -5,6 +5,7 @@
 //! same inputs give bit-identical outputs whatever the number of threads.
 
 mod elementwise;
+pub(crate) mod exp_lanes;
 mod gemm;
 mod rows;
 mod sparse;

@@ -78,12 +78,11 @@ pub(super) fn copy_cols<T: Real>(
 
 /// `log Σ_c exp x_c`, shifted by the maximum so no exponential overflows.
 fn log_sum_exp<T: Real>(row: &[T]) -> f64 {
-    let max = row.iter().fold(f64::NEG_INFINITY, |m, x| m.max(x.f64()));
-    if max == f64::NEG_INFINITY {
-        return max;
+    let max = T::row_max(row);
+    if max == T::neg_infinity() {
+        return f64::NEG_INFINITY;
     }
-    let mt = T::of(max);
-    max + row.iter().map(|&x| (x - mt).exp().f64()).sum::<f64>().ln()
+    max.f64() + T::exp_sum(row, max).ln()
 }
 
 pub(super) fn log_softmax_rows<T: Real>(x: &[T], cols: usize, y: &mut [T]) {

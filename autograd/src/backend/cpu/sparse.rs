@@ -53,9 +53,8 @@ pub(super) fn csr_t_matmul_acc<T: Real>(x: &CsrMatrix<T>, d: &[T], n: usize, c: 
 
 /// `(ℓ_u, lse_u)` of one row.
 fn nll_row<T: Real>(z: &[T], cols: &[u32], vals: &[T]) -> (f64, f64) {
-    let max = z.iter().fold(f64::NEG_INFINITY, |m, x| m.max(x.f64()));
-    let mt = T::of(max);
-    let lse = max + z.iter().map(|&x| (x - mt).exp().f64()).sum::<f64>().ln();
+    let max = T::row_max(z);
+    let lse = max.f64() + T::exp_sum(z, max).ln();
     let n: f64 = vals.iter().map(|v| v.f64()).sum();
     let dot: f64 = cols
         .iter()
@@ -99,11 +98,62 @@ pub(super) fn multinomial_nll_rows_backward<T: Real>(
         let (c, v) = t.row(r);
         let n = T::of(v.iter().map(|v| v.f64()).sum());
         let (g, s) = (dloss[r], lse[r]);
-        for (d, &z) in row.iter_mut().zip(&z[r * cols..]) {
-            *d = g * n * (z - s).exp()
-        }
+        T::scaled_exp(&z[r * cols..(r + 1) * cols], s, g * n, row);
         for (&i, &v) in c.iter().zip(v) {
             row[i as usize] = row[i as usize] - g * v
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Logits and clicks of a batch shaped like Mult-VAE's, small enough for a test.
+    fn batch<T: Real>() -> (Vec<T>, CsrMatrix<T>) {
+        let (rows, items) = (7, 3001);
+        let z = (0..rows * items)
+            .map(|i| T::of(((i * 7919 % 2003) as f64 - 1000.0) * 4e-3))
+            .collect();
+        let mut t = Vec::new();
+        for r in 0..rows {
+            for c in (r..items).step_by(97 + r) {
+                t.push((r, c, T::one()));
+            }
+        }
+        (z, CsrMatrix::from_triplets(rows, items, &t).unwrap())
+    }
+
+    #[test]
+    fn f32_likelihood_and_its_gradient_match_the_f64_reference() {
+        let (z64, t64) = batch::<f64>();
+        let (z32, t32) = batch::<f32>();
+        let rows = t64.rows();
+        let (mut l64, mut s64) = (vec![0f64; rows], vec![0f64; rows]);
+        let (mut l32, mut s32) = (vec![0f32; rows], vec![0f32; rows]);
+        multinomial_nll_rows(&z64, &t64, &mut l64, &mut s64);
+        multinomial_nll_rows(&z32, &t32, &mut l32, &mut s32);
+        for r in 0..rows {
+            assert!(
+                (l32[r] as f64 - l64[r]).abs() <= 1e-5 * l64[r].abs(),
+                "row {r}"
+            );
+            assert!(
+                (s32[r] as f64 - s64[r]).abs() <= 1e-6 * s64[r].abs(),
+                "row {r}"
+            );
+        }
+        let d64: Vec<f64> = (0..rows).map(|r| 0.5 + r as f64).collect();
+        let d32: Vec<f32> = d64.iter().map(|&v| v as f32).collect();
+        let mut g64 = vec![0f64; z64.len()];
+        let mut g32 = vec![0f32; z32.len()];
+        multinomial_nll_rows_backward(&z64, &s64, &t64, &d64, &mut g64);
+        multinomial_nll_rows_backward(&z32, &s32, &t32, &d32, &mut g32);
+        for (i, (&a, &b)) in g32.iter().zip(&g64).enumerate() {
+            assert!(
+                (a as f64 - b).abs() <= 1e-6 + 1e-5 * b.abs(),
+                "element {i}: {a} vs {b}"
+            );
+        }
+    }
 }
