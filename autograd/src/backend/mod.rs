@@ -165,6 +165,18 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
     /// `C ← α·op(A)·op(B) + β·C`.
     fn gemm(&self, g: Gemm, a: &Self::Buffer, b: &Self::Buffer, c: &mut Self::Buffer)
         -> Result<()>;
+    /// `op(A)·op(B)` in a new `m × n` buffer (`g.alpha` and `g.beta` are ignored: `α = 1`, `β = 0`).
+    /// A backend may skip clearing memory that the product overwrites anyway.
+    fn gemm_new(&self, g: Gemm, a: &Self::Buffer, b: &Self::Buffer) -> Result<Self::Buffer> {
+        let mut c = self.zeros(g.m * g.n)?;
+        let g = Gemm {
+            alpha: 1.0,
+            beta: 0.0,
+            ..g
+        };
+        self.gemm(g, a, b, &mut c)?;
+        Ok(c)
+    }
     /// `C ← X·B` with `X` sparse `m × k`, `B` dense `k × n`.
     fn csr_matmul(
         &self,

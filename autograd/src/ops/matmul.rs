@@ -4,7 +4,7 @@
 //! VJP: `Ā = Ȳ·Bᵀ`, `B̄ = Aᵀ·Ȳ` — both as GEMMs with a transpose flag, never a copied transpose.
 
 use super::registry::{Dims, Domain, OpCheck};
-use super::{alloc, same_device, wrap};
+use super::{same_device, wrap};
 use crate::backend::{Backend, Gemm};
 use crate::error::{Error, Result};
 use crate::tape::Var;
@@ -20,7 +20,6 @@ pub(crate) fn gemm<B: Backend>(
     k: usize,
 ) -> Result<Tensor<B>> {
     let backend = a.backend();
-    let mut c = alloc(backend, shape)?;
     let g = Gemm {
         m: shape[0],
         n: shape[1],
@@ -30,7 +29,7 @@ pub(crate) fn gemm<B: Backend>(
         alpha: 1.0,
         beta: 0.0,
     };
-    backend.gemm(g, a.buffer(), b.buffer(), &mut c)?;
+    let c = backend.gemm_new(g, a.buffer(), b.buffer())?;
     Ok(wrap(backend, shape, c))
 }
 

@@ -97,6 +97,9 @@ impl<T: Real> Backend for Cpu<T> {
         gemm::gemm(g, a, b, c);
         Ok(())
     }
+    fn gemm_new(&self, g: Gemm, a: &Vec<T>, b: &Vec<T>) -> Result<Vec<T>> {
+        Ok(gemm::gemm_new(g, a, b))
+    }
     fn csr_matmul(&self, x: &CsrMatrix<T>, b: &Vec<T>, n: usize, c: &mut Vec<T>) -> Result<()> {
         sparse::csr_matmul(x, b, n, c);
         Ok(())
