@@ -212,3 +212,36 @@ fn into_vec_returns_the_values_whether_or_not_the_buffer_is_shared() {
         "a unique CPU buffer is handed over, not copied"
     );
 }
+
+#[test]
+fn profiled_tape_times_every_op_and_gives_the_same_gradients() {
+    let run = |tape: &Tape<Cpu<f64>>| {
+        let x = tape.variable(t(2, 3, &[0.1, -0.2, 0.3, 0.4, -0.5, 0.6]));
+        let y = x
+            .tanh()
+            .unwrap()
+            .mul(&x)
+            .unwrap()
+            .tanh()
+            .unwrap()
+            .sum()
+            .unwrap();
+        tape.backward(&y)
+            .unwrap()
+            .wrt(&x)
+            .unwrap()
+            .to_vec()
+            .unwrap()
+    };
+    let plain = Tape::new(&Cpu::new());
+    let profiled = Tape::profiled(&Cpu::new());
+    assert_eq!(run(&plain), run(&profiled));
+    assert!(plain.profile().is_none());
+    let ops = profiled.profile().unwrap();
+    let seen: Vec<_> = ops.ops().iter().map(|o| (o.op, o.calls)).collect();
+    assert_eq!(seen, [("tanh", 2), ("mul", 1), ("sum", 1)]);
+    assert!(ops
+        .ops()
+        .iter()
+        .all(|o| o.forward >= 0.0 && o.backward >= 0.0 && o.forward.is_finite()));
+}

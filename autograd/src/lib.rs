@@ -6,6 +6,7 @@ pub use csr::CsrMatrix;
 pub use error::{Error, Result};
 pub mod backend;
 pub mod param;
+pub mod profile;
 pub mod real;
 pub mod rng;
 pub mod tape;

@@ -11,9 +11,11 @@
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::param::{ParamId, Parameter};
+use crate::profile::OpProfile;
 use crate::tensor::{fmt_shape, Tensor};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::time::Instant;
 
 /// A vector-Jacobian product: given `ȳ` (the gradient of the output) and which inputs need a
 /// gradient, return `x̄ᵢ = ȳ·∂y/∂xᵢ` for each input (`None` where not needed).
@@ -53,6 +55,8 @@ pub struct Tape<B: Backend> {
     nodes: RefCell<Vec<Node<B>>>,
     params: RefCell<HashMap<ParamId, usize>>,
     used: Cell<bool>,
+    /// On a profiled tape: when the last op was recorded, and the seconds so far.
+    profile: Option<RefCell<(Instant, OpProfile)>>,
 }
 
 /// A value on a tape: the tensor, and the node that produced it if it needs a gradient.
@@ -109,6 +113,30 @@ impl<B: Backend> Tape<B> {
         Self::with_recording(backend, true)
     }
 
+    /// A recording tape that also times every op, forward and backward ([`crate::profile`]).
+    pub fn profiled(backend: &B) -> Self {
+        Tape {
+            profile: Some(RefCell::new((Instant::now(), OpProfile::default()))),
+            ..Self::with_recording(backend, true)
+        }
+    }
+
+    /// The seconds per op so far, on a profiled tape.
+    pub fn profile(&self) -> Option<OpProfile> {
+        self.profile.as_ref().map(|p| p.borrow().1.clone())
+    }
+
+    /// Seconds since the last reading of a profiled tape, after the device has finished its work.
+    fn lap(&self, profile: &RefCell<(Instant, OpProfile)>) -> f64 {
+        // A device error here would surface again at the next op; the profile only loses a reading.
+        self.backend.synchronize().ok();
+        let now = Instant::now();
+        let mut p = profile.borrow_mut();
+        let seconds = (now - p.0).as_secs_f64();
+        p.0 = now;
+        seconds
+    }
+
     /// A tape that records nothing: the evaluation mode.
     pub fn no_grad(backend: &B) -> Self {
         Self::with_recording(backend, false)
@@ -121,6 +149,7 @@ impl<B: Backend> Tape<B> {
             nodes: RefCell::new(Vec::new()),
             params: RefCell::new(HashMap::new()),
             used: Cell::new(false),
+            profile: None,
         }
     }
 
@@ -221,6 +250,10 @@ impl<B: Backend> Tape<B> {
         value: Tensor<B>,
         vjp: impl FnOnce(&Tensor<B>, &[bool]) -> Result<Vec<Option<Tensor<B>>>> + 'static,
     ) -> Var<'t, B> {
+        if let Some(p) = &self.profile {
+            let seconds = self.lap(p);
+            p.borrow_mut().1.add_forward(op, seconds);
+        }
         let needs_grad = self.recording && inputs.iter().any(|v| v.node.is_some());
         let node = needs_grad.then(|| {
             self.push(
@@ -286,6 +319,9 @@ impl<B: Backend> Tape<B> {
                 out.by_node.insert(i, g);
                 continue;
             };
+            if let Some(p) = &self.profile {
+                self.lap(p);
+            }
             let needs: Vec<bool> = node.inputs.iter().map(Option::is_some).collect();
             let input_grads = vjp(&g, &needs)?;
             let NodeKind::Op(op) = node.kind else {
@@ -320,6 +356,10 @@ impl<B: Backend> Tape<B> {
                     None => grad,
                     Some(acc) => accumulate(acc, &grad)?,
                 });
+            }
+            if let Some(p) = &self.profile {
+                let seconds = self.lap(p);
+                p.borrow_mut().1.add_backward(op, seconds);
             }
         }
         Ok(out)

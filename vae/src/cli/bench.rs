@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use autograd::backend::{Backend, Gemm};
+use autograd::profile::OpProfile;
 use autograd::Cpu;
 use clap::Args;
 use vae::data::{pro_sg, synth, Dataset, ShuffledBatches, SynthConfig};
@@ -29,6 +30,10 @@ pub struct BenchArgs {
     /// Also time the validation of the 10,000 held-out users.
     #[arg(long)]
     eval: bool,
+    /// Also time every op, forward and backward (waits for the device after each op, so on a GPU
+    /// the step itself gets slower).
+    #[arg(long)]
+    ops: bool,
     /// A pro_sg folder; by default `vae data synth`'s ML-20M-shaped data, generated once into
     /// .cache/synth-ml20m.
     #[arg(long)]
@@ -106,6 +111,9 @@ fn run<B: Backend<Elem = f32>>(backend: &B, a: &BenchArgs) -> anyhow::Result<()>
     let mut warm = PhaseTimes::default();
     t.step(&data.train.select_rows(&rows[0])?, 0, &mut warm)?;
     let mut times = PhaseTimes::default();
+    if a.ops {
+        t.profile_ops();
+    }
     let (mut nnz, mut flop) = (0usize, 0.0f64);
     let start = Instant::now();
     for (i, r) in rows.iter().cycle().skip(1).take(timed).enumerate() {
@@ -168,6 +176,9 @@ fn run<B: Backend<Elem = f32>>(backend: &B, a: &BenchArgs) -> anyhow::Result<()>
         other / timed as f64
     );
     println!("{:<44} {:>12.4}", "step", per_step);
+    if let Some(profile) = t.op_profile() {
+        print_ops(profile, timed);
+    }
     println!();
     let how = if a.epoch { "measured" } else { "extrapolated" };
     println!(
@@ -202,6 +213,27 @@ fn run<B: Backend<Elem = f32>>(backend: &B, a: &BenchArgs) -> anyhow::Result<()>
         println!("peak host memory: {mib:.0} MiB");
     }
     Ok(())
+}
+
+/// The per-op table: seconds per step, forward and backward, most expensive first.
+fn print_ops(profile: &OpProfile, steps: usize) {
+    let mut ops: Vec<_> = profile.ops().to_vec();
+    ops.sort_by(|a, b| (b.forward + b.backward).total_cmp(&(a.forward + a.backward)));
+    let per = |s: f64| s / steps as f64;
+    println!();
+    println!(
+        "{:<28} {:>8} {:>12} {:>12}",
+        "op (per step)", "calls", "forward s", "backward s"
+    );
+    for o in &ops {
+        println!(
+            "{:<28} {:>8} {:>12.4} {:>12.4}",
+            o.op,
+            o.calls / steps.max(1),
+            per(o.forward),
+            per(o.backward)
+        );
+    }
 }
 
 /// GFLOP/s of `m×k · k×n` through the backend: the best of five products after a warm-up.

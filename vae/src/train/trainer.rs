@@ -8,6 +8,7 @@ use crate::data::{Dataset, ShuffledBatches};
 use crate::metrics::{Evaluator, Metric};
 use crate::models::{MultDae, MultVae, Recommender, StepContext};
 use autograd::optim::{Adam, AdamConfig};
+use autograd::profile::OpProfile;
 use autograd::{Backend, CsrMatrix, Tape};
 use std::time::Instant;
 
@@ -76,6 +77,8 @@ pub struct Trainer<B: Backend<Elem = f32>> {
     pub stale_epochs: usize,
     evaluator: Evaluator,
     selection: String,
+    /// Seconds per op of the steps since [`Trainer::profile_ops`] was called.
+    op_profile: Option<OpProfile>,
 }
 
 impl<B: Backend<Elem = f32>> Trainer<B> {
@@ -111,7 +114,18 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
             best: None,
             stale_epochs: 0,
             config,
+            op_profile: None,
         })
+    }
+
+    /// Times every op of the following steps (on a profiled tape, see [`autograd::profile`]).
+    pub fn profile_ops(&mut self) {
+        self.op_profile = Some(OpProfile::default());
+    }
+
+    /// Seconds per op of the steps since [`Trainer::profile_ops`].
+    pub fn op_profile(&self) -> Option<&OpProfile> {
+        self.op_profile.as_ref()
     }
 
     /// The metric that picks the best epoch (`ndcg@100` by default).
@@ -145,7 +159,11 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
         };
         let grads = {
             let t0 = Instant::now();
-            let tape = Tape::new(&backend);
+            let tape = if self.op_profile.is_some() {
+                Tape::profiled(&backend)
+            } else {
+                Tape::new(&backend)
+            };
             let loss = self.model.loss(&tape, batch, ctx)?;
             let value = loss.total.value().scalar()?;
             let t1 = Instant::now();
@@ -161,6 +179,9 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
             }
             let grads = tape.backward(&loss.total)?;
             times.backward += t1.elapsed().as_secs_f64();
+            if let (Some(all), Some(this)) = (&mut self.op_profile, tape.profile()) {
+                all.merge(&this);
+            }
             (grads, value)
         };
         let t2 = Instant::now();
