@@ -32,6 +32,13 @@ pub trait Real:
         }
     }
 
+    /// `y_i = tanh x_i`.
+    fn tanh_slice(x: &[Self], y: &mut [Self]) {
+        for (y, &v) in y.iter_mut().zip(x) {
+            *y = v.tanh();
+        }
+    }
+
     /// `C ← α·A·B + β·C` on strided operands (matrixmultiply's `sgemm`/`dgemm`).
     ///
     /// # Safety
@@ -74,6 +81,9 @@ impl Real for f32 {
     }
     fn scaled_exp(x: &[f32], shift: f32, scale: f32, out: &mut [f32]) {
         exp_lanes::scaled_exp(x, shift, scale, out)
+    }
+    fn tanh_slice(x: &[f32], y: &mut [f32]) {
+        exp_lanes::tanh_slice(x, y)
     }
     unsafe fn gemm_strided(
         m: usize,

@@ -282,6 +282,12 @@ impl Backend for Cuda {
             c.slice_mut())
     }
 
+    fn csr_t_matmul_new(&self, x: &CudaCsr, d: &CudaBuffer, n: usize) -> Result<CudaBuffer> {
+        let mut c = self.zeros(x.cols * n)?;
+        self.csr_t_matmul_acc(x, d, n, &mut c)?;
+        Ok(c)
+    }
+
     fn csr_t_matmul_acc(
         &self,
         x: &CudaCsr,

@@ -35,7 +35,8 @@ pub enum Unary {
     Neg,
     /// `y = x²`, `y' = 2x`
     Square,
-    /// `y = tanh x`, `y' = 1 − y²`
+    /// `y = tanh x`, `y' = 1 − y²` (the CPU's f32 forward loop uses the vectorised
+    /// `cpu::exp_lanes::tanh` instead of libm's)
     Tanh,
     /// `y = max(x, 0)`, `y' = [x > 0]`
     Relu,
@@ -193,6 +194,9 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
         n: usize,
         c: &mut Self::Buffer,
     ) -> Result<()>;
+    /// `Xᵀ·D` in a new `k × n` buffer (the first layer's `W̄`). A backend may write it row by row
+    /// instead of clearing it and then accumulating.
+    fn csr_t_matmul_new(&self, x: &Self::Csr, d: &Self::Buffer, n: usize) -> Result<Self::Buffer>;
 
     /// `y = f(x)` element-wise.
     fn unary(&self, op: Unary, x: &Self::Buffer, y: &mut Self::Buffer) -> Result<()>;

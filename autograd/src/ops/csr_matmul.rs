@@ -84,8 +84,7 @@ pub fn csr_matmul<'t, B: Backend>(x: &SparseTensor<B>, w: &Var<'t, B>) -> Result
     Ok(w.tape()
         .record(OP, &[w], wrap(backend, shape, y), move |gy, _| {
             let backend = gy.backend();
-            let mut gw = alloc(backend, w_shape)?;
-            backend.csr_t_matmul_acc(xs.csr(), gy.buffer(), n, &mut gw)?;
+            let gw = backend.csr_t_matmul_new(xs.csr(), gy.buffer(), n)?;
             Ok(vec![Some(wrap(backend, w_shape, gw))])
         }))
 }

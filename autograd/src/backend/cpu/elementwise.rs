@@ -6,6 +6,10 @@ use crate::real::Real;
 use crate::rng::{keep_threshold, keeps, standard_normal, RngKey};
 
 pub(super) fn unary<T: Real>(op: Unary, x: &[T], y: &mut [T]) {
+    if op == Unary::Tanh {
+        // The f32 hidden layers' activation: a vectorised tanh (f64 keeps libm's).
+        return for_each_chunk(y, |o, y| T::tanh_slice(&x[o..o + y.len()], y));
+    }
     for_each_chunk(y, |o, y| {
         for (y, &x) in y.iter_mut().zip(&x[o..]) {
             *y = op.f(x)

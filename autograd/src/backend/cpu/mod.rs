@@ -114,6 +114,9 @@ impl<T: Real> Backend for Cpu<T> {
         sparse::csr_t_matmul_acc(x, d, n, c);
         Ok(())
     }
+    fn csr_t_matmul_new(&self, x: &CsrMatrix<T>, d: &Vec<T>, n: usize) -> Result<Vec<T>> {
+        Ok(sparse::csr_t_matmul_new(x, d, n))
+    }
 
     fn unary(&self, op: Unary, x: &Vec<T>, y: &mut Vec<T>) -> Result<()> {
         elementwise::unary(op, x, y);

@@ -51,6 +51,65 @@ pub(super) fn csr_t_matmul_acc<T: Real>(x: &CsrMatrix<T>, d: &[T], n: usize, c: 
     });
 }
 
+/// Item rows of `C` per rayon task in [`csr_t_matmul_new`].
+const ITEM_ROWS_PER_TASK: usize = 64;
+
+/// `C = Xᵀ·D` in a new buffer, built row by row of `C`. The batch's clicks are regrouped by item (a
+/// counting sort, `O(nnz + k)`), then each row `C[i, :] = Σ_r x_ri · D[r, :]` is written once, rows in
+/// parallel, unclicked items as zeros: one streaming pass over `C` instead of a zero-fill followed by
+/// scattered updates. The users of an item come in increasing `r`, the order in which
+/// [`csr_t_matmul_acc`] adds them, so both give the same bits.
+pub(super) fn csr_t_matmul_new<T: Real>(x: &CsrMatrix<T>, d: &[T], n: usize) -> Vec<T> {
+    let k = x.cols();
+    if k * n == 0 {
+        return vec![T::zero(); k * n];
+    }
+    let mut start = vec![0usize; k + 1];
+    for r in 0..x.rows() {
+        for &i in x.row(r).0 {
+            start[i as usize + 1] += 1;
+        }
+    }
+    for i in 0..k {
+        start[i + 1] += start[i];
+    }
+    let mut next = start.clone();
+    let mut users = vec![0u32; x.nnz()];
+    let mut values = vec![T::zero(); x.nnz()];
+    for r in 0..x.rows() {
+        let (cols, vals) = x.row(r);
+        for (&i, &v) in cols.iter().zip(vals) {
+            let p = &mut next[i as usize];
+            users[*p] = r as u32;
+            values[*p] = v;
+            *p += 1;
+        }
+    }
+    let mut c: Vec<T> = Vec::with_capacity(k * n);
+    c.spare_capacity_mut()[..k * n]
+        .par_chunks_mut(n * ITEM_ROWS_PER_TASK)
+        .enumerate()
+        .for_each(|(t, block)| {
+            for (j, row) in block.chunks_mut(n).enumerate() {
+                let item = t * ITEM_ROWS_PER_TASK + j;
+                for o in row.iter_mut() {
+                    o.write(T::zero());
+                }
+                // SAFETY: every element of `row` was initialised just above.
+                let row = unsafe { &mut *(row as *mut [std::mem::MaybeUninit<T>] as *mut [T]) };
+                for p in start[item]..start[item + 1] {
+                    let (r, v) = (users[p] as usize, values[p]);
+                    for (o, &g) in row.iter_mut().zip(&d[r * n..(r + 1) * n]) {
+                        *o = *o + v * g
+                    }
+                }
+            }
+        });
+    // SAFETY: the loop above initialised all k × n elements, each row exactly once.
+    unsafe { c.set_len(k * n) };
+    c
+}
+
 /// `(ℓ_u, lse_u)` of one row.
 fn nll_row<T: Real>(z: &[T], cols: &[u32], vals: &[T]) -> (f64, f64) {
     let max = T::row_max(z);
@@ -122,6 +181,30 @@ mod tests {
             }
         }
         (z, CsrMatrix::from_triplets(rows, items, &t).unwrap())
+    }
+
+    #[test]
+    fn transposed_product_in_a_new_buffer_equals_the_accumulating_one_bit_for_bit() {
+        for (rows, cols, n) in [(7, 3001, 5), (3, 4, 0), (130, 300, 67)] {
+            // Users click item c when (r·7 + c·13) mod 5 = 0, a few repeats counting 2.
+            let t: Vec<(usize, usize, f32)> = (0..rows)
+                .flat_map(|r| (0..cols).map(move |c| (r, c)))
+                .filter(|&(r, c)| (r * 7 + c * 13) % 5 == 0)
+                .map(|(r, c)| (r, c, 1.0 + ((r + c) % 3 == 0) as u8 as f32))
+                .collect();
+            let x = CsrMatrix::from_triplets(rows, cols, &t).unwrap();
+            let d: Vec<f32> = (0..x.rows() * n)
+                .map(|i| ((i * 31 % 17) as f32 - 8.0) * 0.37)
+                .collect();
+            let mut want = vec![0f32; x.cols() * n];
+            csr_t_matmul_acc(&x, &d, n, &mut want);
+            let got = csr_t_matmul_new(&x, &d, n);
+            assert_eq!(got.len(), want.len());
+            assert!(got
+                .iter()
+                .zip(&want)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
+        }
     }
 
     #[test]
