@@ -9,6 +9,10 @@ use autograd::rng::{draw, RngKey};
 use autograd::{Cpu, CsrMatrix, Tensor};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
+// The `vae` program's allocator, so that 40–48 MB buffers are reused as they are in training.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BATCH: usize = 500;
 const ITEMS: usize = 20_108;
 const HIDDEN: usize = 600;
@@ -63,9 +67,17 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
-    let mut gw = vec![0f32; ITEMS * HIDDEN];
-    g.bench_function("csr_t_matmul_acc Xᵀ·H̄ into 20108x600", |b| {
-        b.iter(|| cpu.csr_t_matmul_acc(xs.csr(), &h, HIDDEN, &mut gw).unwrap())
+    // The two ways to the first layer's W̄: a zero-filled buffer and scattered updates, or every row
+    // written once (what the VJP calls).
+    g.bench_function("csr_t_matmul_acc Xᵀ·H̄ into zeros 20108x600", |b| {
+        b.iter(|| {
+            let mut gw = cpu.zeros(ITEMS * HIDDEN).unwrap();
+            cpu.csr_t_matmul_acc(xs.csr(), &h, HIDDEN, &mut gw).unwrap();
+            gw
+        })
+    });
+    g.bench_function("csr_t_matmul_new Xᵀ·H̄ as a new 20108x600", |b| {
+        b.iter(|| cpu.csr_t_matmul_new(xs.csr(), &h, HIDDEN).unwrap())
     });
 
     // Adam on the output weight: reads θ, g, m, v and writes θ, m, v (7 × 48 MB).

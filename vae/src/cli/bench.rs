@@ -115,6 +115,7 @@ fn run<B: Backend<Elem = f32>>(backend: &B, a: &BenchArgs) -> anyhow::Result<()>
         t.profile_ops();
     }
     let (mut nnz, mut flop) = (0usize, 0.0f64);
+    let mut step_seconds = Vec::with_capacity(timed);
     let start = Instant::now();
     for (i, r) in rows.iter().cycle().skip(1).take(timed).enumerate() {
         let batch = data.train.select_rows(r)?;
@@ -130,7 +131,10 @@ fn run<B: Backend<Elem = f32>>(backend: &B, a: &BenchArgs) -> anyhow::Result<()>
                 };
             }
         }
+        let s = Instant::now();
         t.step(&batch, i + 1, &mut times)?;
+        backend.synchronize()?;
+        step_seconds.push(s.elapsed().as_secs_f64());
     }
     backend.synchronize()?;
     let seconds = start.elapsed().as_secs_f64();
@@ -176,14 +180,22 @@ fn run<B: Backend<Elem = f32>>(backend: &B, a: &BenchArgs) -> anyhow::Result<()>
         other / timed as f64
     );
     println!("{:<44} {:>12.4}", "step", per_step);
+    step_seconds.sort_by(f64::total_cmp);
+    let pct = |q: f64| step_seconds[((step_seconds.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{:<44} {:>12}",
+        "step: fastest / median / slowest",
+        format!("{:.4} / {:.4} / {:.4}", pct(0.0), pct(0.5), pct(1.0))
+    );
     if let Some(profile) = t.op_profile() {
         print_ops(profile, timed);
     }
     println!();
     let how = if a.epoch { "measured" } else { "extrapolated" };
     println!(
-        "epoch ({how} from {timed} steps): {epoch_seconds:.2} s; {:.0} users/s",
-        (a.batch_size * timed) as f64 / seconds
+        "epoch ({how} from {timed} steps): {epoch_seconds:.2} s; {:.0} users/s; at the median step {:.2} s",
+        (a.batch_size * timed) as f64 / seconds,
+        pct(0.5) * steps_per_epoch as f64
     );
     println!(
         "achieved: {:.1} GFLOP/s ({:.2} GFLOP per step)",
