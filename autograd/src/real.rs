@@ -1,10 +1,11 @@
 //! The element types the CPU backend computes in: `f32` for training, `f64` for gradient checks.
 
-use crate::backend::cpu::exp_lanes;
+use crate::backend::cpu::{exp_lanes, gemm, sgemm};
+use crate::backend::Gemm;
 use std::fmt::{Debug, Display};
 
-/// A floating-point element type. Besides arithmetic it knows how to call the matching
-/// matrixmultiply GEMM, so the CPU backend is generic over the element type.
+/// A floating-point element type. Besides arithmetic it knows which GEMM computes in it, so the CPU
+/// backend is generic over the element type.
 pub trait Real:
     num_traits::Float + num_traits::FromPrimitive + Default + Debug + Display + Send + Sync + 'static
 {
@@ -39,28 +40,13 @@ pub trait Real:
         }
     }
 
-    /// `C ← α·A·B + β·C` on strided operands (matrixmultiply's `sgemm`/`dgemm`).
+    /// `C ← α·op(A)·op(B) + β·C` on row-major operands: for f32 our packed GEMM
+    /// (`backend::cpu::sgemm`), for f64 matrixmultiply's `dgemm` (`backend::cpu::gemm`).
     ///
     /// # Safety
-    /// The pointers and strides must describe valid `m×k`, `k×n` and `m×n` matrices, `c` writable and
-    /// not aliasing `a` or `b`.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm_strided(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: *const Self,
-        rsa: isize,
-        csa: isize,
-        b: *const Self,
-        rsb: isize,
-        csb: isize,
-        beta: Self,
-        c: *mut Self,
-        rsc: isize,
-        csc: isize,
-    );
+    /// `c` must point to `m × n` writable elements, initialised unless `β = 0`, aliasing neither
+    /// `a` nor `b`.
+    unsafe fn gemm_raw(g: Gemm, a: &[Self], b: &[Self], c: *mut Self);
 }
 
 /// f32, the training type, takes the vectorised row loops of `backend::cpu::exp_lanes`; f64, the
@@ -85,23 +71,8 @@ impl Real for f32 {
     fn tanh_slice(x: &[f32], y: &mut [f32]) {
         exp_lanes::tanh_slice(x, y)
     }
-    unsafe fn gemm_strided(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: *const Self,
-        rsa: isize,
-        csa: isize,
-        b: *const Self,
-        rsb: isize,
-        csb: isize,
-        beta: Self,
-        c: *mut Self,
-        rsc: isize,
-        csc: isize,
-    ) {
-        matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+    unsafe fn gemm_raw(g: Gemm, a: &[f32], b: &[f32], c: *mut f32) {
+        sgemm::sgemm(g, a, b, c)
     }
 }
 
@@ -113,22 +84,7 @@ impl Real for f64 {
     fn f64(self) -> f64 {
         self
     }
-    unsafe fn gemm_strided(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: *const Self,
-        rsa: isize,
-        csa: isize,
-        b: *const Self,
-        rsb: isize,
-        csb: isize,
-        beta: Self,
-        c: *mut Self,
-        rsc: isize,
-        csc: isize,
-    ) {
-        matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+    unsafe fn gemm_raw(g: Gemm, a: &[f64], b: &[f64], c: *mut f64) {
+        gemm::dgemm_in_row_blocks(g, a, b, c, gemm::row_blocks(g))
     }
 }

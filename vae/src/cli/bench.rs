@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
+use autograd::backend::cpu::fma_peak::fma_peak_gflops;
+use autograd::backend::cpu::sgemm::Isa;
 use autograd::backend::{Backend, Gemm};
 use autograd::profile::OpProfile;
 use autograd::Cpu;
@@ -77,12 +79,17 @@ fn peak_memory_mib() -> Option<f64> {
 pub fn bench_cmd(a: BenchArgs) -> anyhow::Result<()> {
     super::train::set_threads(a.threads)?;
     match a.device {
-        Device::Cpu => run(&Cpu::<f32>::new(), &a),
-        Device::Cuda(n) => run(&cuda(n, a.tf32)?, &a),
+        Device::Cpu => run(&Cpu::<f32>::new(), &a, Some(Isa::selected())),
+        Device::Cuda(n) => run(&cuda(n, a.tf32)?, &a, None),
     }
 }
 
-fn run<B: Backend<Elem = f32>>(backend: &B, a: &BenchArgs) -> anyhow::Result<()> {
+/// `cpu_gemm`: the CPU GEMM's instruction set, whose FMA peak is measured beside the GEMM rate.
+fn run<B: Backend<Elem = f32>>(
+    backend: &B,
+    a: &BenchArgs,
+    cpu_gemm: Option<Isa>,
+) -> anyhow::Result<()> {
     let data = dataset(&a.data)?;
     let (users, items) = (data.train.rows(), data.n_items);
     let config = TrainConfig {
@@ -93,10 +100,11 @@ fn run<B: Backend<Elem = f32>>(backend: &B, a: &BenchArgs) -> anyhow::Result<()>
     let mut t = Trainer::new(backend, items, config)?;
     let hidden = a.dims[0];
 
-    // The floor: the output layer's forward, W̄ and X̄ GEMMs at the rate measured in this run, before
-    // and after the timed steps (a shared machine's rate drifts; the faster gives the lower floor).
+    // The floor: the output layer's forward, W̄ and X̄ GEMMs, each form at its rate measured in this
+    // run, before and after the timed steps (a shared machine's rate drifts; the faster gives the
+    // lower floor).
     let (m, k, n) = (a.batch_size, hidden, items);
-    let gemm_before = gemm_rate(backend, m, k, n)?;
+    let gemm_before = output_layer_rates(backend, m, k, n)?;
     let steps_per_epoch = users.div_ceil(a.batch_size);
     let floor_flop = 3.0 * 2.0 * (m * k * n) as f64 * steps_per_epoch as f64;
 
@@ -141,8 +149,12 @@ fn run<B: Backend<Elem = f32>>(backend: &B, a: &BenchArgs) -> anyhow::Result<()>
     let per_step = seconds / timed as f64;
     let epoch_seconds = per_step * steps_per_epoch as f64;
     let other = (seconds - times.forward - times.backward - times.optimizer).max(0.0);
-    let gemm_after = gemm_rate(backend, m, k, n)?;
-    let gemm_gflops = gemm_before.max(gemm_after);
+    let gemm_after = output_layer_rates(backend, m, k, n)?;
+    let best: Vec<f64> = (0..3).map(|f| gemm_before[f].max(gemm_after[f])).collect();
+    // The three forms' mean rate, weighted as the floor weighs them (equal FLOPs each).
+    let gemm_gflops = 3.0 / best.iter().map(|r| 1.0 / r).sum::<f64>();
+    // The ceiling: what the cores' FMA units can do at all, measured now (the machine is shared).
+    let peak = cpu_gemm.map(|isa| (isa, fma_peak_gflops(isa)));
     let floor = floor_flop / (gemm_gflops * 1e9);
 
     println!(
@@ -202,11 +214,22 @@ fn run<B: Backend<Elem = f32>>(backend: &B, a: &BenchArgs) -> anyhow::Result<()>
         flop / seconds / 1e9,
         flop / timed as f64 / 1e9
     );
+    for (f, name) in ["Y = X·W", "W̄ = Xᵀ·Ȳ", "X̄ = Ȳ·Wᵀ"].iter().enumerate() {
+        println!(
+            "measured GEMM {name:<10} ({m}×{k}×{n}): {:.1} GFLOP/s before the steps, {:.1} after",
+            gemm_before[f], gemm_after[f]
+        );
+    }
+    if let Some((isa, peak)) = peak {
+        println!(
+            "FMA peak ({} vectors, {} threads): {peak:.1} GFLOP/s; the GEMMs reach {:.0}% of it",
+            isa.name(),
+            rayon::current_num_threads(),
+            100.0 * gemm_gflops / peak
+        );
+    }
     println!(
-        "measured GEMM {m}×{k}×{n}: {gemm_before:.1} GFLOP/s before the steps, {gemm_after:.1} after"
-    );
-    println!(
-        "floor (output layer: 3 GEMMs per step, {:.2} TFLOP per epoch, at the faster GEMM rate): {floor:.2} s per epoch; this run is {:.2}× the floor",
+        "floor (output layer: 3 GEMMs per step, {:.2} TFLOP per epoch, at each form's faster rate): {floor:.2} s per epoch; this run is {:.2}× the floor",
         floor_flop / 1e12,
         epoch_seconds / floor
     );
@@ -248,35 +271,46 @@ fn print_ops(profile: &OpProfile, steps: usize) {
     }
 }
 
-/// GFLOP/s of `m×k · k×n` through the backend: the best of five products after a warm-up.
-fn gemm_rate<B: Backend<Elem = f32>>(
+/// GFLOP/s of the output layer's three products through the backend, `[Y = X·W, W̄ = Xᵀ·Ȳ,
+/// X̄ = Ȳ·Wᵀ]` for `X` of `m × k` and `W` of `k × n`: the best of five products after a warm-up.
+fn output_layer_rates<B: Backend<Elem = f32>>(
     backend: &B,
     m: usize,
     k: usize,
     n: usize,
-) -> anyhow::Result<f64> {
-    let x = backend.upload(&vec![0.01f32; m * k])?;
-    let w = backend.upload(&vec![0.01f32; k * n])?;
-    let mut y = backend.zeros(m * n)?;
-    let g = Gemm {
+) -> anyhow::Result<[f64; 3]> {
+    let g = |m, n, k, trans_a, trans_b| Gemm {
         m,
         n,
         k,
-        trans_a: false,
-        trans_b: false,
+        trans_a,
+        trans_b,
         alpha: 1.0,
         beta: 0.0,
     };
-    let mut best = f64::INFINITY;
-    for rep in 0..6 {
-        let s = Instant::now();
-        backend.gemm(g, &x, &w, &mut y)?;
-        backend.synchronize()?;
-        if rep > 0 {
-            best = best.min(s.elapsed().as_secs_f64());
+    let x = backend.upload(&vec![0.01f32; m * k])?;
+    let w = backend.upload(&vec![0.01f32; k * n])?;
+    let dy = backend.upload(&vec![0.01f32; m * n])?;
+    let forms = [
+        (g(m, n, k, false, false), &x, &w),
+        (g(k, n, m, true, false), &x, &dy),
+        (g(m, k, n, false, true), &dy, &w),
+    ];
+    let mut rates = [0.0; 3];
+    for (rate, (g, a, b)) in rates.iter_mut().zip(forms) {
+        let mut y = backend.zeros(g.m * g.n)?;
+        let mut best = f64::INFINITY;
+        for rep in 0..6 {
+            let s = Instant::now();
+            backend.gemm(g, a, b, &mut y)?;
+            backend.synchronize()?;
+            if rep > 0 {
+                best = best.min(s.elapsed().as_secs_f64());
+            }
         }
+        *rate = 2.0 * (m * k * n) as f64 / best / 1e9;
     }
-    Ok(2.0 * (m * k * n) as f64 / best / 1e9)
+    Ok(rates)
 }
 
 fn dims_text(d: &[usize]) -> String {

@@ -1,6 +1,8 @@
-//! GEMM on the CPU: matrixmultiply on strided views, so a transposed operand is read in place.
+//! GEMM on the CPU, for both element types: f32 takes our packed GEMM ([`super::sgemm`]), f64 (the
+//! gradient checks) matrixmultiply's `dgemm` on strided views, so a transposed operand is read in
+//! place.
 //!
-//! The rows of `C` are split into blocks computed in parallel, each by one single-threaded
+//! For f64 the rows of `C` are split into blocks computed in parallel, each by one single-threaded
 //! matrixmultiply call. matrixmultiply sums over `k` in the same blocked order for every element of a
 //! block, and with `α = 1` and `β ∈ {0, 1}` its edge tiles round exactly as its interior tiles, so the
 //! result does not depend on the split (a test checks this bit for bit).
@@ -15,10 +17,11 @@ struct SendPtr<T>(*mut T);
 unsafe impl<T> Send for SendPtr<T> {}
 unsafe impl<T> Sync for SendPtr<T> {}
 
-/// Below this many multiply-adds a GEMM runs on the calling thread.
+/// Below this many multiply-adds an f64 GEMM runs on the calling thread.
 const PAR_MIN_FLOPS: usize = 1 << 20;
 
-fn blocks_for(g: Gemm) -> usize {
+/// How many row blocks an f64 GEMM is cut into.
+pub(crate) fn row_blocks(g: Gemm) -> usize {
     if g.m * g.n * g.k >= PAR_MIN_FLOPS {
         rayon::current_num_threads()
     } else {
@@ -26,8 +29,11 @@ fn blocks_for(g: Gemm) -> usize {
     }
 }
 
+/// `C ← α·op(A)·op(B) + β·C`.
 pub(super) fn gemm<T: Real>(g: Gemm, a: &[T], b: &[T], c: &mut [T]) {
-    gemm_in_blocks(g, a, b, c, blocks_for(g));
+    assert!(c.len() >= g.m * g.n);
+    // SAFETY: `c` holds m × n initialised elements and is borrowed apart from `a` and `b`.
+    unsafe { T::gemm_raw(g, a, b, c.as_mut_ptr()) }
 }
 
 /// `op(A)·op(B)` (`α = 1`, `β = 0`) in a new buffer. The product writes every element, so the memory
@@ -40,26 +46,27 @@ pub(super) fn gemm_new<T: Real>(g: Gemm, a: &[T], b: &[T]) -> Vec<T> {
     };
     let len = g.m * g.n;
     let mut c = Vec::with_capacity(len);
-    // SAFETY: `c` has room for m × n elements; with β = 0 matrixmultiply writes each of them (zeros
-    // when k = 0) and reads none, so all `len` are initialised before `set_len`.
+    // SAFETY: `c` has room for m × n elements; with β = 0 both GEMMs write each of them (zeros
+    // when k = 0) and read none, so all `len` are initialised before `set_len`.
     unsafe {
-        gemm_raw(g, a, b, c.as_mut_ptr(), blocks_for(g));
+        T::gemm_raw(g, a, b, c.as_mut_ptr());
         c.set_len(len);
     }
     c
 }
 
-/// `C ← α·op(A)·op(B) + β·C`, the rows of `C` cut into `blocks` parts.
-pub(super) fn gemm_in_blocks<T: Real>(g: Gemm, a: &[T], b: &[T], c: &mut [T], blocks: usize) {
-    assert!(c.len() >= g.m * g.n);
-    // SAFETY: `c` holds m × n initialised elements.
-    unsafe { gemm_raw(g, a, b, c.as_mut_ptr(), blocks) }
-}
-
+/// `C ← α·op(A)·op(B) + β·C` in f64 by matrixmultiply, the rows of `C` cut into `blocks` parts.
+///
 /// # Safety
 /// `c` must point to `m × n` writable elements, initialised unless `β = 0`, aliasing neither `a`
 /// nor `b`.
-unsafe fn gemm_raw<T: Real>(g: Gemm, a: &[T], b: &[T], c: *mut T, blocks: usize) {
+pub(crate) unsafe fn dgemm_in_row_blocks(
+    g: Gemm,
+    a: &[f64],
+    b: &[f64],
+    c: *mut f64,
+    blocks: usize,
+) {
     let Gemm { m, n, k, .. } = g;
     assert!(a.len() >= m * k && b.len() >= k * n);
     if m == 0 || n == 0 {
@@ -76,11 +83,10 @@ unsafe fn gemm_raw<T: Real>(g: Gemm, a: &[T], b: &[T], c: *mut T, blocks: usize)
     } else {
         (n as isize, 1)
     };
-    let (alpha, beta) = (T::of(g.alpha), T::of(g.beta));
     let rows_per_block = m.div_ceil(blocks.max(1));
     let (a_ptr, b_ptr, c_ptr) = (
-        SendPtr(a.as_ptr() as *mut T),
-        SendPtr(b.as_ptr() as *mut T),
+        SendPtr(a.as_ptr() as *mut f64),
+        SendPtr(b.as_ptr() as *mut f64),
         SendPtr(c),
     );
     (0..m.div_ceil(rows_per_block))
@@ -92,18 +98,18 @@ unsafe fn gemm_raw<T: Real>(g: Gemm, a: &[T], b: &[T], c: *mut T, blocks: usize)
             // SAFETY: the strides above describe op(A) (m × k), op(B) (k × n) inside `a` and `b`,
             // whose lengths were checked; this task alone writes rows r0..r0+rows of C.
             unsafe {
-                T::gemm_strided(
+                matrixmultiply::dgemm(
                     rows,
                     k,
                     n,
-                    alpha,
+                    g.alpha,
                     a_ptr.0.offset(r0 as isize * rsa),
                     rsa,
                     csa,
                     b_ptr.0,
                     rsb,
                     csb,
-                    beta,
+                    g.beta,
                     c_ptr.0.add(r0 * n),
                     n as isize,
                     1,
@@ -147,7 +153,7 @@ mod tests {
     }
 
     #[test]
-    fn gemm_matches_the_textbook_sum_for_every_transpose_flag() {
+    fn dgemm_matches_the_textbook_sum_for_every_transpose_flag() {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let g = Gemm {
                 m: 5,
@@ -160,7 +166,8 @@ mod tests {
             };
             let (a, b, c0) = (values(20, 1), values(12, 2), values(15, 3));
             let mut c = c0.clone();
-            gemm_in_blocks(g, &a, &b, &mut c, 2);
+            // SAFETY: c holds m × n values.
+            unsafe { dgemm_in_row_blocks(g, &a, &b, c.as_mut_ptr(), 2) };
             let want = naive(g, &a, &b, &c0);
             for (x, y) in c.iter().zip(&want) {
                 assert!((x - y).abs() < 1e-12, "{ta} {tb}: {x} vs {y}");
@@ -169,7 +176,7 @@ mod tests {
     }
 
     #[test]
-    fn gemm_is_bit_identical_whatever_the_row_split() {
+    fn dgemm_is_bit_identical_whatever_the_row_split() {
         for (ta, tb) in [(false, false), (true, false), (false, true)] {
             let (m, n, k) = (67, 45, 301);
             let g = Gemm {
@@ -181,13 +188,13 @@ mod tests {
                 alpha: 1.0,
                 beta: 0.0,
             };
-            let a: Vec<f32> = values(m * k, 4).iter().map(|&x| x as f32).collect();
-            let b: Vec<f32> = values(k * n, 5).iter().map(|&x| x as f32).collect();
-            let mut one = vec![0f32; m * n];
-            gemm_in_blocks(g, &a, &b, &mut one, 1);
+            let (a, b) = (values(m * k, 4), values(k * n, 5));
+            let mut one = vec![0f64; m * n];
+            // SAFETY: each output holds m × n values.
+            unsafe { dgemm_in_row_blocks(g, &a, &b, one.as_mut_ptr(), 1) };
             for blocks in [2, 3, 7, 16] {
-                let mut split = vec![0f32; m * n];
-                gemm_in_blocks(g, &a, &b, &mut split, blocks);
+                let mut split = vec![0f64; m * n];
+                unsafe { dgemm_in_row_blocks(g, &a, &b, split.as_mut_ptr(), blocks) };
                 assert!(
                     one.iter()
                         .zip(&split)

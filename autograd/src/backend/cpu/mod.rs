@@ -1,4 +1,5 @@
-//! The CPU backend: buffers are `Vec<T>`, GEMM is matrixmultiply, rows run in parallel on rayon.
+//! The CPU backend: buffers are `Vec<T>`, f32 GEMM is our packed GEMM (`sgemm`), f64 GEMM is
+//! matrixmultiply, rows run in parallel on rayon.
 //!
 //! Determinism: every output element is computed by exactly one task, in a fixed order of its own
 //! inputs (rows are never split, reductions over rows run sequentially over per-row results), so the
@@ -6,8 +7,10 @@
 
 mod elementwise;
 pub(crate) mod exp_lanes;
-mod gemm;
+pub mod fma_peak;
+pub(crate) mod gemm;
 mod rows;
+pub mod sgemm;
 mod sparse;
 
 use super::{AdamStep, Backend, Binary, Gemm, Unary};

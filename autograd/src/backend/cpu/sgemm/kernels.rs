@@ -1,0 +1,234 @@
+//! The register-blocked microkernels of [`super`] and the choice among them.
+//!
+//! A microkernel computes one `MR × NR` tile of `C` from a packed sliver of `A` (for each `p`, the
+//! `MR` values `A[i, p]`) and a packed sliver of `B` (for each `p`, the `NR` values `B[p, j]`):
+//!
+//! ```text
+//! for p in 0..kc:                       acc[i][j] += A[i, p] · B[p, j]
+//!   b  = the NR values of row p of B    (NR / lanes vector loads)
+//!   for i in 0..MR:
+//!     acc[i] = fma(broadcast(A[i, p]), b, acc[i])
+//! C[tile] = α·acc + β·C[tile]           (β = 0: C is written, never read)
+//! ```
+//!
+//! The `MR · NR / lanes` accumulators stay in vector registers for the whole `kc` loop, so each
+//! `B` vector loaded is used `MR` times and each broadcast of `A` `NR / lanes` times: the loop does
+//! `MR · NR / lanes` FMAs for `NR / lanes + MR` loads, which is what lets it run at the FMA units'
+//! rate rather than the loads'. Every element's sum runs over `p` in order, one fused multiply-add
+//! at a time, whatever the tile's position, so an edge tile (computed whole on zero-padded slivers,
+//! then cut) rounds exactly as an interior one.
+//!
+//! | ISA | tile `MR × NR` | accumulators | registers in the loop |
+//! |-----|----------------|--------------|-----------------------|
+//! | AVX-512F | 12 × 32 | 24 zmm | 24 + 2 `B` vectors (of 32; `A` broadcasts fold into the FMA) |
+//! | AVX2 + FMA | 6 × 16 | 12 ymm | 12 + 2 `B` + 1 broadcast (of 16) |
+//! | portable | 4 × 8 | 32 scalars | whatever the compiler makes of it (SSE2 on x86-64) |
+//!
+//! The portable kernel multiplies and adds in two roundings (no FMA instruction is assumed), so its
+//! results differ from the FMA kernels' in the last bits; each path agrees with itself bit for bit.
+
+/// The instruction sets a microkernel is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isa {
+    Avx512,
+    Avx2,
+    Portable,
+}
+
+impl Isa {
+    /// The variable that forces a path (`avx512`, `avx2` or `portable`), for tests and comparisons.
+    pub const ENV: &'static str = "AUTOGRAD_SGEMM_ISA";
+
+    /// Whether this CPU can run the path.
+    pub fn supported(self) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
+            Isa::Portable => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// The widest path this CPU runs.
+    pub fn detect() -> Isa {
+        [Isa::Avx512, Isa::Avx2]
+            .into_iter()
+            .find(|i| i.supported())
+            .unwrap_or(Isa::Portable)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Avx512 => "avx512",
+            Isa::Avx2 => "avx2",
+            Isa::Portable => "portable",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Isa> {
+        [Isa::Avx512, Isa::Avx2, Isa::Portable]
+            .into_iter()
+            .find(|i| i.name() == s)
+    }
+
+    /// The path GEMMs take: [`Isa::ENV`] if set to a path this CPU runs, else [`Isa::detect`]. A
+    /// value that names no path, or one this CPU lacks, is reported once on stderr and ignored.
+    pub fn selected() -> Isa {
+        static SELECTED: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+        *SELECTED.get_or_init(|| {
+            let best = Isa::detect();
+            let Ok(v) = std::env::var(Isa::ENV) else {
+                return best;
+            };
+            match Isa::parse(&v) {
+                Some(isa) if isa.supported() => isa,
+                Some(isa) => {
+                    eprintln!(
+                        "{}={v}: this CPU lacks {}; the GEMM uses {}",
+                        Isa::ENV,
+                        isa.name(),
+                        best.name()
+                    );
+                    best
+                }
+                None => {
+                    eprintln!(
+                        "{}={v}: expected avx512, avx2 or portable; the GEMM uses {}",
+                        Isa::ENV,
+                        best.name()
+                    );
+                    best
+                }
+            }
+        })
+    }
+}
+
+/// `kernel(kc, a, b, c, rsc, alpha, beta, rows, cols)`: the tile `C[0..rows, 0..cols]` (row stride
+/// `rsc`) ← `α · Σ_p a[p·MR + i] · b[p·NR + j] + β · C`, with `rows ≤ MR`, `cols ≤ NR`.
+pub(super) type KernelFn =
+    unsafe fn(usize, *const f32, *const f32, *mut f32, usize, f32, f32, usize, usize);
+
+/// A microkernel with the block sizes the loops around it use (see the table in [`super`]).
+#[derive(Clone, Copy)]
+pub(super) struct Kernel {
+    /// Tile rows: `A` values broadcast per `p`.
+    pub mr: usize,
+    /// Tile columns: `B` values loaded per `p`.
+    pub nr: usize,
+    /// Depth of one `k` block: a `kc × NR` sliver of `B` stays in L1 while the kernel walks the
+    /// `MR`-row slivers of `A` past it.
+    pub kc: usize,
+    /// Rows of one task's `A` block (`mc × kc`, kept in the core's L2).
+    pub mc: usize,
+    /// Columns of one task (`kc × chunk` of packed `B`, in L2 too).
+    pub chunk: usize,
+    /// Columns of one packed `B` panel (`kc × nc`, shared by the threads, in L3).
+    pub nc: usize,
+    pub run: KernelFn,
+}
+
+impl Kernel {
+    pub fn for_isa(isa: Isa) -> Kernel {
+        assert!(
+            isa.supported(),
+            "this CPU cannot run the {isa:?} GEMM kernel"
+        );
+        match isa {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => Kernel {
+                mr: super::avx512::MR,
+                nr: super::avx512::NR,
+                kc: 256,
+                mc: 96,
+                chunk: 512,
+                nc: 4096,
+                run: super::avx512::kernel,
+            },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => Kernel {
+                mr: super::avx2::MR,
+                nr: super::avx2::NR,
+                kc: 256,
+                mc: 96,
+                chunk: 512,
+                nc: 4096,
+                run: super::avx2::kernel,
+            },
+            _ => Kernel {
+                mr: PORTABLE_MR,
+                nr: PORTABLE_NR,
+                kc: 256,
+                mc: 64,
+                chunk: 256,
+                nc: 4096,
+                run: portable_kernel,
+            },
+        }
+    }
+}
+
+/// The epilogue of an edge tile, from the accumulators stored row-major with row stride `nr`.
+/// Rounds as the vector epilogues do: `α·acc` and `β·C` each rounded, then their sum.
+///
+/// # Safety
+/// `c` must address a `rows × cols` tile with row stride `rsc`, readable unless `β = 0`.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn store_edge(
+    acc: &[f32],
+    nr: usize,
+    c: *mut f32,
+    rsc: usize,
+    alpha: f32,
+    beta: f32,
+    rows: usize,
+    cols: usize,
+) {
+    for i in 0..rows {
+        for j in 0..cols {
+            let p = c.add(i * rsc + j);
+            let v = alpha * acc[i * nr + j];
+            *p = if beta == 0.0 { v } else { v + beta * *p };
+        }
+    }
+}
+
+const PORTABLE_MR: usize = 4;
+const PORTABLE_NR: usize = 8;
+
+/// The fallback microkernel in plain Rust, for CPUs with neither AVX2 nor AVX-512.
+///
+/// # Safety
+/// `a` and `b` must hold `kc · 4` and `kc · 8` values; `c` as in [`store_edge`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn portable_kernel(
+    kc: usize,
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    rsc: usize,
+    alpha: f32,
+    beta: f32,
+    rows: usize,
+    cols: usize,
+) {
+    const MR: usize = PORTABLE_MR;
+    const NR: usize = PORTABLE_NR;
+    let a = std::slice::from_raw_parts(a, kc * MR);
+    let b = std::slice::from_raw_parts(b, kc * NR);
+    let mut acc = [0f32; MR * NR];
+    for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+        for i in 0..MR {
+            for j in 0..NR {
+                acc[i * NR + j] += ap[i] * bp[j];
+            }
+        }
+    }
+    store_edge(&acc, NR, c, rsc, alpha, beta, rows, cols);
+}

@@ -1,0 +1,250 @@
+//! Our f32 GEMM, `C ← α·op(A)·op(B) + β·C`, in the packed form of Goto & van de Geijn (2008) and
+//! BLIS (Van Zee & van de Geijn 2015): the form every fast BLAS takes, written out to be read.
+//!
+//! # Why packing and blocking
+//! A multiply-add needs two operands; a core can issue two FMAs a cycle but load only two or three
+//! values (vectors) a cycle, from L1 only, and far fewer from memory. So the product is cut into
+//! blocks sized for the cache levels, each operand block is copied once ("packed") into the order
+//! the innermost loop reads it, and the innermost loop — the microkernel — keeps an `MR × NR` tile
+//! of `C` in registers, reusing every loaded value many times (see [`kernels`]).
+//!
+//! ```text
+//! for jc in 0..n step NC                       5th loop: a panel of NC columns of B and C
+//!   for pc in 0..k step KC                     4th loop: the k sum, outermost among the blocks
+//!     pack B[pc.., jc..] (KC × NC)  → L3       shared by all threads
+//!     pack A[.., pc..]   (m × KC)   → L2       shared; each task reads its MC rows
+//!     for each task (MC rows × CHUNK columns), in parallel:
+//!       for jr in CHUNK step NR               2nd loop: one KC × NR sliver of B  → L1
+//!         for ir in MC step MR                1st loop: one MR × KC sliver of A streamed from L2
+//!           microkernel: C[ir.., jr..] (MR × NR, in registers) += A sliver · B sliver
+//! ```
+//!
+//! Sizes (AVX-512: `MR × NR = 12 × 32`, `KC = 256`, `MC = 96`, `CHUNK = 512`, `NC = 4096`): a
+//! `B` sliver is `256 · 32 · 4 B = 32 KiB`, the L1 of a core, and is reused by the `MC / MR = 8`
+//! slivers of `A` that pass it; a task's `A` block is `96 · 256 · 4 B = 96 KiB` and its `B` chunk
+//! `512 KiB`, in the core's L2; a packed `B` panel (`4 MiB`) and `A` (`m · 1 KiB`) sit in L3.
+//! `k` is cut into equal blocks of at most `KC` (600 = 3 × 200, not 256 + 256 + 88).
+//!
+//! # Threads and bits
+//! The tasks of one `(jc, pc)` step are handed to rayon's pool, which steals: a thread that
+//! finishes early takes the slow one's remaining tasks, so one slow core does not hold the other.
+//! The `k` sum is never split between threads. Each element of `C` is computed by one task as
+//! `C ← β·C + α·acc₁`, then `C ← C + α·acc_b` for each later `k` block `b`, each `acc` summed over `p`
+//! in order — the same operations whatever the number of threads or the task a tile falls in, so
+//! the result is bit-identical on any thread count (a test checks 1, 2 and 3 threads).
+//!
+//! # What takes this path
+//! f32 (training, evaluation, benchmarks). f64 — the gradient checks, where speed does not matter
+//! and matrixmultiply's `dgemm` is exact enough — stays on matrixmultiply (`cpu::gemm`).
+//!
+//! Packing buffers are kept per calling thread and grow to the largest product seen: a training
+//! step allocates nothing here after the first.
+
+mod kernels;
+mod pack;
+#[cfg(test)]
+mod tests;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+
+use std::cell::Cell;
+
+use rayon::prelude::*;
+
+use crate::backend::Gemm;
+pub use kernels::Isa;
+use kernels::Kernel;
+use pack::View;
+
+/// Below this many multiply-adds a GEMM runs on the calling thread.
+const PAR_MIN_FLOPS: usize = 1 << 20;
+
+/// `C ← α·op(A)·op(B) + β·C` on the path [`Isa::selected`], on every thread of rayon's pool when
+/// the product is large enough.
+///
+/// # Safety
+/// `c` must point to `m × n` writable elements, row-major, initialised unless `β = 0`, aliasing
+/// neither `a` nor `b`.
+pub(crate) unsafe fn sgemm(g: Gemm, a: &[f32], b: &[f32], c: *mut f32) {
+    let parallel = g.m * g.n * g.k >= PAR_MIN_FLOPS && rayon::current_num_threads() > 1;
+    sgemm_with(g, a, b, c, Isa::selected(), parallel)
+}
+
+/// [`sgemm`] on a given path, in parallel or on the calling thread.
+///
+/// # Safety
+/// As [`sgemm`]; `isa` must be [`Isa::supported`] (checked: a panic otherwise).
+pub unsafe fn sgemm_with(g: Gemm, a: &[f32], b: &[f32], c: *mut f32, isa: Isa, parallel: bool) {
+    let Gemm { m, n, k, .. } = g;
+    assert!(
+        a.len() >= m * k && b.len() >= k * n,
+        "sgemm: operands too short"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    let (alpha, beta) = (g.alpha as f32, g.beta as f32);
+    if k == 0 {
+        // An empty sum: C ← β·C, and with β = 0 zeros, never reading C.
+        for i in 0..m * n {
+            let p = c.add(i);
+            *p = if beta == 0.0 { 0.0 } else { beta * *p };
+        }
+        return;
+    }
+    let kern = Kernel::for_isa(isa);
+    // op(A)[i, p] at i·rs + p·cs; op(B)[p, j] likewise.
+    let av = if g.trans_a {
+        View {
+            ptr: a.as_ptr(),
+            rs: 1,
+            cs: m,
+        }
+    } else {
+        View {
+            ptr: a.as_ptr(),
+            rs: k,
+            cs: 1,
+        }
+    };
+    let bv = if g.trans_b {
+        View {
+            ptr: b.as_ptr(),
+            rs: 1,
+            cs: k,
+        }
+    } else {
+        View {
+            ptr: b.as_ptr(),
+            rs: n,
+            cs: 1,
+        }
+    };
+    let (mr, nr) = (kern.mr, kern.nr);
+    // The portable path packs without vector instructions too, so that it is tested as it runs on
+    // a CPU without them.
+    let simd = isa != Isa::Portable;
+    let k_blocks = k.div_ceil(kern.kc);
+    let kc_max = k.div_ceil(k_blocks);
+    let m_slivers = m.div_ceil(mr);
+    let nc_max = kern.nc.min(n);
+
+    let mut packs = PACKS.take().unwrap_or_default();
+    let (a_buf, b_buf) = (&mut packs.a, &mut packs.b);
+    let c = SendPtr(c);
+    for jc in (0..n).step_by(kern.nc) {
+        let nc = kern.nc.min(n - jc);
+        let n_slivers = nc.div_ceil(nr);
+        for kb in 0..k_blocks {
+            let p0 = kb * kc_max;
+            let kc = kc_max.min(k - p0);
+            let ap = a_buf.slice(m_slivers * mr * kc_max, m_slivers * mr * kc);
+            let bp = b_buf.slice(nc_max.div_ceil(nr) * nr * kc_max, n_slivers * nr * kc);
+            let pack_a = |(s, dst): (usize, &mut [f32])| {
+                let i0 = s * mr;
+                // SAFETY: av covers op(A) (m × k, length checked above); the sliver is inside it.
+                unsafe { pack::a_sliver(dst, av, (i0, mr.min(m - i0)), (p0, kc), mr, simd) }
+            };
+            let pack_b = |(s, dst): (usize, &mut [f32])| {
+                let j0 = s * nr;
+                // SAFETY: as for A.
+                unsafe { pack::b_sliver(dst, bv, (p0, kc), (jc + j0, nr.min(nc - j0)), nr, simd) }
+            };
+            if parallel {
+                rayon::join(
+                    || ap.par_chunks_mut(mr * kc).enumerate().for_each(pack_a),
+                    || bp.par_chunks_mut(nr * kc).enumerate().for_each(pack_b),
+                );
+            } else {
+                ap.chunks_mut(mr * kc).enumerate().for_each(pack_a);
+                bp.chunks_mut(nr * kc).enumerate().for_each(pack_b);
+            }
+            let (ap, bp) = (&*ap, &*bp);
+            // The first k block applies β; later ones add to what it wrote.
+            let beta = if kb == 0 { beta } else { 1.0 };
+            // Column chunks of equal width (600 = 320 + 280, not 512 + 88), so tasks weigh alike.
+            let chunks = nc.div_ceil(kern.chunk);
+            let width = nc.div_ceil(chunks).div_ceil(nr) * nr;
+            let task = |t: usize| {
+                let (i0, j0) = ((t / chunks) * kern.mc, (t % chunks) * width);
+                let (i1, j1) = ((i0 + kern.mc).min(m), (j0 + width).min(nc));
+                for js in j0 / nr..j1.div_ceil(nr) {
+                    let b_sliver = &bp[js * nr * kc..(js + 1) * nr * kc];
+                    let cols = nr.min(nc - js * nr);
+                    for is in i0 / mr..i1.div_ceil(mr) {
+                        let a_sliver = &ap[is * mr * kc..(is + 1) * mr * kc];
+                        let rows = mr.min(m - is * mr);
+                        let tile = (is * mr) * n + jc + js * nr;
+                        // SAFETY: the slivers hold kc·mr and kc·nr values; the tile lies inside
+                        // C's m × n elements, and this task alone writes it in this step.
+                        unsafe {
+                            (kern.run)(
+                                kc,
+                                a_sliver.as_ptr(),
+                                b_sliver.as_ptr(),
+                                c.get().add(tile),
+                                n,
+                                alpha,
+                                beta,
+                                rows,
+                                cols,
+                            )
+                        }
+                    }
+                }
+            };
+            let tasks = m.div_ceil(kern.mc) * chunks;
+            if parallel {
+                (0..tasks).into_par_iter().for_each(task);
+            } else {
+                (0..tasks).for_each(task);
+            }
+        }
+    }
+    PACKS.set(Some(packs));
+}
+
+/// A raw pointer that may cross threads: the tiles it addresses are disjoint.
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f32);
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+impl SendPtr {
+    // A method, so closures capture the whole (Send) wrapper rather than its raw field.
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// A growable buffer whose slices start on a 64-byte boundary (a cache line; a zmm load).
+#[derive(Default)]
+struct AlignedBuf(Vec<f32>);
+
+impl AlignedBuf {
+    /// `len` values at an aligned address; the buffer grows to hold `capacity` of them (so a
+    /// product's largest block fits from its first block on).
+    fn slice(&mut self, capacity: usize, len: usize) -> &mut [f32] {
+        const ALIGN: usize = 64 / std::mem::size_of::<f32>();
+        if self.0.len() < capacity + ALIGN {
+            self.0.resize(capacity + ALIGN, 0.0);
+        }
+        let off = self.0.as_ptr().align_offset(64).min(ALIGN);
+        &mut self.0[off..off + len]
+    }
+}
+
+#[derive(Default)]
+struct Packs {
+    a: AlignedBuf,
+    b: AlignedBuf,
+}
+
+thread_local! {
+    /// This thread's packing buffers, taken for the length of one GEMM (a GEMM started on the same
+    /// thread meanwhile — a rayon worker stealing one — finds none and makes its own).
+    static PACKS: Cell<Option<Packs>> = const { Cell::new(None) };
+}

@@ -1,0 +1,203 @@
+//! Packing: copying a block of `op(A)` or `op(B)` into the order in which the microkernel reads it,
+//! so the kernel's loads are sequential and aligned whatever the operand's layout or transpose.
+//!
+//! A sliver of `A` (`MR` rows × `kc`) is stored `p`-major: `[A[0,p], A[1,p], …, A[MR−1,p]]` for
+//! `p = 0, 1, …`; a sliver of `B` (`kc` × `NR` columns) likewise: `[B[p,0], …, B[p,NR−1]]` for each
+//! `p`. Rows (columns) past the matrix's edge are zeros, so the kernel always computes a whole tile.
+//! A transpose is only a pair of strides here: `Aᵀ` is packed by reading `A` with its strides
+//! swapped, never by materialising it.
+
+/// A read-only strided matrix: element `(r, c)` at `ptr + r·rs + c·cs`.
+#[derive(Clone, Copy)]
+pub(super) struct View {
+    pub ptr: *const f32,
+    pub rs: usize,
+    pub cs: usize,
+}
+
+// SAFETY: a view is only read, and the slice it was made from outlives the GEMM that reads it.
+unsafe impl Send for View {}
+unsafe impl Sync for View {}
+
+/// Packs `A[i0 .. i0 + rows, p0 .. p0 + kc]` into one sliver of `mr` rows (`simd`: see
+/// [`lines_to_columns`]).
+///
+/// # Safety
+/// The view must cover the block; `dst` must hold `kc · mr` values; `rows ≤ mr`.
+pub(super) unsafe fn a_sliver(
+    dst: &mut [f32],
+    a: View,
+    (i0, rows): (usize, usize),
+    (p0, kc): (usize, usize),
+    mr: usize,
+    simd: bool,
+) {
+    debug_assert!(dst.len() >= kc * mr && rows <= mr);
+    let d = dst.as_mut_ptr();
+    if a.cs == 1 {
+        // Rows of A are contiguous along p: each becomes a column of the sliver.
+        lines_to_columns(d, mr, a.ptr.add(i0 * a.rs + p0), a.rs, rows, kc, simd);
+    } else {
+        for p in 0..kc {
+            let src = a.ptr.add((p0 + p) * a.cs + i0 * a.rs);
+            for i in 0..rows {
+                *d.add(p * mr + i) = *src.add(i * a.rs);
+            }
+        }
+    }
+    if rows < mr {
+        for p in 0..kc {
+            for i in rows..mr {
+                *d.add(p * mr + i) = 0.0;
+            }
+        }
+    }
+}
+
+/// Packs `B[p0 .. p0 + kc, j0 .. j0 + cols]` into one sliver of `nr` columns (`simd`: see
+/// [`lines_to_columns`]).
+///
+/// # Safety
+/// The view must cover the block; `dst` must hold `kc · nr` values; `cols ≤ nr`.
+pub(super) unsafe fn b_sliver(
+    dst: &mut [f32],
+    b: View,
+    (p0, kc): (usize, usize),
+    (j0, cols): (usize, usize),
+    nr: usize,
+    simd: bool,
+) {
+    debug_assert!(dst.len() >= kc * nr && cols <= nr);
+    let d = dst.as_mut_ptr();
+    if b.cs == 1 {
+        for p in 0..kc {
+            let src = b.ptr.add((p0 + p) * b.rs + j0);
+            std::ptr::copy_nonoverlapping(src, d.add(p * nr), cols);
+            for j in cols..nr {
+                *d.add(p * nr + j) = 0.0;
+            }
+        }
+    } else {
+        // Bᵀ stored row-major (the `A·Bᵀ` form): columns of B are contiguous along p.
+        debug_assert_eq!(b.rs, 1);
+        lines_to_columns(d, nr, b.ptr.add(j0 * b.cs + p0), b.cs, cols, kc, simd);
+        if cols < nr {
+            for p in 0..kc {
+                for j in cols..nr {
+                    *d.add(p * nr + j) = 0.0;
+                }
+            }
+        }
+    }
+}
+
+/// `d[p·w + l] = src[l·ls + p]` for `l < lines`, `p < kc`: `lines` contiguous runs of `kc` values
+/// written as columns of a `kc × w` block — a transpose, done 8 × 8 in AVX registers with `simd`
+/// (a scalar transpose cost a quarter of the `A·Bᵀ` product's time), else one value at a time.
+///
+/// # Safety
+/// `src` must cover the runs; `d` must hold `kc · w` values; `lines ≤ w`.
+unsafe fn lines_to_columns(
+    d: *mut f32,
+    w: usize,
+    src: *const f32,
+    ls: usize,
+    lines: usize,
+    kc: usize,
+    simd: bool,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if simd && std::arch::is_x86_feature_detected!("avx2") {
+        return x86::lines_to_columns(d, w, src, ls, lines, kc);
+    }
+    lines_to_columns_scalar(d, w, src, ls, (0, lines), (0, kc));
+}
+
+/// The scalar transpose of lines `l0..l1`, positions `p0..p1`.
+unsafe fn lines_to_columns_scalar(
+    d: *mut f32,
+    w: usize,
+    src: *const f32,
+    ls: usize,
+    (l0, l1): (usize, usize),
+    (p0, p1): (usize, usize),
+) {
+    for l in l0..l1 {
+        let run = src.add(l * ls);
+        for p in p0..p1 {
+            *d.add(p * w + l) = *run.add(p);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    /// [`super::lines_to_columns`] in 8 × 8 blocks: eight loads, the classic unpack / shuffle /
+    /// lane-permute transpose, eight (masked, for a last group of fewer than 8 lines) stores.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn lines_to_columns(
+        d: *mut f32,
+        w: usize,
+        src: *const f32,
+        ls: usize,
+        lines: usize,
+        kc: usize,
+    ) {
+        let full = kc / 8 * 8;
+        for l0 in (0..lines).step_by(8) {
+            let g = (lines - l0).min(8);
+            let mask = _mm256_cmpgt_epi32(
+                _mm256_set1_epi32(g as i32),
+                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+            );
+            for p0 in (0..full).step_by(8) {
+                let mut r = [_mm256_setzero_ps(); 8];
+                for (l, v) in r.iter_mut().enumerate().take(g) {
+                    *v = _mm256_loadu_ps(src.add((l0 + l) * ls + p0));
+                }
+                let r = transpose8(r);
+                for (q, &v) in r.iter().enumerate() {
+                    let out = d.add((p0 + q) * w + l0);
+                    if g == 8 {
+                        _mm256_storeu_ps(out, v);
+                    } else {
+                        _mm256_maskstore_ps(out, mask, v);
+                    }
+                }
+            }
+            super::lines_to_columns_scalar(d, w, src, ls, (l0, l0 + g), (full, kc));
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
+        let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+        let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+        let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+        let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+        let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+        let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+        let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+        let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+        let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+        let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+        let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+        let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+        let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+        let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+        let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+        let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+        [
+            _mm256_permute2f128_ps::<0x20>(u0, u4),
+            _mm256_permute2f128_ps::<0x20>(u1, u5),
+            _mm256_permute2f128_ps::<0x20>(u2, u6),
+            _mm256_permute2f128_ps::<0x20>(u3, u7),
+            _mm256_permute2f128_ps::<0x31>(u0, u4),
+            _mm256_permute2f128_ps::<0x31>(u1, u5),
+            _mm256_permute2f128_ps::<0x31>(u2, u6),
+            _mm256_permute2f128_ps::<0x31>(u3, u7),
+        ]
+    }
+}

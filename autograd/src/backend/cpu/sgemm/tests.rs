@@ -1,0 +1,216 @@
+//! The packed GEMM against the textbook sum in f64, on every path this CPU runs, in parallel and on
+//! one thread, for every transpose form, overwrite and accumulate, with tails in every dimension.
+
+use super::*;
+use proptest::prelude::*;
+
+/// `α·Σ_p op(A)[i,p]·op(B)[p,j] + β·C[i,j]` in f64, with the bound `Σ_p |op(A)[i,p]·op(B)[p,j]|`
+/// that the f32 rounding error is measured against.
+fn naive(g: Gemm, a: &[f32], b: &[f32], c: &[f32]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(g.m * g.n);
+    for i in 0..g.m {
+        for j in 0..g.n {
+            let (mut s, mut bound) = (0.0f64, 0.0f64);
+            for p in 0..g.k {
+                let av = if g.trans_a {
+                    a[p * g.m + i]
+                } else {
+                    a[i * g.k + p]
+                } as f64;
+                let bv = if g.trans_b {
+                    b[j * g.k + p]
+                } else {
+                    b[p * g.n + j]
+                } as f64;
+                s += av * bv;
+                bound += (av * bv).abs();
+            }
+            let cij = c[i * g.n + j] as f64;
+            let beta_c = if g.beta == 0.0 { 0.0 } else { g.beta * cij };
+            out.push((g.alpha * s + beta_c, g.alpha.abs() * bound + beta_c.abs()));
+        }
+    }
+    out
+}
+
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    (0..n as u64)
+        .map(|i| crate::rng::standard_normal(crate::rng::RngKey::new(seed, 0), i) as f32)
+        .collect()
+}
+
+fn paths() -> Vec<Isa> {
+    [Isa::Avx512, Isa::Avx2, Isa::Portable]
+        .into_iter()
+        .filter(|i| i.supported())
+        .collect()
+}
+
+fn run(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32], isa: Isa, parallel: bool) {
+    assert_eq!(c.len(), g.m * g.n);
+    // SAFETY: c holds m × n initialised values and aliases neither operand.
+    unsafe { sgemm_with(g, a, b, c.as_mut_ptr(), isa, parallel) }
+}
+
+/// Checks `got` against the f64 sum: NaN where it is NaN, the same infinity, and otherwise within
+/// `k + 2` f32 roundings of the sum of absolute terms.
+fn check(g: Gemm, got: &[f32], want: &[(f64, f64)], what: &str) -> Result<(), TestCaseError> {
+    let ulp = f32::EPSILON as f64 / 2.0;
+    for (idx, (&x, &(w, bound))) in got.iter().zip(want).enumerate() {
+        let at = format!("{what}: element ({}, {})", idx / g.n, idx % g.n);
+        if w.is_nan() {
+            prop_assert!(x.is_nan(), "{at}: {x}, want NaN");
+        } else if w.is_infinite() {
+            prop_assert_eq!(x as f64, w, "{}", at);
+        } else {
+            let tol = (g.k as f64 + 2.0) * ulp * bound + f32::MIN_POSITIVE as f64;
+            prop_assert!(
+                (x as f64 - w).abs() <= tol,
+                "{at}: {x} vs {w} (tolerance {tol})"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn shape() -> impl Strategy<Value = Gemm> {
+    (
+        1usize..=110,
+        1usize..=150,
+        1usize..=600,
+        any::<bool>(),
+        any::<bool>(),
+        prop_oneof![Just((1.0, 0.0)), Just((1.0, 1.0)), Just((-0.75, 0.5))],
+    )
+        .prop_map(|(m, n, k, trans_a, trans_b, (alpha, beta))| Gemm {
+            m,
+            n,
+            k,
+            trans_a,
+            trans_b,
+            alpha,
+            beta,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn every_path_and_form_matches_the_f64_sum(g in shape(), seed in 0u64..1000) {
+        let (a, b, c0) = (values(g.m * g.k, seed), values(g.k * g.n, seed + 1), values(g.m * g.n, seed + 2));
+        let want = naive(g, &a, &b, &c0);
+        for isa in paths() {
+            for parallel in [false, true] {
+                let mut c = c0.clone();
+                run(g, &a, &b, &mut c, isa, parallel);
+                check(g, &c, &want, &format!("{isa:?} parallel={parallel} {g:?}"))?;
+            }
+        }
+    }
+
+    #[test]
+    fn nan_and_infinity_in_the_operands_propagate_as_in_the_sum(
+        g in shape(),
+        seed in 0u64..1000,
+        nan_at in any::<proptest::sample::Index>(),
+        inf_at in any::<proptest::sample::Index>(),
+        negative in any::<bool>(),
+    ) {
+        let (mut a, mut b, c0) = (values(g.m * g.k, seed), values(g.k * g.n, seed + 1), values(g.m * g.n, seed + 2));
+        let (ia, ib) = (nan_at.index(a.len()), inf_at.index(b.len()));
+        a[ia] = f32::NAN;
+        b[ib] = if negative { f32::NEG_INFINITY } else { f32::INFINITY };
+        let want = naive(g, &a, &b, &c0);
+        for isa in paths() {
+            let mut c = c0.clone();
+            run(g, &a, &b, &mut c, isa, true);
+            check(g, &c, &want, &format!("{isa:?} {g:?}"))?;
+        }
+    }
+}
+
+fn gemm(m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> Gemm {
+    Gemm {
+        m,
+        n,
+        k,
+        trans_a,
+        trans_b,
+        alpha: 1.0,
+        beta: 0.0,
+    }
+}
+
+#[test]
+fn overwrite_never_reads_c() {
+    for isa in paths() {
+        for (m, n, k) in [(13, 37, 5), (1, 1, 1), (40, 70, 0)] {
+            let g = gemm(m, n, k, false, true);
+            let (a, b) = (values(m * k, 1), values(k * n, 2));
+            let mut c = vec![f32::NAN; m * n];
+            run(g, &a, &b, &mut c, isa, false);
+            assert!(c.iter().all(|x| x.is_finite()), "{isa:?} {m}x{n}x{k}");
+        }
+    }
+}
+
+#[test]
+fn an_empty_inner_dimension_scales_c_by_beta() {
+    let g = Gemm {
+        beta: 0.5,
+        ..gemm(3, 4, 0, false, false)
+    };
+    let mut c = vec![2.0f32; 12];
+    run(g, &[], &[], &mut c, Isa::selected(), false);
+    assert_eq!(c, vec![1.0; 12]);
+}
+
+/// Wider than one packed panel of `B` (4,096 columns) and deeper than one `k` block, so every
+/// loop of the nest runs more than once and ends on a partial block.
+#[test]
+fn products_spanning_several_panels_and_k_blocks_match_the_f64_sum() {
+    for (trans_a, trans_b) in [(false, false), (false, true), (true, false)] {
+        let g = Gemm {
+            beta: 1.0,
+            ..gemm(29, 4096 + 45, 530, trans_a, trans_b)
+        };
+        let (a, b, c0) = (
+            values(g.m * g.k, 7),
+            values(g.k * g.n, 8),
+            values(g.m * g.n, 9),
+        );
+        let want = naive(g, &a, &b, &c0);
+        for isa in paths() {
+            let mut c = c0.clone();
+            run(g, &a, &b, &mut c, isa, true);
+            check(g, &c, &want, &format!("{isa:?}")).unwrap();
+        }
+    }
+}
+
+#[test]
+fn results_are_bit_identical_on_one_two_and_three_threads() {
+    for (trans_a, trans_b) in [(false, false), (false, true), (true, false)] {
+        let g = gemm(203, 1100, 700, trans_a, trans_b);
+        let (a, b) = (values(g.m * g.k, 10), values(g.k * g.n, 11));
+        for isa in paths() {
+            let mut one = vec![0f32; g.m * g.n];
+            run(g, &a, &b, &mut one, isa, false);
+            for threads in [1, 2, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let mut many = vec![0f32; g.m * g.n];
+                pool.install(|| run(g, &a, &b, &mut many, isa, true));
+                assert!(
+                    one.iter()
+                        .zip(&many)
+                        .all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "{isa:?} {threads} threads, {trans_a} {trans_b}"
+                );
+            }
+        }
+    }
+}
