@@ -121,6 +121,22 @@ fn commit_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result
     Ok(())
 }
 
+/// Removes from `dir` the temporary files of atomic writes that an interruption cut short (the old
+/// file beside each is whole); returns their paths. Only one process writes a run folder, so any
+/// such file there is from a process that has died.
+pub fn remove_interrupted_writes(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let path = entry.map_err(io(dir))?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if name.is_some_and(|n| n.starts_with('.') && n.contains(".tmp-")) {
+            std::fs::remove_file(&path).map_err(io(&path))?;
+            removed.push(path);
+        }
+    }
+    Ok(removed)
+}
+
 /// Writes `value` as pretty JSON, atomically.
 pub fn write_json_atomic(path: &Path, value: &impl Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CheckpointError::Corrupt {
@@ -345,12 +361,15 @@ mod tests {
     }
 
     #[test]
-    fn a_write_interrupted_before_the_rename_leaves_the_old_checkpoint() {
+    fn a_write_interrupted_before_the_rename_leaves_the_old_checkpoint_and_its_leftover_goes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("best.safetensors");
         save(&path, &sample(), &BTreeMap::new()).unwrap();
         // What a crash mid-write leaves: a half temporary file beside the good checkpoint.
-        std::fs::write(dir.path().join(".best.safetensors.tmp-1"), b"half").unwrap();
+        let half = dir.path().join(".best.safetensors.tmp-1");
+        std::fs::write(&half, b"half").unwrap();
+        assert_eq!(load(&path).unwrap().tensors.len(), 2);
+        assert_eq!(remove_interrupted_writes(dir.path()).unwrap(), [half]);
         assert_eq!(load(&path).unwrap().tensors.len(), 2);
     }
 }

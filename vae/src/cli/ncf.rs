@@ -261,6 +261,12 @@ pub fn train<B: Backend<Elem = f32>>(
         for line in run.cut_logs_for_resume(t.epoch)? {
             println!("{line}");
         }
+        for leftover in checkpoint::remove_interrupted_writes(&run.dir)? {
+            println!(
+                "removed {}, a write the interruption cut short",
+                leftover.display()
+            );
+        }
         let mut records: Vec<NcfEpoch> = vae::run_log::read(&run.metrics())?
             .into_iter()
             .map(|r| NcfEpoch {

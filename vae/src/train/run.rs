@@ -168,6 +168,12 @@ fn resume<B: Backend<Elem = f32>>(
     for line in run.cut_logs_for_resume(t.epoch)? {
         progress.note(&line);
     }
+    for leftover in crate::checkpoint::remove_interrupted_writes(&run.dir)? {
+        progress.note(&format!(
+            "removed {}, a write the interruption cut short",
+            leftover.display()
+        ));
+    }
     progress.note(&format!(
         "resuming at epoch {}, step {} (update {})",
         t.epoch, t.step, t.updates
