@@ -301,3 +301,82 @@ fn resuming_on_a_data_folder_with_another_item_count_is_refused() {
         "{err}"
     );
 }
+
+struct DiskFullFromTheFirstStep {
+    tmp: PathBuf,
+}
+
+impl Progress for DiskFullFromTheFirstStep {
+    fn step(&mut self, _: usize, _: usize, _: f64) {
+        if !self.tmp.is_symlink() {
+            std::os::unix::fs::symlink("/dev/full", &self.tmp).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_full_disk_stops_the_run_naming_the_file_and_the_last_checkpoint_survives() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_data(dir.path(), 60);
+    let straight = RunDir::new(dir.path().join("straight")).unwrap();
+    fresh(&data, tiny_config(ModelKind::Dae, 3), &straight);
+    let run = RunDir::new(dir.path().join("run")).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = train::train(
+        &Cpu::<f32>::new(),
+        &data,
+        Start::Fresh(tiny_config(ModelKind::Dae, 3)),
+        &run,
+        &RunOptions {
+            checkpoint_every: None,
+            stop: Some(Arc::clone(&stop)),
+        },
+        &mut StopAfter {
+            at: 6,
+            steps: 0,
+            flag: stop,
+        },
+    );
+    assert!(matches!(stopped, Err(TrainError::Interrupted { .. })));
+    let before = std::fs::read(run.last()).unwrap();
+
+    // The next last.safetensors is written through this name, and /dev/full fails every write
+    // with ENOSPC, as a full disk does. (Made once training runs: a resume first clears such
+    // leftovers.)
+    let tmp = run.path(&format!(".last.safetensors.tmp-{}", std::process::id()));
+    let err = train::train(
+        &Cpu::<f32>::new(),
+        &data,
+        Start::Resume { epochs: None },
+        &run,
+        &RunOptions::default(),
+        &mut DiskFullFromTheFirstStep { tmp: tmp.clone() },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(&tmp.display().to_string()) && err.contains("No space left on device"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(run.last()).unwrap(), before);
+    assert!(
+        !tmp.exists(),
+        "the failed write's temporary file is left behind"
+    );
+
+    // With space again, the run goes on from that checkpoint as if nothing had happened.
+    train::train(
+        &Cpu::<f32>::new(),
+        &data,
+        Start::Resume { epochs: None },
+        &run,
+        &RunOptions::default(),
+        &mut Quiet,
+    )
+    .unwrap();
+    let (a, b) = (folder_bytes(&straight), folder_bytes(&run));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        assert!(&b[name] == bytes, "{name} differs");
+    }
+}
