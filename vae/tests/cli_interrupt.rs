@@ -109,14 +109,14 @@ fn signal(child: &Child, sig: i32) {
     assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
 }
 
-/// Waits until the kernel reports the process stopped ('T' in /proc/PID/stat).
+/// Waits until the kernel reports the process stopped ('T' in /proc/PID/stat), or gone ('Z').
 fn wait_stopped(child: &Child) {
     let stat = format!("/proc/{}/stat", child.id());
     while !std::fs::read_to_string(&stat)
         .unwrap_or_default()
         .rsplit(") ")
         .next()
-        .is_some_and(|rest| rest.starts_with('T'))
+        .is_some_and(|rest| rest.starts_with('T') || rest.starts_with('Z'))
     {
         std::thread::sleep(Duration::from_micros(100));
     }
@@ -168,16 +168,18 @@ fn stop_at(mut command: Command, run: &Path, point: Point, sig: i32) -> Output {
         }
         assert!(Instant::now() < deadline, "{point:?} not reached");
         let reached = match point {
+            // Freezing the process at moments of its own and looking: with a checkpoint every
+            // update, much of its time is spent writing one, so this soon finds it there however
+            // busy the machine (waiting to see the file first would miss it when it is).
             Point::BeforeRename => {
-                temporary_exists(run) && {
-                    signal(&child, libc::SIGSTOP);
-                    wait_stopped(&child);
-                    let caught = temporary_exists(run);
-                    if !caught {
-                        signal(&child, libc::SIGCONT);
-                    }
-                    caught
+                signal(&child, libc::SIGSTOP);
+                wait_stopped(&child);
+                let caught = temporary_exists(run);
+                if !caught {
+                    signal(&child, libc::SIGCONT);
+                    std::thread::sleep(Duration::from_millis(1));
                 }
+                caught
             }
             Point::Checkpoint { epoch, step } => {
                 checkpoint_position(run).is_some_and(|at| at >= (epoch, step))
