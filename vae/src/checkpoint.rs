@@ -1,12 +1,15 @@
 //! Checkpoints as safetensors files (readable by `safetensors.torch.load_file`), written atomically:
 //! a temporary file in the same folder, fsync, rename over the old file, fsync the folder. An
 //! interruption at any point leaves either the old checkpoint or the new one, never half of one.
+//!
+//! The header is written here rather than by the safetensors crate, whose metadata is a `HashMap`
+//! serialised in a per-process random order: the same state must give the same bytes, so that a
+//! resumed run's folder can be compared byte for byte with an uninterrupted one.
 
 use safetensors::{Dtype, SafeTensors};
 use serde::Serialize;
-use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
+use std::collections::BTreeMap;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// What can go wrong with a checkpoint, naming the file (and the tensor).
@@ -100,16 +103,38 @@ fn commit_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    write(&tmp)?;
-    std::fs::File::open(&tmp)
-        .and_then(|f| f.sync_all())
-        .map_err(io(&tmp))?;
+    let written = write(&tmp).and_then(|()| {
+        std::fs::File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(io(&tmp))
+    });
+    if let Err(e) = written {
+        // A half-written file would only take the space a full disk lacks.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     std::fs::rename(&tmp, path).map_err(io(path))?;
     // The rename itself is durable once the folder is synced.
     if let Ok(d) = std::fs::File::open(dir) {
         d.sync_all().map_err(io(dir))?;
     }
     Ok(())
+}
+
+/// Removes from `dir` the temporary files of atomic writes that an interruption cut short (the old
+/// file beside each is whole); returns their paths. Only one process writes a run folder, so any
+/// such file there is from a process that has died.
+pub fn remove_interrupted_writes(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let path = entry.map_err(io(dir))?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if name.is_some_and(|n| n.starts_with('.') && n.contains(".tmp-")) {
+            std::fs::remove_file(&path).map_err(io(&path))?;
+            removed.push(path);
+        }
+    }
+    Ok(removed)
 }
 
 /// Writes `value` as pretty JSON, atomically.
@@ -121,30 +146,28 @@ pub fn write_json_atomic(path: &Path, value: &impl Serialize) -> Result<()> {
     write_atomic(path, (text + "\n").as_bytes())
 }
 
-/// A tensor as safetensors sees it. Its little-endian bytes are made one tensor at a time, while the
-/// file is written, so a checkpoint of Adam's state (≈ 300 MB at ML-20M's shape) never exists in
-/// memory a second time as one serialised buffer.
-struct F32View<'a> {
-    shape: Vec<usize>,
-    data: &'a [f32],
+/// The safetensors header: the metadata, then each tensor's dtype, shape and byte range, keys in
+/// sorted order (`BTreeMap`), padded with spaces to a multiple of 8 bytes as the format asks.
+fn header(tensors: &[&NamedTensor], metadata: &BTreeMap<String, String>) -> Vec<u8> {
+    let mut entries = BTreeMap::new();
+    entries.insert("__metadata__".to_string(), serde_json::json!(metadata));
+    let mut offset = 0;
+    for t in tensors {
+        let end = offset + 4 * t.data.len();
+        entries.insert(
+            t.name.clone(),
+            serde_json::json!({"dtype": "F32", "shape": t.shape, "data_offsets": [offset, end]}),
+        );
+        offset = end;
+    }
+    let mut bytes = serde_json::to_vec(&entries).unwrap_or_default();
+    bytes.resize(bytes.len().next_multiple_of(8), b' ');
+    bytes
 }
 
-impl safetensors::View for F32View<'_> {
-    fn dtype(&self) -> Dtype {
-        Dtype::F32
-    }
-    fn shape(&self) -> &[usize] {
-        &self.shape
-    }
-    fn data(&self) -> Cow<'_, [u8]> {
-        Cow::Owned(self.data.iter().flat_map(|v| v.to_le_bytes()).collect())
-    }
-    fn data_len(&self) -> usize {
-        4 * self.data.len()
-    }
-}
-
-/// Saves f32 tensors and string metadata as a safetensors file, atomically.
+/// Saves f32 tensors and string metadata as a safetensors file, atomically. Each tensor's
+/// little-endian bytes are made a block at a time while the file is written, so a checkpoint of
+/// Adam's state (≈ 300 MB at ML-20M's shape) never exists in memory a second time.
 pub fn save(
     path: &Path,
     tensors: &[NamedTensor],
@@ -163,27 +186,23 @@ pub fn save(
             });
         }
     }
-    let views = tensors.iter().map(|t| {
-        (
-            t.name.clone(),
-            F32View {
-                shape: t.shape.to_vec(),
-                data: &t.data,
-            },
-        )
-    });
-    let meta: HashMap<String, String> = metadata.clone().into_iter().collect();
+    // The data follows the header's (sorted) order of names.
+    let mut sorted: Vec<&NamedTensor> = tensors.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    let head = header(&sorted, metadata);
     commit_atomic(path, |tmp| {
-        safetensors::serialize_to_file(views, Some(meta), tmp).map_err(|e| match e {
-            safetensors::SafeTensorError::IoError(source) => CheckpointError::Io {
-                path: tmp.to_path_buf(),
-                source,
-            },
-            other => CheckpointError::Corrupt {
-                path: tmp.to_path_buf(),
-                detail: other.to_string(),
-            },
-        })
+        let file = std::fs::File::create(tmp).map_err(io(tmp))?;
+        let mut w = BufWriter::new(file);
+        w.write_all(&(head.len() as u64).to_le_bytes())
+            .and_then(|_| w.write_all(&head))
+            .map_err(io(tmp))?;
+        for t in &sorted {
+            for block in t.data.chunks(1 << 16) {
+                let bytes: Vec<u8> = block.iter().flat_map(|v| v.to_le_bytes()).collect();
+                w.write_all(&bytes).map_err(io(tmp))?;
+            }
+        }
+        w.flush().map_err(io(tmp))
     })
 }
 
@@ -287,6 +306,46 @@ mod tests {
     }
 
     #[test]
+    fn the_same_state_gives_the_same_bytes_whatever_the_order_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta: BTreeMap<String, String> =
+            (0..20).map(|i| (format!("k{i}"), i.to_string())).collect();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        save(&a, &sample(), &meta).unwrap();
+        let mut reversed = sample();
+        reversed.reverse();
+        save(&b, &reversed, &meta).unwrap();
+        assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+        let ck = load(&b).unwrap();
+        assert_eq!(ck.metadata, meta);
+        assert_eq!(
+            ck.tensor("encoder.0.bias", [1, 3]).unwrap(),
+            &[-1., 0.5, 0.25]
+        );
+    }
+
+    #[test]
+    fn a_full_disk_leaves_the_previous_checkpoint_whole_and_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("last.safetensors");
+        save(&path, &sample(), &BTreeMap::new()).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        // The temporary file is a link to /dev/full, whose writes fail with ENOSPC as a full disk's do.
+        let tmp = dir
+            .path()
+            .join(format!(".last.safetensors.tmp-{}", std::process::id()));
+        std::os::unix::fs::symlink("/dev/full", &tmp).unwrap();
+        let err = save(&path, &sample()[..1], &BTreeMap::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(".last.safetensors.tmp-") && err.contains("No space left on device"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
     fn a_truncated_file_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("last.safetensors");
@@ -302,12 +361,15 @@ mod tests {
     }
 
     #[test]
-    fn a_write_interrupted_before_the_rename_leaves_the_old_checkpoint() {
+    fn a_write_interrupted_before_the_rename_leaves_the_old_checkpoint_and_its_leftover_goes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("best.safetensors");
         save(&path, &sample(), &BTreeMap::new()).unwrap();
         // What a crash mid-write leaves: a half temporary file beside the good checkpoint.
-        std::fs::write(dir.path().join(".best.safetensors.tmp-1"), b"half").unwrap();
+        let half = dir.path().join(".best.safetensors.tmp-1");
+        std::fs::write(&half, b"half").unwrap();
+        assert_eq!(load(&path).unwrap().tensors.len(), 2);
+        assert_eq!(remove_interrupted_writes(dir.path()).unwrap(), [half]);
         assert_eq!(load(&path).unwrap().tensors.len(), 2);
     }
 }

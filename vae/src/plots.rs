@@ -205,7 +205,6 @@ mod tests {
                 train_loss: 500.0 - 10.0 * e as f64,
                 beta: 0.02 * e as f64,
                 validation: BTreeMap::from([("ndcg@100".to_string(), 0.3 + 0.01 * e as f64)]),
-                seconds: 1.0,
             })
             .collect();
         let files = write_training_plots(dir.path(), &records, 7).unwrap();

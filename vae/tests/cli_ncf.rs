@@ -54,14 +54,18 @@ fn gmf_run_folder_and_resume_match_a_straight_run_bit_for_bit() {
         ]
         .concat(),
     );
-    train(
-        &[
-            &common[..],
-            &["--epochs", "3", "--resume", resumed.to_str().unwrap()],
-        ]
-        .concat(),
-    );
+    // The model and the batch size come from the run's config.json.
+    train(&[
+        "--data",
+        d,
+        "--epochs",
+        "3",
+        "--resume",
+        resumed.to_str().unwrap(),
+    ]);
     assert_eq!(weights(&straight), weights(&resumed));
+    let log = |run: &Path| std::fs::read(run.join("metrics.jsonl")).unwrap();
+    assert_eq!(log(&straight), log(&resumed));
     for f in [
         "config.json",
         "metrics.jsonl",

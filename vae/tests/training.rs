@@ -1,11 +1,17 @@
-//! Training as a user relies on it: a run folder with every file, resuming is bit-identical to
-//! running straight through, a NaN stops with the step named, and a wrong data folder is refused.
+//! Training as a user relies on it: a run folder with every file, a run stopped anywhere and resumed
+//! writes the same bytes as one run straight through, a NaN stops with the step named, and a wrong
+//! data folder is refused.
 
 use autograd::Cpu;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use vae::data::{pro_sg, synth, SynthConfig};
 use vae::models::Anneal;
-use vae::train::{self, ModelKind, Quiet, RunDir, TrainConfig, TrainError};
+use vae::train::{
+    self, ModelKind, Progress, Quiet, RunDir, RunOptions, Start, TrainConfig, TrainError,
+};
 
 fn tiny_data(dir: &Path, items: usize) -> PathBuf {
     let out = dir.join(format!("synth-{items}"));
@@ -52,9 +58,9 @@ fn a_run_writes_config_metrics_checkpoints_results_and_plots() {
     let results = train::train(
         &Cpu::<f32>::new(),
         &data,
-        tiny_config(ModelKind::Vae, 3),
+        Start::Fresh(tiny_config(ModelKind::Vae, 3)),
         &run,
-        false,
+        &RunOptions::default(),
         &mut Quiet,
     )
     .unwrap();
@@ -71,7 +77,7 @@ fn a_run_writes_config_metrics_checkpoints_results_and_plots() {
     for f in ["beta_ndcg.png", "beta_ndcg.svg", "loss.png", "loss.svg"] {
         assert!(run.path(f).exists(), "plot {f} missing");
     }
-    assert_eq!(run.records(usize::MAX).unwrap().len(), 3);
+    assert_eq!(run.records().unwrap().len(), 3);
     assert!(results.best_epoch < 3);
     for k in ["ndcg@100", "recall@20", "recall@50"] {
         let v = results.test[k];
@@ -82,49 +88,162 @@ fn a_run_writes_config_metrics_checkpoints_results_and_plots() {
     assert!(json["test"]["ndcg@100"].is_number() && json["validation"]["recall@20"].is_number());
 }
 
+/// Sets the stop flag after the `at`-th step of the run, as the SIGINT handler of `vae train` does.
+struct StopAfter {
+    at: usize,
+    steps: usize,
+    flag: Arc<AtomicBool>,
+}
+
+impl Progress for StopAfter {
+    fn step(&mut self, _: usize, _: usize, _: f64) {
+        self.steps += 1;
+        if self.steps == self.at {
+            self.flag.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Every file of a run folder but the timings, which are all that may differ between two runs.
+fn folder_bytes(run: &RunDir) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(&run.dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap() != "timings.jsonl")
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect()
+}
+
+fn fresh(data: &Path, config: TrainConfig, run: &RunDir) {
+    train::train(
+        &Cpu::<f32>::new(),
+        data,
+        Start::Fresh(config),
+        run,
+        &RunOptions::default(),
+        &mut Quiet,
+    )
+    .unwrap();
+}
+
 #[test]
-fn four_epochs_straight_equal_two_then_resume_then_two_bit_for_bit() {
+fn a_run_stopped_mid_epoch_or_before_validation_resumes_to_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let data = tiny_data(dir.path(), 60);
     for model in [ModelKind::Vae, ModelKind::Dae] {
         let straight = RunDir::new(dir.path().join(format!("{model:?}-straight"))).unwrap();
-        train::train(
-            &Cpu::<f32>::new(),
-            &data,
-            tiny_config(model, 4),
-            &straight,
-            false,
-            &mut Quiet,
-        )
-        .unwrap();
-        let resumed = RunDir::new(dir.path().join(format!("{model:?}-resumed"))).unwrap();
-        train::train(
-            &Cpu::<f32>::new(),
-            &data,
-            tiny_config(model, 2),
-            &resumed,
-            false,
-            &mut Quiet,
-        )
-        .unwrap();
-        train::train(
-            &Cpu::<f32>::new(),
-            &data,
-            tiny_config(model, 4),
-            &resumed,
-            true,
-            &mut Quiet,
-        )
-        .unwrap();
-        assert_eq!(weights(&straight), weights(&resumed), "{model:?}");
-        let epochs: Vec<usize> = resumed
-            .records(usize::MAX)
-            .unwrap()
-            .iter()
-            .map(|r| r.epoch)
-            .collect();
-        assert_eq!(epochs, [0, 1, 2, 3]);
+        fresh(&data, tiny_config(model, 4), &straight);
+        let expected = folder_bytes(&straight);
+        assert!(
+            expected.contains_key("last.safetensors") && expected.contains_key("metrics.jsonl")
+        );
+        // 200 training users in batches of 64: 4 steps an epoch. Step 6 is within epoch 1, step 8
+        // its last (the resume starts with its validation), step 1 the run's first.
+        for at in [6, 8, 1] {
+            let run = RunDir::new(dir.path().join(format!("{model:?}-stop-{at}"))).unwrap();
+            let stop = Arc::new(AtomicBool::new(false));
+            let options = RunOptions {
+                checkpoint_every: Some(3),
+                stop: Some(Arc::clone(&stop)),
+            };
+            let err = train::train(
+                &Cpu::<f32>::new(),
+                &data,
+                Start::Fresh(tiny_config(model, 4)),
+                &run,
+                &options,
+                &mut StopAfter {
+                    at,
+                    steps: 0,
+                    flag: stop,
+                },
+            )
+            .unwrap_err();
+            match err {
+                TrainError::Interrupted { epoch, step, .. } => {
+                    assert_eq!(epoch * 4 + step, at, "{model:?}")
+                }
+                other => panic!("expected an interruption, got {other}"),
+            }
+            train::train(
+                &Cpu::<f32>::new(),
+                &data,
+                Start::Resume { epochs: None },
+                &run,
+                &RunOptions::default(),
+                &mut Quiet,
+            )
+            .unwrap();
+            let got = folder_bytes(&run);
+            assert_eq!(
+                got.keys().collect::<Vec<_>>(),
+                expected.keys().collect::<Vec<_>>()
+            );
+            for (name, bytes) in &expected {
+                assert!(
+                    &got[name] == bytes,
+                    "{model:?}, stopped after step {at}: {name} differs"
+                );
+            }
+        }
     }
+}
+
+#[test]
+fn extending_a_finished_run_appends_to_its_log_and_equals_the_longer_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_data(dir.path(), 60);
+    let straight = RunDir::new(dir.path().join("straight")).unwrap();
+    fresh(&data, tiny_config(ModelKind::Vae, 4), &straight);
+    let extended = RunDir::new(dir.path().join("extended")).unwrap();
+    fresh(&data, tiny_config(ModelKind::Vae, 2), &extended);
+    let two_epochs = std::fs::read(extended.metrics()).unwrap();
+    train::train(
+        &Cpu::<f32>::new(),
+        &data,
+        Start::Resume { epochs: Some(4) },
+        &extended,
+        &RunOptions::default(),
+        &mut Quiet,
+    )
+    .unwrap();
+    assert_eq!(weights(&straight), weights(&extended));
+    let four_epochs = std::fs::read(extended.metrics()).unwrap();
+    assert!(
+        four_epochs.starts_with(&two_epochs),
+        "the first two lines were rewritten"
+    );
+    assert_eq!(four_epochs, std::fs::read(straight.metrics()).unwrap());
+    assert_eq!(extended.read_config().unwrap().epochs, 4);
+    let epochs: Vec<usize> = extended
+        .records()
+        .unwrap()
+        .iter()
+        .map(|r| r.epoch)
+        .collect();
+    assert_eq!(epochs, [0, 1, 2, 3]);
+}
+
+#[test]
+fn a_resume_without_epochs_goes_to_the_runs_own_epoch_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_data(dir.path(), 60);
+    let run = RunDir::new(dir.path().join("run")).unwrap();
+    fresh(&data, tiny_config(ModelKind::Dae, 2), &run);
+    let results = train::train(
+        &Cpu::<f32>::new(),
+        &data,
+        Start::Resume { epochs: None },
+        &run,
+        &RunOptions::default(),
+        &mut Quiet,
+    )
+    .unwrap();
+    assert!(results.best_epoch < 2);
+    assert_eq!(run.records().unwrap().len(), 2);
 }
 
 #[test]
@@ -137,14 +256,24 @@ fn a_nan_loss_stops_training_naming_epoch_and_step() {
         lr: 1e38,
         ..tiny_config(ModelKind::Dae, 5)
     };
-    let err = train::train(&Cpu::<f32>::new(), &data, config, &run, false, &mut Quiet).unwrap_err();
+    let err = train::train(
+        &Cpu::<f32>::new(),
+        &data,
+        Start::Fresh(config),
+        &run,
+        &RunOptions::default(),
+        &mut Quiet,
+    )
+    .unwrap_err();
     match &err {
         TrainError::NonFinite { epoch, step, .. } => assert!(*epoch < 5 && *step < 4),
         other => panic!("expected a non-finite loss, got {other}"),
     }
+    let text = err.to_string();
     assert!(
-        err.to_string().contains("training stopped: the loss is"),
-        "{err}"
+        text.contains("training stopped: the loss is")
+            && text.ends_with("no checkpoint had been written yet"),
+        "{text}"
     );
 }
 
@@ -152,21 +281,17 @@ fn a_nan_loss_stops_training_naming_epoch_and_step() {
 fn resuming_on_a_data_folder_with_another_item_count_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let run = RunDir::new(dir.path().join("run")).unwrap();
-    train::train(
-        &Cpu::<f32>::new(),
+    fresh(
         &tiny_data(dir.path(), 60),
         tiny_config(ModelKind::Dae, 1),
         &run,
-        false,
-        &mut Quiet,
-    )
-    .unwrap();
+    );
     let err = train::train(
         &Cpu::<f32>::new(),
         &tiny_data(dir.path(), 70),
-        tiny_config(ModelKind::Dae, 2),
+        Start::Resume { epochs: Some(2) },
         &run,
-        true,
+        &RunOptions::default(),
         &mut Quiet,
     )
     .unwrap_err()
@@ -175,4 +300,83 @@ fn resuming_on_a_data_folder_with_another_item_count_is_refused() {
         err.contains("cannot resume") && err.contains("encoder.0.weight"),
         "{err}"
     );
+}
+
+struct DiskFullFromTheFirstStep {
+    tmp: PathBuf,
+}
+
+impl Progress for DiskFullFromTheFirstStep {
+    fn step(&mut self, _: usize, _: usize, _: f64) {
+        if !self.tmp.is_symlink() {
+            std::os::unix::fs::symlink("/dev/full", &self.tmp).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_full_disk_stops_the_run_naming_the_file_and_the_last_checkpoint_survives() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_data(dir.path(), 60);
+    let straight = RunDir::new(dir.path().join("straight")).unwrap();
+    fresh(&data, tiny_config(ModelKind::Dae, 3), &straight);
+    let run = RunDir::new(dir.path().join("run")).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = train::train(
+        &Cpu::<f32>::new(),
+        &data,
+        Start::Fresh(tiny_config(ModelKind::Dae, 3)),
+        &run,
+        &RunOptions {
+            checkpoint_every: None,
+            stop: Some(Arc::clone(&stop)),
+        },
+        &mut StopAfter {
+            at: 6,
+            steps: 0,
+            flag: stop,
+        },
+    );
+    assert!(matches!(stopped, Err(TrainError::Interrupted { .. })));
+    let before = std::fs::read(run.last()).unwrap();
+
+    // The next last.safetensors is written through this name, and /dev/full fails every write
+    // with ENOSPC, as a full disk does. (Made once training runs: a resume first clears such
+    // leftovers.)
+    let tmp = run.path(&format!(".last.safetensors.tmp-{}", std::process::id()));
+    let err = train::train(
+        &Cpu::<f32>::new(),
+        &data,
+        Start::Resume { epochs: None },
+        &run,
+        &RunOptions::default(),
+        &mut DiskFullFromTheFirstStep { tmp: tmp.clone() },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(&tmp.display().to_string()) && err.contains("No space left on device"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(run.last()).unwrap(), before);
+    assert!(
+        !tmp.exists(),
+        "the failed write's temporary file is left behind"
+    );
+
+    // With space again, the run goes on from that checkpoint as if nothing had happened.
+    train::train(
+        &Cpu::<f32>::new(),
+        &data,
+        Start::Resume { epochs: None },
+        &run,
+        &RunOptions::default(),
+        &mut Quiet,
+    )
+    .unwrap();
+    let (a, b) = (folder_bytes(&straight), folder_bytes(&run));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        assert!(&b[name] == bytes, "{name} differs");
+    }
 }

@@ -21,7 +21,7 @@ enum Command {
     /// Fetch, prepare, inspect or synthesise click data.
     Data(data::DataArgs),
     /// Train Mult-VAE or Mult-DAE on a pro_sg folder and evaluate the best epoch on the test split.
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Evaluate a trained run on a split.
     Eval(train::EvalArgs),
     /// Recommend items for a new user given the raw ids of items they clicked.
@@ -41,7 +41,7 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Data(args) => data::run(args),
-            Command::Train(args) => train::train_cmd(args),
+            Command::Train(args) => train::train_cmd(*args),
             Command::Eval(args) => train::eval_cmd(args),
             Command::Recommend(args) => train::recommend_cmd(args),
             Command::Quickstart(args) => train::quickstart_cmd(args),

@@ -13,7 +13,7 @@ use vae::ncf::{
     build_ncf, final_metrics, train_ncf, NcfConfig, NcfData, NcfEpoch, NcfModelKind, NcfObserver,
     NcfTrainer,
 };
-use vae::run_log::EpochRecord;
+use vae::run_log::{EpochRecord, EpochTiming};
 use vae::train::{Progress, RunDir};
 
 use super::train::{Console, EpochLine};
@@ -91,6 +91,13 @@ impl RunObserver<'_> {
         t: &NcfTrainer<'_, B>,
     ) -> anyhow::Result<()> {
         vae::run_log::append(&self.run.metrics(), &as_record(record))?;
+        vae::run_log::append(
+            &self.run.timings(),
+            &EpochTiming {
+                epoch: record.epoch,
+                seconds: record.seconds,
+            },
+        )?;
         let score = record
             .metrics
             .get(&self.metric)
@@ -129,7 +136,6 @@ fn as_record(r: &NcfEpoch) -> EpochRecord {
         train_loss: r.train_loss,
         beta: 0.0,
         validation: r.metrics.clone(),
-        seconds: r.seconds,
     }
 }
 
@@ -186,13 +192,21 @@ pub fn train<B: Backend<Elem = f32>>(
             .with_context(|| format!("reading {}", run.config().display()))?;
         let saved: NcfConfig = serde_json::from_str(&text)
             .with_context(|| format!("{}: not an NCF run", run.config().display()))?;
-        NcfConfig {
-            epochs: if args.epochs_given {
-                args.config.epochs
-            } else {
-                saved.epochs
-            },
-            ..saved
+        if args.epochs_given && args.config.epochs != saved.epochs {
+            println!(
+                "the run now goes to {} epochs instead of {} ({} updated)",
+                args.config.epochs,
+                saved.epochs,
+                run.config().display()
+            );
+            let extended = NcfConfig {
+                epochs: args.config.epochs,
+                ..saved
+            };
+            checkpoint::write_json_atomic(&run.config(), &extended)?;
+            extended
+        } else {
+            saved
         }
     } else {
         args.config
@@ -244,20 +258,25 @@ pub fn train<B: Backend<Elem = f32>>(
         t.adam.restore(num("adam_steps")? as u64, moments);
         t.epoch = num("next_epoch")? as usize;
         obs.best = Some((num("best_epoch")? as usize, num("best_score")?));
+        for line in run.cut_logs_for_resume(t.epoch)? {
+            println!("{line}");
+        }
+        for leftover in checkpoint::remove_interrupted_writes(&run.dir)? {
+            println!(
+                "removed {}, a write the interruption cut short",
+                leftover.display()
+            );
+        }
         let mut records: Vec<NcfEpoch> = vae::run_log::read(&run.metrics())?
             .into_iter()
-            .filter(|r| r.epoch < t.epoch)
             .map(|r| NcfEpoch {
                 epoch: r.epoch,
                 train_loss: r.train_loss,
                 metrics: r.validation,
-                seconds: r.seconds,
+                // The timings are in timings.jsonl; the final metrics read only the above.
+                seconds: 0.0,
             })
             .collect();
-        vae::run_log::write_all(
-            &run.metrics(),
-            &records.iter().map(as_record).collect::<Vec<_>>(),
-        )?;
         obs.console
             .start(t.epoch, config.epochs, t.steps_per_epoch());
         while t.epoch < config.epochs {
@@ -269,9 +288,7 @@ pub fn train<B: Backend<Elem = f32>>(
         m.extend(final_metrics(&config, &records));
         m
     } else {
-        if run.metrics().exists() {
-            std::fs::remove_file(run.metrics())?;
-        }
+        run.clear_logs()?;
         checkpoint::write_json_atomic(&run.config(), &config)?;
         train_ncf(backend, &config, &ratings, &mut obs)?.metrics
     };

@@ -20,9 +20,9 @@ pub enum TrainError {
         #[source]
         source: std::io::Error,
     },
+    /// `kept` says where the last good state is.
     #[error(
-        "training stopped: the loss is {loss} at epoch {epoch}, step {step} (update {update}); \
-         the last good state is kept in {kept}"
+        "training stopped: the loss is {loss} at epoch {epoch}, step {step} (update {update}); {kept}"
     )]
     NonFinite {
         loss: f64,
@@ -30,6 +30,13 @@ pub enum TrainError {
         step: usize,
         update: u64,
         kept: String,
+    },
+    /// Stopped on request (SIGINT or SIGTERM) after a step, its state saved in `saved`.
+    #[error("interrupted at epoch {epoch}, step {step}; the state is saved in {}", saved.display())]
+    Interrupted {
+        epoch: usize,
+        step: usize,
+        saved: PathBuf,
     },
     #[error("{0}")]
     Invalid(String),

@@ -10,6 +10,6 @@ pub mod trainer;
 pub use config::{LrSchedule, ModelKind, TrainConfig};
 pub use error::{Result, TrainError};
 pub use evaluate::{evaluate, Evaluation};
-pub use run::{train, Progress, Quiet};
+pub use run::{train, Progress, Quiet, RunOptions, Start};
 pub use run_dir::{Results, RunDir};
 pub use trainer::{build_model, EpochSummary, PhaseTimes, Trainer};

@@ -5,16 +5,22 @@ use super::config::TrainConfig;
 use super::error::{Result, TrainError};
 use super::evaluate::evaluate;
 use super::run_dir::{self, Results, RunDir};
-use super::trainer::{EpochSummary, Trainer};
+use super::trainer::{EpochSummary, PhaseTimes, Trainer};
 use crate::data::Dataset;
 use autograd::Backend;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
 
-/// How a run reports progress: after each step (for a progress bar) and after each epoch.
+/// How a run reports progress: after each step (for a progress bar), after each epoch, and what it
+/// has to say on the way (a resume's cuts, an extension).
 pub trait Progress {
     fn start(&mut self, _first_epoch: usize, _epochs: usize, _steps_per_epoch: usize) {}
-    fn step(&mut self, _step: usize, _steps: usize, _loss: f64) {}
+    /// `mean_loss` is the mean over the epoch's steps so far.
+    fn step(&mut self, _step: usize, _steps: usize, _mean_loss: f64) {}
     fn epoch(&mut self, _summary: &EpochSummary, _is_best: bool) {}
+    fn note(&mut self, _line: &str) {}
     fn finish(&mut self) {}
 }
 
@@ -22,89 +28,55 @@ pub trait Progress {
 pub struct Quiet;
 impl Progress for Quiet {}
 
-/// Trains `config` on the `pro_sg` folder `data_dir` into `run`, or, with `resume`, continues the run
-/// saved there (its `config.json` then wins over `config`, except for the number of epochs).
+/// How a run begins.
+#[derive(Debug, Clone)]
+pub enum Start {
+    /// A new run of this configuration; the folder's earlier logs and checkpoints are replaced.
+    Fresh(TrainConfig),
+    /// The run saved in the folder, continued as its `config.json` says; `epochs` changes only
+    /// the number of epochs (and is written back to `config.json`).
+    Resume { epochs: Option<usize> },
+}
+
+/// What a run does besides training.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Also write `last.safetensors` after every this many updates within an epoch.
+    pub checkpoint_every: Option<u64>,
+    /// When set (by a signal handler), the run writes its checkpoint after the current step and
+    /// stops with [`TrainError::Interrupted`].
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl RunOptions {
+    fn stop_requested(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
+    }
+}
+
+/// Trains on the `pro_sg` folder `data_dir` into `run`, fresh or resumed as `start` says.
 pub fn train<B: Backend<Elem = f32>>(
     backend: &B,
     data_dir: &Path,
-    config: TrainConfig,
+    start: Start,
     run: &RunDir,
-    resume: bool,
+    options: &RunOptions,
     progress: &mut dyn Progress,
 ) -> Result<Results> {
     let data = Dataset::load(data_dir)?;
-    let config = if resume {
-        TrainConfig {
-            epochs: config.epochs,
-            ..run.read_config()?
+    let mut t = match start {
+        Start::Fresh(config) => {
+            let t = Trainer::new(backend, data.n_items, config)?;
+            begin(run, &t, &data)?;
+            t
         }
-    } else {
-        config
+        Start::Resume { epochs } => resume(backend, data_dir, &data, run, epochs, progress)?,
     };
-    let mut t = Trainer::new(backend, data.n_items, config)?;
-    if resume {
-        let items_here = t.model.params()[0].value().rows();
-        run_dir::resume(run, &mut t).map_err(|e| match e {
-            TrainError::Checkpoint(c) => TrainError::Invalid(format!(
-                "cannot resume {} on {} ({items_here} items): {c}",
-                run.dir.display(),
-                data_dir.display()
-            )),
-            other => other,
-        })?;
-        let kept = run.records(t.epoch)?;
-        run.rewrite_records(&kept)?;
-    } else {
-        if run.metrics().exists() {
-            std::fs::remove_file(run.metrics()).map_err(|source| TrainError::Io {
-                path: run.metrics(),
-                source,
-            })?;
-        }
-        run.write_config(&t.config)?;
-        std::fs::write(run.path("items.txt"), data.unique_sid.join("\n") + "\n").map_err(
-            |source| TrainError::Io {
-                path: run.path("items.txt"),
-                source,
-            },
-        )?;
-    }
-    let steps = data.train.rows().div_ceil(t.config.batch_size.max(1));
-    progress.start(t.epoch, t.config.epochs, steps);
-    while t.epoch < t.config.epochs && !t.should_stop() {
-        let summary = t
-            .run_epoch(&data, &mut |s, n, l| progress.step(s, n, l))
-            .map_err(|e| match e {
-                TrainError::NonFinite {
-                    loss,
-                    epoch,
-                    step,
-                    update,
-                    ..
-                } => TrainError::NonFinite {
-                    loss,
-                    epoch,
-                    step,
-                    update,
-                    kept: if run.last().exists() {
-                        format!("{} (and best.safetensors)", run.last().display())
-                    } else {
-                        "nothing: no epoch had completed".to_string()
-                    },
-                },
-                other => other,
-            })?;
-        run.log_epoch(&summary)?;
-        let is_best = t.best.map(|(e, _)| e) == Some(summary.epoch);
-        if is_best {
-            run_dir::save_best(run, &t, summary.epoch, summary.beta)?;
-        }
-        run_dir::save_last(run, &t)?;
-        progress.epoch(&summary, is_best);
-    }
+    let trained = train_epochs(&mut t, &data, run, options, progress);
     progress.finish();
+    trained?;
 
-    let records = run.records(usize::MAX)?;
+    let records = run.records()?;
     let (best_epoch, _) = t
         .best
         .ok_or_else(|| TrainError::Invalid("no epoch was trained".into()))?;
@@ -128,4 +100,161 @@ pub fn train<B: Backend<Elem = f32>>(
     run.write_results(&results)?;
     crate::plots::write_training_plots(&run.dir, &records, best_epoch)?;
     Ok(results)
+}
+
+/// A fresh run's folder: its configuration and items, and nothing left of an earlier run that a
+/// later `--resume` could mistake for this one's.
+fn begin<B: Backend<Elem = f32>>(run: &RunDir, t: &Trainer<B>, data: &Dataset) -> Result<()> {
+    run.clear_logs()?;
+    for stale in [run.last(), run.best(), run.results()] {
+        if stale.exists() {
+            std::fs::remove_file(&stale).map_err(|source| TrainError::Io {
+                path: stale,
+                source,
+            })?;
+        }
+    }
+    run.write_config(&t.config)?;
+    let items = run.path("items.txt");
+    std::fs::write(&items, data.unique_sid.join("\n") + "\n").map_err(|source| TrainError::Io {
+        path: items,
+        source,
+    })
+}
+
+/// The trainer of the run saved in `run`, restored from `last.safetensors`, with the logs cut to
+/// what that checkpoint covers.
+fn resume<B: Backend<Elem = f32>>(
+    backend: &B,
+    data_dir: &Path,
+    data: &Dataset,
+    run: &RunDir,
+    epochs: Option<usize>,
+    progress: &mut dyn Progress,
+) -> Result<Trainer<B>> {
+    let saved = run.read_config()?;
+    if !run.last().exists() {
+        return Err(TrainError::Invalid(format!(
+            "{}: no checkpoint to resume from (the run stopped before its first one); start it \
+             again with --out",
+            run.last().display()
+        )));
+    }
+    let mut t = Trainer::new(backend, data.n_items, saved)?;
+    let items_here = t.model.params()[0].value().rows();
+    run_dir::resume(run, &mut t).map_err(|e| match e {
+        TrainError::Checkpoint(c) => TrainError::Invalid(format!(
+            "cannot resume {} on {} ({items_here} items): {c}",
+            run.dir.display(),
+            data_dir.display()
+        )),
+        other => other,
+    })?;
+    if let Some(e) = epochs.filter(|&e| e != t.config.epochs) {
+        let done = t.epoch + usize::from(t.step > 0);
+        if e < done {
+            return Err(TrainError::Invalid(format!(
+                "cannot end the run at {e} epochs: it has already trained {done}"
+            )));
+        }
+        progress.note(&format!(
+            "the run now goes to {e} epochs instead of {} ({} updated)",
+            t.config.epochs,
+            run.config().display()
+        ));
+        t.config.epochs = e;
+        run.write_config(&t.config)?;
+    }
+    for line in run.cut_logs_for_resume(t.epoch)? {
+        progress.note(&line);
+    }
+    for leftover in crate::checkpoint::remove_interrupted_writes(&run.dir)? {
+        progress.note(&format!(
+            "removed {}, a write the interruption cut short",
+            leftover.display()
+        ));
+    }
+    progress.note(&format!(
+        "resuming at epoch {}, step {} (update {})",
+        t.epoch, t.step, t.updates
+    ));
+    Ok(t)
+}
+
+/// The epochs from the trainer's position to the configured end (or early stopping), each logged
+/// and checkpointed; within them, a checkpoint every `checkpoint_every` updates and on a stop
+/// request.
+fn train_epochs<B: Backend<Elem = f32>>(
+    t: &mut Trainer<B>,
+    data: &Dataset,
+    run: &RunDir,
+    options: &RunOptions,
+    progress: &mut dyn Progress,
+) -> Result<()> {
+    let steps = t.steps_per_epoch(data);
+    progress.start(t.epoch, t.config.epochs, steps);
+    while t.epoch < t.config.epochs && !t.should_stop() {
+        let started = Instant::now();
+        let mut times = PhaseTimes::default();
+        for rows in t.remaining_batches(data)? {
+            t.train_step(data, &rows, &mut times)
+                .map_err(|e| name_last_good_state(e, run))?;
+            progress.step(t.step - 1, steps, t.epoch_loss / t.step as f64);
+            if options.stop_requested() {
+                run_dir::save_last(run, t)?;
+                return Err(TrainError::Interrupted {
+                    epoch: t.epoch,
+                    step: t.step,
+                    saved: run.last(),
+                });
+            }
+            let due = options
+                .checkpoint_every
+                .is_some_and(|n| t.updates.is_multiple_of(n.max(1)));
+            // The epoch's last step is followed by the epoch's own checkpoint.
+            if due && t.step < steps {
+                run_dir::save_last(run, t)?;
+            }
+        }
+        let summary = t.finish_epoch(data, started)?;
+        run.log_epoch(&summary)?;
+        let is_best = t.best.map(|(e, _)| e) == Some(summary.epoch);
+        if is_best {
+            run_dir::save_best(run, t, summary.epoch, summary.beta)?;
+        }
+        run_dir::save_last(run, t)?;
+        progress.epoch(&summary, is_best);
+        if options.stop_requested() && t.epoch < t.config.epochs {
+            return Err(TrainError::Interrupted {
+                epoch: t.epoch,
+                step: 0,
+                saved: run.last(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A non-finite loss's error, saying where the last good state is.
+fn name_last_good_state(e: TrainError, run: &RunDir) -> TrainError {
+    match e {
+        TrainError::NonFinite {
+            loss,
+            epoch,
+            step,
+            update,
+            ..
+        } => TrainError::NonFinite {
+            loss,
+            epoch,
+            step,
+            update,
+            kept: if run.last().exists() {
+                format!("the last checkpoint is {}", run.last().display())
+            } else {
+                "no checkpoint had been written yet".to_string()
+            },
+        },
+        other => other,
+    }
 }

@@ -1,15 +1,17 @@
-//! The run folder: `config.json`, `metrics.jsonl`, `last.safetensors` (everything needed to resume),
-//! `best.safetensors` (the best validation epoch's weights), `results.json`, and the plots.
+//! The run folder: `config.json`, `metrics.jsonl`, `timings.jsonl`, `last.safetensors` (everything
+//! needed to resume, at an epoch's end or within one), `best.safetensors` (the best validation
+//! epoch's weights), `results.json`, and the plots.
 //!
-//! Every file is written atomically (temporary file, fsync, rename), so an interruption leaves the
-//! previous version, never half a file.
+//! Every file but the two logs is written atomically (temporary file, fsync, rename), so an
+//! interruption leaves the previous version, never half a file; the logs are only appended to, and
+//! a resume cuts what the checkpoint does not cover (see [`run_log::cut_for_resume`]).
 
 use super::config::TrainConfig;
 use super::error::{Result, TrainError};
 use super::evaluate::Evaluation;
 use super::trainer::{EpochSummary, Trainer};
 use crate::checkpoint::{self, NamedTensor};
-use crate::run_log::{self, EpochRecord};
+use crate::run_log::{self, EpochRecord, EpochTiming};
 use autograd::{Backend, Tensor};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -94,33 +96,55 @@ impl RunDir {
         Ok(checkpoint::write_json_atomic(&self.config(), c)?)
     }
 
-    /// Appends the epoch to `metrics.jsonl`.
-    pub fn log_epoch(&self, s: &EpochSummary) -> Result<EpochRecord> {
+    pub fn timings(&self) -> PathBuf {
+        self.path("timings.jsonl")
+    }
+
+    /// Appends the epoch to `metrics.jsonl` and its seconds to `timings.jsonl`.
+    pub fn log_epoch(&self, s: &EpochSummary) -> Result<()> {
         let record = EpochRecord {
             epoch: s.epoch,
             train_loss: s.train_loss,
             beta: s.beta,
             validation: s.validation.metrics.clone(),
-            seconds: s.seconds,
         };
         run_log::append(&self.metrics(), &record)?;
-        Ok(record)
+        run_log::append(
+            &self.timings(),
+            &EpochTiming {
+                epoch: s.epoch,
+                seconds: s.seconds,
+            },
+        )?;
+        Ok(())
     }
 
-    /// The records of `metrics.jsonl`, keeping only epochs before `epochs` (a resumed run rewrites
-    /// the epochs after its checkpoint).
-    pub fn records(&self, epochs: usize) -> Result<Vec<EpochRecord>> {
+    /// The records of `metrics.jsonl`.
+    pub fn records(&self) -> Result<Vec<EpochRecord>> {
         if !self.metrics().exists() {
             return Ok(vec![]);
         }
-        let mut all = run_log::read(&self.metrics())?;
-        all.retain(|r| r.epoch < epochs);
-        Ok(all)
+        Ok(run_log::read(&self.metrics())?)
     }
 
-    /// Rewrites `metrics.jsonl` with `records` (after a resume).
-    pub fn rewrite_records(&self, records: &[EpochRecord]) -> Result<()> {
-        run_log::write_all(&self.metrics(), records)?;
+    /// Cuts from both logs what a checkpoint taken before `next_epoch` does not cover; returns
+    /// what was cut, in words.
+    pub fn cut_logs_for_resume(&self, next_epoch: usize) -> Result<Vec<String>> {
+        let mut said = Vec::new();
+        for log in [self.metrics(), self.timings()] {
+            said.extend(run_log::cut_for_resume(&log, next_epoch)?);
+        }
+        Ok(said)
+    }
+
+    /// Removes the files a fresh run writes anew (a folder reused with `--out`).
+    pub fn clear_logs(&self) -> Result<()> {
+        for log in [self.metrics(), self.timings()] {
+            if log.exists() {
+                std::fs::remove_file(&log)
+                    .map_err(|source| TrainError::Io { path: log, source })?;
+            }
+        }
         Ok(())
     }
 
@@ -187,6 +211,9 @@ pub fn save_last<B: Backend<Elem = f32>>(run: &RunDir, t: &Trainer<B>) -> Result
     }
     let mut meta = BTreeMap::new();
     meta.insert("next_epoch".to_string(), t.epoch.to_string());
+    meta.insert("step".to_string(), t.step.to_string());
+    // `{:e}` prints the shortest digits that parse back to the same f64.
+    meta.insert("epoch_loss".to_string(), format!("{:e}", t.epoch_loss));
     meta.insert("updates".to_string(), t.updates.to_string());
     meta.insert("adam_steps".to_string(), t.adam.steps().to_string());
     meta.insert("lr".to_string(), format!("{:e}", t.adam.config.lr));
@@ -258,6 +285,11 @@ pub fn resume<B: Backend<Elem = f32>>(run: &RunDir, t: &mut Trainer<B>) -> Resul
     t.adam.config.lr = meta_num(meta, "lr", &path)?;
     t.epoch = meta_num(meta, "next_epoch", &path)?;
     t.updates = meta_num(meta, "updates", &path)?;
+    // Checkpoints from before mid-epoch saving are all at an epoch's end.
+    if meta.contains_key("step") {
+        t.step = meta_num(meta, "step", &path)?;
+        t.epoch_loss = meta_num(meta, "epoch_loss", &path)?;
+    }
     t.stale_epochs = meta_num(meta, "stale_epochs", &path)?;
     t.best = match meta.get("best_epoch") {
         Some(_) => Some((

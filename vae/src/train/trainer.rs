@@ -58,7 +58,7 @@ pub struct EpochSummary {
     /// β of the epoch's last update.
     pub beta: f64,
     pub validation: Evaluation,
-    /// Wall-clock seconds of training and validation.
+    /// Wall-clock seconds of training and validation (of this process's part, after a resume).
     pub seconds: f64,
 }
 
@@ -69,8 +69,12 @@ pub struct Trainer<B: Backend<Elem = f32>> {
     pub adam: Adam<B>,
     /// Mini-batch updates so far (β's clock and the key of each step's dropout mask and ε).
     pub updates: u64,
-    /// The next epoch to run.
+    /// The epoch being trained (the next one, between epochs).
     pub epoch: usize,
+    /// Batches of `epoch` already trained (a mid-epoch checkpoint resumes after them).
+    pub step: usize,
+    /// The sum of those batches' losses (the epoch's mean loss is over all its batches).
+    pub epoch_loss: f64,
     /// The best validation epoch so far and its selection metric.
     pub best: Option<(usize, f64)>,
     /// Epochs since the best one (for early stopping and the plateau schedule).
@@ -111,6 +115,8 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
             adam,
             updates: 0,
             epoch: 0,
+            step: 0,
+            epoch_loss: 0.0,
             best: None,
             stale_epochs: 0,
             config,
@@ -174,7 +180,7 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
                     epoch: self.epoch,
                     step,
                     update: self.updates,
-                    kept: "the last checkpoint".into(),
+                    kept: "the state before this step is unchanged".into(),
                 });
             }
             let grads = tape.backward(&loss.total)?;
@@ -191,36 +197,37 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
         Ok(grads.1)
     }
 
-    /// One pass over the training rows; returns the mean loss and the last β.
-    pub fn train_epoch(
-        &mut self,
-        data: &Dataset,
-        on_step: &mut dyn FnMut(usize, usize, f64),
-    ) -> Result<(f64, f64)> {
+    /// The batches of the current epoch that remain: its shuffled order is a function of the seed and
+    /// the epoch, so skipping the `step` batches already trained resumes it mid-way.
+    pub fn remaining_batches(&self, data: &Dataset) -> Result<impl Iterator<Item = Vec<usize>>> {
         let batches =
             ShuffledBatches::new(data.train.rows(), self.config.batch_size, self.config.seed)?;
-        let n_batches = batches.len();
-        let (mut total, mut beta) = (0.0, self.beta());
-        let mut times = PhaseTimes::default();
-        for (step, rows) in batches.epoch(self.epoch as u64).enumerate() {
-            let batch = data.train.select_rows(&rows)?;
-            beta = self.beta();
-            let loss = self.step(&batch, step, &mut times)?;
-            total += loss;
-            on_step(step, n_batches, loss);
-        }
-        Ok((total / n_batches.max(1) as f64, beta))
+        Ok(batches.epoch(self.epoch as u64).skip(self.step))
     }
 
-    /// One epoch of training then validation; updates the best epoch, the stale count and the
-    /// learning-rate schedule, and advances the epoch counter.
-    pub fn run_epoch(
+    /// Batches per epoch.
+    pub fn steps_per_epoch(&self, data: &Dataset) -> usize {
+        data.train.rows().div_ceil(self.config.batch_size.max(1))
+    }
+
+    /// Trains on the next batch of the epoch (its rows `rows`) and adds its loss to the epoch's.
+    pub fn train_step(
         &mut self,
         data: &Dataset,
-        on_step: &mut dyn FnMut(usize, usize, f64),
-    ) -> Result<EpochSummary> {
-        let start = Instant::now();
-        let (train_loss, beta) = self.train_epoch(data, on_step)?;
+        rows: &[usize],
+        times: &mut PhaseTimes,
+    ) -> Result<f64> {
+        let batch = data.train.select_rows(rows)?;
+        let loss = self.step(&batch, self.step, times)?;
+        self.epoch_loss += loss;
+        self.step += 1;
+        Ok(loss)
+    }
+
+    /// Ends the epoch whose steps have all been trained: validation, the best epoch, the stale
+    /// count and the learning-rate schedule; then moves the counters to the next epoch.
+    /// `started` is when this process began the epoch's training.
+    pub fn finish_epoch(&mut self, data: &Dataset, started: Instant) -> Result<EpochSummary> {
         let validation = evaluate(
             self.model.as_ref(),
             &data.validation,
@@ -248,14 +255,21 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
         if halve {
             self.adam.config.lr *= 0.5;
         }
+        // β of the epoch's last update (the notebook reports that one).
+        let beta = match self.updates.checked_sub(1) {
+            Some(last) if self.step > 0 => self.config.anneal.beta(last),
+            _ => self.beta(),
+        };
         let summary = EpochSummary {
             epoch: self.epoch,
-            train_loss,
+            train_loss: self.epoch_loss / self.step.max(1) as f64,
             beta,
             validation,
-            seconds: start.elapsed().as_secs_f64(),
+            seconds: started.elapsed().as_secs_f64(),
         };
         self.epoch += 1;
+        self.step = 0;
+        self.epoch_loss = 0.0;
         Ok(summary)
     }
 

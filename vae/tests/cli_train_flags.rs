@@ -1,0 +1,160 @@
+//! `vae train` refuses bad values where they are parsed, naming the flag, and `--resume` refuses
+//! every flag that would change the run, naming it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn vae(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vae"))
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("the vae binary runs")
+}
+
+fn fails_saying(out: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "expected failure, got success");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{needle:?} not in:\n{stderr}");
+    }
+}
+
+fn synth(dir: &Path) -> String {
+    let data = dir.join("data");
+    let out = vae(&[
+        "data",
+        "synth",
+        "--out",
+        data.to_str().unwrap(),
+        "--users",
+        "200",
+        "--heldout-users",
+        "20",
+        "--items",
+        "40",
+        "--mean-clicks",
+        "8",
+        "--seed",
+        "2",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    data.to_str().unwrap().to_string()
+}
+
+#[test]
+fn out_of_range_values_are_refused_naming_the_flag() {
+    // The data folder does not exist: each flag must be refused before it is read.
+    let base = [
+        "train",
+        "--data",
+        "/nonexistent",
+        "--out",
+        "/nonexistent/run",
+    ];
+    for (flag, value, reason) in [
+        ("--dropout", "1.5", "must be in [0, 1)"),
+        ("--dropout", "-0.1", "must be in [0, 1)"),
+        ("--lr", "nan", "must be a finite number"),
+        ("--lr", "0", "must be positive"),
+        ("--l2", "-1", "must not be negative"),
+        ("--beta", "inf", "must be a finite number"),
+        ("--anneal-cap", "-0.2", "must not be negative"),
+        ("--batch-size", "0", "must be at least 1"),
+        ("--epochs", "0", "must be at least 1"),
+        ("--dims", "600,0", "must be at least 1"),
+        ("--eval-batch-size", "0", "must be at least 1"),
+        ("--k", "ndcg@100,precision@5", "precision@5"),
+        ("--checkpoint-every", "0", "--checkpoint-every"),
+    ] {
+        // `--flag=value`, so that a negative value is not taken for a flag.
+        let given = format!("{flag}={value}");
+        let out = vae(&[&base[..], &[given.as_str()]].concat());
+        fails_saying(&out, &[flag, reason]);
+    }
+}
+
+#[test]
+fn metrics_without_an_ndcg_are_refused_naming_k() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = synth(dir.path());
+    let run = dir.path().join("run");
+    let out = vae(&[
+        "train",
+        "--data",
+        &data,
+        "--out",
+        run.to_str().unwrap(),
+        "--k",
+        "recall@20",
+    ]);
+    fails_saying(&out, &["--k recall@20", "ndcg@K"]);
+}
+
+#[test]
+fn resume_refuses_flags_that_change_the_run_and_takes_epochs_as_an_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = synth(dir.path());
+    let run = dir.path().join("run");
+    let run = run.to_str().unwrap();
+    let tiny = ["--model", "dae", "--dims", "12", "--batch-size", "50"];
+    let out = vae(&[
+        &["train", "--data", &data, "--out", run, "--epochs", "1"],
+        &tiny[..],
+    ]
+    .concat());
+    assert!(out.status.success(), "{out:?}");
+
+    let resume = ["train", "--data", &data, "--resume", run];
+    for flags in [
+        &["--lr", "0.01"][..],
+        &["--model", "dae"],
+        &["--seed", "1"],
+        &["--dropout", "0.2"],
+        &["--pretrain"],
+    ] {
+        fails_saying(
+            &vae(&[&resume[..], flags].concat()),
+            &[flags[0], "config.json", "only --epochs may be given"],
+        );
+    }
+    fails_saying(
+        &vae(&[&resume[..], &["--batch-size", "50", "--k", "ndcg@10"]].concat()),
+        &["--batch-size, --k:"],
+    );
+
+    // The config.json says dae, [12], batch 50: none of them needs repeating.
+    let out = vae(&[&resume[..], &["--epochs", "2"]].concat());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains("the run now goes to 2 epochs instead of 1"),
+        "{stdout}"
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(Path::new(run).join("config.json")).unwrap())
+            .unwrap();
+    assert_eq!(config["epochs"], 2);
+    assert_eq!(config["model"], "dae");
+    assert_eq!(
+        std::fs::read_to_string(Path::new(run).join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn resume_of_a_folder_that_is_no_run_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = vae(&[
+        "train",
+        "--data",
+        "/nonexistent",
+        "--resume",
+        dir.path().to_str().unwrap(),
+    ]);
+    fails_saying(&out, &["not a run folder (no config.json)"]);
+}
