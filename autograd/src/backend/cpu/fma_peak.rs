@@ -3,27 +3,31 @@
 //! Each thread of rayon's pool runs twelve independent chains of vector FMAs (`x ← x·a + b`) on the
 //! widest vectors the GEMM's path uses; twelve chains cover the FMA latency (4 cycles) times the
 //! number of FMA pipes (2) with room to spare, so the loop is bound by FMA throughput alone. The rate
-//! is `threads · chains · lanes · 2 FLOP` per iteration, over the best of a few timed repetitions.
+//! of each thread is `chains · lanes · 2 FLOP` per iteration over the time it ran them (timed on the
+//! thread itself, so a late wake-up does not count); the peak is the sum over the threads running
+//! at once, the best of a few repetitions.
 
 use std::time::Instant;
 
 use super::sgemm::Isa;
 
 const CHAINS: usize = 12;
-const ITERS: usize = 1 << 20;
+const ITERS: usize = 1 << 22;
 
 /// GFLOP/s of f32 FMAs on all threads of the current rayon pool, on `isa`'s vectors.
 pub fn fma_peak_gflops(isa: Isa) -> f64 {
     assert!(isa.supported(), "this CPU cannot run {isa:?}");
-    let threads = rayon::current_num_threads();
-    let mut best = f64::INFINITY;
-    for _ in 0..4 {
-        let start = Instant::now();
-        rayon::broadcast(|_| std::hint::black_box(chains(isa)));
-        best = best.min(start.elapsed().as_secs_f64());
-    }
-    let flop = (threads * CHAINS * lanes(isa) * 2 * ITERS) as f64;
-    flop / best / 1e9
+    let flop = (CHAINS * lanes(isa) * 2 * ITERS) as f64;
+    (0..4)
+        .map(|_| {
+            let seconds = rayon::broadcast(|_| {
+                let start = Instant::now();
+                std::hint::black_box(chains(isa));
+                start.elapsed().as_secs_f64()
+            });
+            seconds.iter().map(|s| flop / s / 1e9).sum::<f64>()
+        })
+        .fold(0.0, f64::max)
 }
 
 fn lanes(isa: Isa) -> usize {

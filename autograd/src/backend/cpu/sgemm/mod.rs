@@ -13,7 +13,7 @@
 //!   for pc in 0..k step KC                     4th loop: the k sum, outermost among the blocks
 //!     pack B[pc.., jc..] (KC × NC)  → L3       shared by all threads
 //!     pack A[.., pc..]   (m × KC)   → L2       shared; each task reads its MC rows
-//!     for each task (MC rows × CHUNK columns), in parallel:
+//!     for each task (MC rows × CHUNK columns), in parallel, beside the next step's packing:
 //!       for jr in CHUNK step NR               2nd loop: one KC × NR sliver of B  → L1
 //!         for ir in MC step MR                1st loop: one MR × KC sliver of A streamed from L2
 //!           microkernel: C[ir.., jr..] (MR × NR, in registers) += A sliver · B sliver
@@ -28,6 +28,9 @@
 //! # Threads and bits
 //! The tasks of one `(jc, pc)` step are handed to rayon's pool, which steals: a thread that
 //! finishes early takes the slow one's remaining tasks, so one slow core does not hold the other.
+//! The packing of the next step goes into a second pair of buffers in the same batch of jobs, so a
+//! thread copying (bound by memory) runs beside one computing (bound by the FMA units), and a step
+//! costs one hand-off to the pool rather than two.
 //! The `k` sum is never split between threads. Each element of `C` is computed by one task as
 //! `C ← β·C + α·acc₁`, then `C ← C + α·acc_b` for each later `k` block `b`, each `acc` summed over `p`
 //! in order — the same operations whatever the number of threads or the task a tile falls in, so
@@ -130,84 +133,198 @@ pub unsafe fn sgemm_with(g: Gemm, a: &[f32], b: &[f32], c: *mut f32, isa: Isa, p
     let k_blocks = k.div_ceil(kern.kc);
     let kc_max = k.div_ceil(k_blocks);
     let m_slivers = m.div_ceil(mr);
-    let nc_max = kern.nc.min(n);
+    // Every (panel, k block) step, in the order of the loops above.
+    let steps: Vec<Step> = (0..n)
+        .step_by(kern.nc)
+        .flat_map(|jc| {
+            (0..k_blocks).map(move |kb| {
+                let p0 = kb * kc_max;
+                Step {
+                    jc,
+                    nc: kern.nc.min(n - jc),
+                    first: kb == 0,
+                    p0,
+                    kc: kc_max.min(k - p0),
+                }
+            })
+        })
+        .collect();
 
     let mut packs = PACKS.take().unwrap_or_default();
-    let (a_buf, b_buf) = (&mut packs.a, &mut packs.b);
+    // Two pairs of packing buffers: step s computes from pair s mod 2 while the next step is packed
+    // into the other.
+    let a_len = m_slivers * mr * kc_max;
+    let b_len = kern.nc.min(n).div_ceil(nr) * nr * kc_max;
+    let [a0, a1] = &mut packs.a;
+    let [b0, b1] = &mut packs.b;
+    let bufs = [
+        (SendPtr(a0.slice(a_len)), SendPtr(b0.slice(b_len))),
+        (SendPtr(a1.slice(a_len)), SendPtr(b1.slice(b_len))),
+    ];
     let c = SendPtr(c);
-    for jc in (0..n).step_by(kern.nc) {
-        let nc = kern.nc.min(n - jc);
-        let n_slivers = nc.div_ceil(nr);
-        for kb in 0..k_blocks {
-            let p0 = kb * kc_max;
-            let kc = kc_max.min(k - p0);
-            let ap = a_buf.slice(m_slivers * mr * kc_max, m_slivers * mr * kc);
-            let bp = b_buf.slice(nc_max.div_ceil(nr) * nr * kc_max, n_slivers * nr * kc);
-            let pack_a = |(s, dst): (usize, &mut [f32])| {
+
+    // A step's packing into a buffer pair, as jobs of a few slivers each.
+    let pack_jobs = |st: Step, (a_buf, b_buf): (SendPtr, SendPtr)| {
+        let a = (0..m_slivers)
+            .step_by(PACK_SLIVERS)
+            .map(move |first| Job::PackA {
+                st,
+                buf: a_buf,
+                first,
+                count: PACK_SLIVERS.min(m_slivers - first),
+            });
+        let n_slivers = st.nc.div_ceil(nr);
+        let b = (0..n_slivers)
+            .step_by(PACK_SLIVERS)
+            .map(move |first| Job::PackB {
+                st,
+                buf: b_buf,
+                first,
+                count: PACK_SLIVERS.min(n_slivers - first),
+            });
+        a.chain(b)
+    };
+    let pack = |job: Job| match job {
+        Job::PackA {
+            st,
+            buf,
+            first,
+            count,
+        } => {
+            let len = mr * st.kc;
+            for s in first..first + count {
+                // SAFETY: sliver s of this buffer lies within its a_len values, and only this job
+                // writes it while no job reads the buffer.
+                let dst = unsafe { std::slice::from_raw_parts_mut(buf.get().add(s * len), len) };
                 let i0 = s * mr;
                 // SAFETY: av covers op(A) (m × k, length checked above); the sliver is inside it.
-                unsafe { pack::a_sliver(dst, av, (i0, mr.min(m - i0)), (p0, kc), mr, simd) }
-            };
-            let pack_b = |(s, dst): (usize, &mut [f32])| {
-                let j0 = s * nr;
-                // SAFETY: as for A.
-                unsafe { pack::b_sliver(dst, bv, (p0, kc), (jc + j0, nr.min(nc - j0)), nr, simd) }
-            };
-            if parallel {
-                rayon::join(
-                    || ap.par_chunks_mut(mr * kc).enumerate().for_each(pack_a),
-                    || bp.par_chunks_mut(nr * kc).enumerate().for_each(pack_b),
-                );
-            } else {
-                ap.chunks_mut(mr * kc).enumerate().for_each(pack_a);
-                bp.chunks_mut(nr * kc).enumerate().for_each(pack_b);
-            }
-            let (ap, bp) = (&*ap, &*bp);
-            // The first k block applies β; later ones add to what it wrote.
-            let beta = if kb == 0 { beta } else { 1.0 };
-            // Column chunks of equal width (600 = 320 + 280, not 512 + 88), so tasks weigh alike.
-            let chunks = nc.div_ceil(kern.chunk);
-            let width = nc.div_ceil(chunks).div_ceil(nr) * nr;
-            let task = |t: usize| {
-                let (i0, j0) = ((t / chunks) * kern.mc, (t % chunks) * width);
-                let (i1, j1) = ((i0 + kern.mc).min(m), (j0 + width).min(nc));
-                for js in j0 / nr..j1.div_ceil(nr) {
-                    let b_sliver = &bp[js * nr * kc..(js + 1) * nr * kc];
-                    let cols = nr.min(nc - js * nr);
-                    for is in i0 / mr..i1.div_ceil(mr) {
-                        let a_sliver = &ap[is * mr * kc..(is + 1) * mr * kc];
-                        let rows = mr.min(m - is * mr);
-                        let tile = (is * mr) * n + jc + js * nr;
-                        // SAFETY: the slivers hold kc·mr and kc·nr values; the tile lies inside
-                        // C's m × n elements, and this task alone writes it in this step.
-                        unsafe {
-                            (kern.run)(
-                                kc,
-                                a_sliver.as_ptr(),
-                                b_sliver.as_ptr(),
-                                c.get().add(tile),
-                                n,
-                                alpha,
-                                beta,
-                                rows,
-                                cols,
-                            )
-                        }
-                    }
-                }
-            };
-            let tasks = m.div_ceil(kern.mc) * chunks;
-            if parallel {
-                (0..tasks).into_par_iter().for_each(task);
-            } else {
-                (0..tasks).for_each(task);
+                unsafe { pack::a_sliver(dst, av, (i0, mr.min(m - i0)), (st.p0, st.kc), mr, simd) }
             }
         }
+        Job::PackB {
+            st,
+            buf,
+            first,
+            count,
+        } => {
+            let len = nr * st.kc;
+            for s in first..first + count {
+                // SAFETY: as for A.
+                let dst = unsafe { std::slice::from_raw_parts_mut(buf.get().add(s * len), len) };
+                let j0 = s * nr;
+                let cols = (st.jc + j0, nr.min(st.nc - j0));
+                // SAFETY: as for A.
+                unsafe { pack::b_sliver(dst, bv, (st.p0, st.kc), cols, nr, simd) }
+            }
+        }
+        Job::Compute(_) => unreachable!("not a packing job"),
+    };
+
+    run_jobs(pack_jobs(steps[0], bufs[0]).collect(), parallel, &pack);
+    for (s, &st) in steps.iter().enumerate() {
+        let (a_buf, b_buf) = bufs[s % 2];
+        let (kc, nc, jc) = (st.kc, st.nc, st.jc);
+        // SAFETY: packed in the batch before this one; no job of this batch writes this pair.
+        let (ap, bp) = unsafe {
+            (
+                std::slice::from_raw_parts(a_buf.get(), m_slivers * mr * kc),
+                std::slice::from_raw_parts(b_buf.get(), nc.div_ceil(nr) * nr * kc),
+            )
+        };
+        // The first k block applies β; later ones add to what it wrote.
+        let beta = if st.first { beta } else { 1.0 };
+        // Column chunks of equal width (600 = 320 + 280, not 512 + 88), so tasks weigh alike.
+        let chunks = nc.div_ceil(kern.chunk);
+        let width = nc.div_ceil(chunks).div_ceil(nr) * nr;
+        let compute = |t: usize| {
+            let (i0, j0) = ((t / chunks) * kern.mc, (t % chunks) * width);
+            let (i1, j1) = ((i0 + kern.mc).min(m), (j0 + width).min(nc));
+            for js in j0 / nr..j1.div_ceil(nr) {
+                let b_sliver = &bp[js * nr * kc..(js + 1) * nr * kc];
+                let cols = nr.min(nc - js * nr);
+                for is in i0 / mr..i1.div_ceil(mr) {
+                    let a_sliver = &ap[is * mr * kc..(is + 1) * mr * kc];
+                    let rows = mr.min(m - is * mr);
+                    let tile = (is * mr) * n + jc + js * nr;
+                    // SAFETY: the slivers hold kc·mr and kc·nr values; the tile lies inside C's
+                    // m × n elements, and this task alone writes it in this step.
+                    unsafe {
+                        (kern.run)(
+                            kc,
+                            a_sliver.as_ptr(),
+                            b_sliver.as_ptr(),
+                            c.get().add(tile),
+                            n,
+                            alpha,
+                            beta,
+                            rows,
+                            cols,
+                        )
+                    }
+                }
+            }
+        };
+        // This step's tiles and the next step's packing in one batch: a thread that packs (bound
+        // by memory) runs beside one that computes (bound by the FMA units).
+        let mut jobs: Vec<Job> = (0..m.div_ceil(kern.mc) * chunks)
+            .map(Job::Compute)
+            .collect();
+        if let Some(&next) = steps.get(s + 1) {
+            jobs.extend(pack_jobs(next, bufs[(s + 1) % 2]));
+        }
+        run_jobs(jobs, parallel, &|job| match job {
+            Job::Compute(t) => compute(t),
+            job => pack(job),
+        });
     }
     PACKS.set(Some(packs));
 }
 
-/// A raw pointer that may cross threads: the tiles it addresses are disjoint.
+/// Slivers packed by one job: enough to outweigh a job's hand-off, few enough to spread.
+const PACK_SLIVERS: usize = 4;
+
+/// One (panel of B, block of k) step of the loop nest.
+#[derive(Clone, Copy)]
+struct Step {
+    jc: usize,
+    nc: usize,
+    /// The first block of k, which applies β.
+    first: bool,
+    p0: usize,
+    kc: usize,
+}
+
+/// A unit of work handed to a thread.
+#[derive(Clone, Copy)]
+enum Job {
+    /// The tiles of task `t` of the current step.
+    Compute(usize),
+    /// Slivers `first .. first + count` of a step's A (B) into a packing buffer.
+    PackA {
+        st: Step,
+        buf: SendPtr,
+        first: usize,
+        count: usize,
+    },
+    PackB {
+        st: Step,
+        buf: SendPtr,
+        first: usize,
+        count: usize,
+    },
+}
+
+/// Runs a batch of jobs, on rayon's pool (which steals, so neither thread waits on the other while
+/// jobs remain) or in order on this thread.
+fn run_jobs(jobs: Vec<Job>, parallel: bool, run: &(dyn Fn(Job) + Sync)) {
+    if parallel {
+        jobs.into_par_iter().for_each(run);
+    } else {
+        jobs.into_iter().for_each(run);
+    }
+}
+
+/// A raw pointer that may cross threads: the tiles (slivers) it addresses are disjoint.
 #[derive(Clone, Copy)]
 struct SendPtr(*mut f32);
 unsafe impl Send for SendPtr {}
@@ -225,22 +342,21 @@ impl SendPtr {
 struct AlignedBuf(Vec<f32>);
 
 impl AlignedBuf {
-    /// `len` values at an aligned address; the buffer grows to hold `capacity` of them (so a
-    /// product's largest block fits from its first block on).
-    fn slice(&mut self, capacity: usize, len: usize) -> &mut [f32] {
+    /// The start of `len` writable values at an aligned address (the buffer grows if it must).
+    fn slice(&mut self, len: usize) -> *mut f32 {
         const ALIGN: usize = 64 / std::mem::size_of::<f32>();
-        if self.0.len() < capacity + ALIGN {
-            self.0.resize(capacity + ALIGN, 0.0);
+        if self.0.len() < len + ALIGN {
+            self.0.resize(len + ALIGN, 0.0);
         }
         let off = self.0.as_ptr().align_offset(64).min(ALIGN);
-        &mut self.0[off..off + len]
+        self.0[off..off + len].as_mut_ptr()
     }
 }
 
 #[derive(Default)]
 struct Packs {
-    a: AlignedBuf,
-    b: AlignedBuf,
+    a: [AlignedBuf; 2],
+    b: [AlignedBuf; 2],
 }
 
 thread_local! {
