@@ -140,7 +140,7 @@ fn matrixmultiply_form(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32]) {
 
 fn ours(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32], isa: Isa) {
     // SAFETY: `c` holds m × n values and aliases neither operand.
-    unsafe { sgemm_with(g, a, b, c.as_mut_ptr(), isa, true) }
+    unsafe { sgemm_with(g, a, b, None, c.as_mut_ptr(), isa, true) }
 }
 
 /// Seconds per call, the best of `runs` (after one warm-up call).

@@ -47,6 +47,21 @@ pub trait Real:
     /// `c` must point to `m × n` writable elements, initialised unless `β = 0`, aliasing neither
     /// `a` nor `b`.
     unsafe fn gemm_raw(g: Gemm, a: &[Self], b: &[Self], c: *mut Self);
+
+    /// `C ← α·op(A)·op(B) + β·C + 1·biasᵀ`, with the bits of [`Real::gemm_raw`] followed by adding
+    /// `bias` to every row; f32 adds it in the GEMM's epilogue.
+    ///
+    /// # Safety
+    /// As [`Real::gemm_raw`]; `bias` must hold `n` values.
+    unsafe fn gemm_bias_raw(g: Gemm, a: &[Self], b: &[Self], bias: &[Self], c: *mut Self) {
+        Self::gemm_raw(g, a, b, c);
+        let c = std::slice::from_raw_parts_mut(c, g.m * g.n);
+        for row in c.chunks_mut(g.n.max(1)) {
+            for (y, &v) in row.iter_mut().zip(bias) {
+                *y = *y + v;
+            }
+        }
+    }
 }
 
 /// f32, the training type, takes the vectorised row loops of `backend::cpu::exp_lanes`; f64, the
@@ -72,7 +87,10 @@ impl Real for f32 {
         exp_lanes::tanh_slice(x, y)
     }
     unsafe fn gemm_raw(g: Gemm, a: &[f32], b: &[f32], c: *mut f32) {
-        sgemm::sgemm(g, a, b, c)
+        sgemm::sgemm(g, a, b, None, c)
+    }
+    unsafe fn gemm_bias_raw(g: Gemm, a: &[f32], b: &[f32], bias: &[f32], c: *mut f32) {
+        sgemm::sgemm(g, a, b, Some(bias), c)
     }
 }
 

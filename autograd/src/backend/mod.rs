@@ -178,6 +178,20 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
         self.gemm(g, a, b, &mut c)?;
         Ok(c)
     }
+    /// `op(A)·op(B) + 1·biasᵀ` in a new `m × n` buffer (a dense layer's forward; `α = 1`, `β = 0`),
+    /// with the bits of [`Backend::gemm_new`] followed by [`Backend::add_row_vector`]. The CPU adds
+    /// the bias while each tile of the product is still in registers.
+    fn gemm_bias_new(
+        &self,
+        g: Gemm,
+        a: &Self::Buffer,
+        b: &Self::Buffer,
+        bias: &Self::Buffer,
+    ) -> Result<Self::Buffer> {
+        let mut c = self.gemm_new(g, a, b)?;
+        self.add_row_vector(bias, g.n, &mut c)?;
+        Ok(c)
+    }
     /// `C ← X·B` with `X` sparse `m × k`, `B` dense `k × n`.
     fn csr_matmul(
         &self,

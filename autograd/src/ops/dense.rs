@@ -6,10 +6,10 @@
 //! add_bias — Forward: `Y = X + 1·bᵀ` (after a sparse product, which has no bias of its own).
 //! VJP: `X̄ = Ȳ`, `b̄ = 1ᵀ·Ȳ`.
 
-use super::matmul::{gemm, matmul_vjp};
+use super::matmul::matmul_vjp;
 use super::registry::{Dims, Domain, OpCheck};
 use super::{alloc, same_device, wrap};
-use crate::backend::Backend;
+use crate::backend::{Backend, Gemm};
 use crate::error::{Error, Result};
 use crate::tape::Var;
 use crate::tensor::{fmt_shape, Tensor};
@@ -39,10 +39,20 @@ impl<'t, B: Backend> Var<'t, B> {
             ));
         }
         let (x, wv) = (self.value().clone(), w.value().clone());
-        let mut y = gemm(&x, &wv, false, false, [x.rows(), wv.cols()], x.cols())?;
         let backend = self.backend();
-        let buf = y.buffer_mut().expect("a fresh tensor is not shared");
-        backend.add_row_vector(b.value().buffer(), wv.cols(), buf)?;
+        let g = Gemm {
+            m: x.rows(),
+            n: wv.cols(),
+            k: x.cols(),
+            trans_a: false,
+            trans_b: false,
+            alpha: 1.0,
+            beta: 0.0,
+        };
+        // The bias is added by the GEMM's epilogue where the backend can (the CPU), with the bits
+        // of the product followed by the addition.
+        let y = backend.gemm_bias_new(g, x.buffer(), wv.buffer(), b.value().buffer())?;
+        let y = wrap(backend, [g.m, g.n], y);
         Ok(self
             .tape()
             .record("dense", &[self, w, b], y, move |gy, needs| {

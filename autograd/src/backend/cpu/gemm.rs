@@ -36,9 +36,10 @@ pub(super) fn gemm<T: Real>(g: Gemm, a: &[T], b: &[T], c: &mut [T]) {
     unsafe { T::gemm_raw(g, a, b, c.as_mut_ptr()) }
 }
 
-/// `op(A)·op(B)` (`α = 1`, `β = 0`) in a new buffer. The product writes every element, so the memory
-/// is not zero-filled first: at the output layer that fill was a 40–48 MB memset per GEMM.
-pub(super) fn gemm_new<T: Real>(g: Gemm, a: &[T], b: &[T]) -> Vec<T> {
+/// `op(A)·op(B) (+ 1·biasᵀ)` (`α = 1`, `β = 0`) in a new buffer. The product writes every element,
+/// so the memory is not zero-filled first: at the output layer that fill was a 40–48 MB memset per
+/// GEMM.
+pub(super) fn gemm_new<T: Real>(g: Gemm, a: &[T], b: &[T], bias: Option<&[T]>) -> Vec<T> {
     let g = Gemm {
         alpha: 1.0,
         beta: 0.0,
@@ -49,7 +50,13 @@ pub(super) fn gemm_new<T: Real>(g: Gemm, a: &[T], b: &[T]) -> Vec<T> {
     // SAFETY: `c` has room for m × n elements; with β = 0 both GEMMs write each of them (zeros
     // when k = 0) and read none, so all `len` are initialised before `set_len`.
     unsafe {
-        T::gemm_raw(g, a, b, c.as_mut_ptr());
+        match bias {
+            Some(bias) => {
+                assert!(bias.len() >= g.n, "gemm: bias shorter than a row");
+                T::gemm_bias_raw(g, a, b, bias, c.as_mut_ptr())
+            }
+            None => T::gemm_raw(g, a, b, c.as_mut_ptr()),
+        }
         c.set_len(len);
     }
     c
@@ -224,7 +231,7 @@ mod tests {
             // Freed NaNs of the same size, likely handed back by the allocator: an element the
             // product failed to write would show.
             drop(std::hint::black_box(vec![f32::NAN; m * n]));
-            let got = gemm_new(g, &a, &b);
+            let got = gemm_new(g, &a, &b, None);
             assert_eq!(got.len(), m * n);
             assert!(
                 got.iter()

@@ -101,7 +101,10 @@ impl<T: Real> Backend for Cpu<T> {
         Ok(())
     }
     fn gemm_new(&self, g: Gemm, a: &Vec<T>, b: &Vec<T>) -> Result<Vec<T>> {
-        Ok(gemm::gemm_new(g, a, b))
+        Ok(gemm::gemm_new(g, a, b, None))
+    }
+    fn gemm_bias_new(&self, g: Gemm, a: &Vec<T>, b: &Vec<T>, bias: &Vec<T>) -> Result<Vec<T>> {
+        Ok(gemm::gemm_new(g, a, b, Some(bias)))
     }
     fn csr_matmul(&self, x: &CsrMatrix<T>, b: &Vec<T>, n: usize, c: &mut Vec<T>) -> Result<()> {
         sparse::csr_matmul(x, b, n, c);

@@ -11,7 +11,8 @@ pub(super) const NR: usize = 16;
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA; `a` and `b` must hold `kc · MR` and `kc · NR` values; `c`
-/// must address a `rows × cols` tile with row stride `rsc`, readable unless `β = 0`.
+/// must address a `rows × cols` tile with row stride `rsc`, readable unless `β = 0`; `bias`, unless
+/// null, `cols` values.
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn kernel(
@@ -22,6 +23,7 @@ pub(super) unsafe fn kernel(
     rsc: usize,
     alpha: f32,
     beta: f32,
+    bias: *const f32,
     rows: usize,
     cols: usize,
 ) {
@@ -57,6 +59,11 @@ pub(super) unsafe fn kernel(
                 } else {
                     _mm256_add_ps(v, _mm256_mul_ps(vb, _mm256_loadu_ps(p)))
                 };
+                let v = if bias.is_null() {
+                    v
+                } else {
+                    _mm256_add_ps(v, _mm256_loadu_ps(bias.add(8 * h)))
+                };
                 _mm256_storeu_ps(p, v);
             }
         }
@@ -66,6 +73,6 @@ pub(super) unsafe fn kernel(
             _mm256_storeu_ps(tile.as_mut_ptr().add(i * NR), row[0]);
             _mm256_storeu_ps(tile.as_mut_ptr().add(i * NR + 8), row[1]);
         }
-        super::kernels::store_edge(&tile, NR, c, rsc, alpha, beta, rows, cols);
+        super::kernels::store_edge(&tile, NR, c, rsc, (alpha, beta, bias), rows, cols);
     }
 }

@@ -110,10 +110,11 @@ impl Isa {
     }
 }
 
-/// `kernel(kc, a, b, c, rsc, alpha, beta, rows, cols)`: the tile `C[0..rows, 0..cols]` (row stride
-/// `rsc`) ← `α · Σ_p a[p·MR + i] · b[p·NR + j] + β · C`, with `rows ≤ MR`, `cols ≤ NR`.
+/// `kernel(kc, a, b, c, rsc, alpha, beta, bias, rows, cols)`: the tile `C[0..rows, 0..cols]` (row
+/// stride `rsc`) ← `α · Σ_p a[p·MR + i] · b[p·NR + j] + β · C (+ bias[j])`, with `rows ≤ MR`,
+/// `cols ≤ NR`; `bias` null for none.
 pub(super) type KernelFn =
-    unsafe fn(usize, *const f32, *const f32, *mut f32, usize, f32, f32, usize, usize);
+    unsafe fn(usize, *const f32, *const f32, *mut f32, usize, f32, f32, *const f32, usize, usize);
 
 /// A microkernel with the block sizes the loops around it use (see the table in [`super`]).
 #[derive(Clone, Copy)]
@@ -175,18 +176,18 @@ impl Kernel {
 }
 
 /// The epilogue of an edge tile, from the accumulators stored row-major with row stride `nr`.
-/// Rounds as the vector epilogues do: `α·acc` and `β·C` each rounded, then their sum.
+/// Rounds as the vector epilogues do: `α·acc` and `β·C` each rounded, then their sum, then the
+/// bias added (as `Y + 1·bᵀ` after the product would).
 ///
 /// # Safety
-/// `c` must address a `rows × cols` tile with row stride `rsc`, readable unless `β = 0`.
-#[allow(clippy::too_many_arguments)]
+/// `c` must address a `rows × cols` tile with row stride `rsc`, readable unless `β = 0`; `bias`,
+/// unless null, `cols` values.
 pub(super) unsafe fn store_edge(
     acc: &[f32],
     nr: usize,
     c: *mut f32,
     rsc: usize,
-    alpha: f32,
-    beta: f32,
+    (alpha, beta, bias): (f32, f32, *const f32),
     rows: usize,
     cols: usize,
 ) {
@@ -194,7 +195,8 @@ pub(super) unsafe fn store_edge(
         for j in 0..cols {
             let p = c.add(i * rsc + j);
             let v = alpha * acc[i * nr + j];
-            *p = if beta == 0.0 { v } else { v + beta * *p };
+            let v = if beta == 0.0 { v } else { v + beta * *p };
+            *p = if bias.is_null() { v } else { v + *bias.add(j) };
         }
     }
 }
@@ -215,6 +217,7 @@ unsafe fn portable_kernel(
     rsc: usize,
     alpha: f32,
     beta: f32,
+    bias: *const f32,
     rows: usize,
     cols: usize,
 ) {
@@ -230,5 +233,5 @@ unsafe fn portable_kernel(
             }
         }
     }
-    store_edge(&acc, NR, c, rsc, alpha, beta, rows, cols);
+    store_edge(&acc, NR, c, rsc, (alpha, beta, bias), rows, cols);
 }

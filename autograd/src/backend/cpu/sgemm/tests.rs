@@ -49,7 +49,7 @@ fn paths() -> Vec<Isa> {
 fn run(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32], isa: Isa, parallel: bool) {
     assert_eq!(c.len(), g.m * g.n);
     // SAFETY: c holds m × n initialised values and aliases neither operand.
-    unsafe { sgemm_with(g, a, b, c.as_mut_ptr(), isa, parallel) }
+    unsafe { sgemm_with(g, a, b, None, c.as_mut_ptr(), isa, parallel) }
 }
 
 /// Checks `got` against the f64 sum: NaN where it is NaN, the same infinity, and otherwise within
@@ -211,6 +211,34 @@ fn results_are_bit_identical_on_one_two_and_three_threads() {
                     "{isa:?} {threads} threads, {trans_a} {trans_b}"
                 );
             }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// A dense layer's bias, added in the epilogue, gives the bits of the product followed by
+    /// `Y + 1·bᵀ` (what the layer computed before the bias moved into the GEMM).
+    #[test]
+    fn the_fused_bias_equals_the_product_then_the_addition_bit_for_bit(g in shape(), seed in 0u64..1000) {
+        let (a, b, c0) = (values(g.m * g.k, seed), values(g.k * g.n, seed + 1), values(g.m * g.n, seed + 2));
+        let bias = values(g.n, seed + 3);
+        for isa in paths() {
+            let mut want = c0.clone();
+            run(g, &a, &b, &mut want, isa, true);
+            for row in want.chunks_mut(g.n) {
+                for (y, &v) in row.iter_mut().zip(&bias) {
+                    *y += v;
+                }
+            }
+            let mut got = c0.clone();
+            // SAFETY: got holds m × n values; bias n.
+            unsafe { sgemm_with(g, &a, &b, Some(&bias), got.as_mut_ptr(), isa, true) };
+            prop_assert!(
+                got.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{:?} {:?}", isa, g
+            );
         }
     }
 }
