@@ -17,6 +17,9 @@ fn formats() -> Vec<(Format, &'static str)> {
         (Format::RecboleInter, "a.inter"),
         (Format::AmazonJson, "a.json"),
         (Format::AmazonCsv, "a.csv"),
+        (Format::NetflixPrize, "combined_data_1.txt"),
+        (Format::MsdTriplets, "train_triplets.txt"),
+        (Format::Auto, "mv_0000001.txt"),
         (
             Format::Delimited(DelimitedFormat {
                 sep: "::".into(),
@@ -36,6 +39,7 @@ fn ratingish() -> impl Strategy<Value = Vec<u8>> {
         Just(b"user_id:token\titem_id:token\trating:float\n".to_vec()),
         Just(b"u::i::r\n".to_vec()),
         Just(b"uid,sid\n".to_vec()),
+        Just(b"17:\n1488844,3,2005-09-06\n".to_vec()),
         Just(b"{\"reviewerID\":\"a\",\"asin\":\"b\",\"overall\":5}\n".to_vec()),
         prop::collection::vec(
             prop::sample::select(b"0123456789,:\t\n.-e\"{}\xff\r ".to_vec()),

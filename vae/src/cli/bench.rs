@@ -1,5 +1,6 @@
-//! `vae bench`: the speed of training and evaluation at ML-20M's shape, phase by phase, beside the
-//! floor set by the output layer's GEMMs at the GEMM rate measured in the same run.
+//! `vae bench`: the speed of training and evaluation at the shape of one of the paper's data sets
+//! (ML-20M by default), phase by phase, beside the floor set by the output layer's GEMMs at the GEMM
+//! rate measured in the same run.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -11,7 +12,7 @@ use autograd::backend::{Backend, Gemm};
 use autograd::profile::OpProfile;
 use autograd::Cpu;
 use clap::Args;
-use vae::data::{pro_sg, synth, Dataset, ShuffledBatches, SynthConfig};
+use vae::data::{pro_sg, synth, Dataset, Preset, ShuffledBatches};
 use vae::train::{evaluate, ModelKind, PhaseTimes, TrainConfig, Trainer};
 
 use super::train::{cuda, Device};
@@ -29,17 +30,20 @@ pub struct BenchArgs {
     /// Time a whole epoch instead of extrapolating.
     #[arg(long)]
     epoch: bool,
-    /// Also time the validation of the 10,000 held-out users.
+    /// Also time the validation of the held-out users (10,000 at ML-20M's shape).
     #[arg(long)]
     eval: bool,
     /// Also time every op, forward and backward (waits for the device after each op, so on a GPU
     /// the step itself gets slower).
     #[arg(long)]
     ops: bool,
-    /// A pro_sg folder; by default `vae data synth`'s ML-20M-shaped data, generated once into
-    /// .cache/synth-ml20m.
+    /// A pro_sg folder; by default `vae data synth --shape SHAPE`'s data, generated once into
+    /// .cache/synth-ml20m, .cache/synth-netflix or .cache/synth-msd.
     #[arg(long)]
     data: Option<PathBuf>,
+    /// The data set whose Table 1 shape the synthetic data has, when no --data is given.
+    #[arg(long, value_enum, default_value = "ml-20m", conflicts_with = "data")]
+    shape: Preset,
     #[arg(long, value_delimiter = ',', default_value = "600,200")]
     dims: Vec<usize>,
     #[arg(long, default_value_t = 500)]
@@ -50,17 +54,29 @@ pub struct BenchArgs {
     tf32: bool,
 }
 
-fn dataset(path: &Option<PathBuf>) -> anyhow::Result<Dataset> {
+/// Where the synthetic data of `shape` is kept between runs.
+fn synth_dir(shape: Preset) -> PathBuf {
+    PathBuf::from(match shape {
+        Preset::Ml20m => ".cache/synth-ml20m",
+        Preset::Netflix => ".cache/synth-netflix",
+        Preset::Msd => ".cache/synth-msd",
+    })
+}
+
+fn dataset(path: &Option<PathBuf>, shape: Preset) -> anyhow::Result<Dataset> {
     let dir = match path {
         Some(p) => p.clone(),
         None => {
-            let dir = PathBuf::from(".cache/synth-ml20m");
+            let dir = synth_dir(shape);
             if !dir.join("unique_sid.txt").exists() {
                 eprintln!(
-                    "generating ML-20M-shaped synthetic data into {} (once)",
+                    "generating {}-shaped synthetic data into {} (once)",
+                    shape.name(),
                     dir.display()
                 );
-                pro_sg::write(&dir, &synth(&SynthConfig::default())?)?;
+                let mut split = synth(&shape.synth())?;
+                split.stats.preset = Some(shape);
+                pro_sg::write(&dir, &split)?;
             }
             dir
         }
@@ -90,7 +106,7 @@ fn run<B: Backend<Elem = f32>>(
     a: &BenchArgs,
     cpu_gemm: Option<Isa>,
 ) -> anyhow::Result<()> {
-    let data = dataset(&a.data)?;
+    let data = dataset(&a.data, a.shape)?;
     let (users, items) = (data.train.rows(), data.n_items);
     let config = TrainConfig {
         dims: a.dims.clone(),
@@ -320,9 +336,8 @@ fn dims_text(d: &[usize]) -> String {
 }
 
 fn data_desc(a: &BenchArgs) -> String {
-    a.data
-        .as_ref()
-        .map_or("synthetic ML-20M-shaped data".to_string(), |p| {
-            p.display().to_string()
-        })
+    a.data.as_ref().map_or_else(
+        || format!("synthetic {}-shaped data", a.shape.name()),
+        |p| p.display().to_string(),
+    )
 }

@@ -6,7 +6,8 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use vae::data::{
-    self, fetch, pro_sg, DelimitedFormat, Format, Heldout, LoadOptions, SplitConfig, SynthConfig,
+    self, fetch, pro_sg, DelimitedFormat, Format, Heldout, LoadOptions, Preset, SplitConfig,
+    SynthConfig,
 };
 
 #[derive(Debug, Args)]
@@ -19,11 +20,11 @@ pub struct DataArgs {
 enum DataCommand {
     /// Download a known data set (MovieLens-100k from the recbole==1.2.1 wheel, via pip).
     Fetch(FetchArgs),
-    /// Split a rating file as the paper's notebook does and write a pro_sg folder.
+    /// Split rating files as the paper's notebook does and write a pro_sg folder.
     Prepare(PrepareArgs),
-    /// Print the figures of a pro_sg folder.
+    /// Print the figures of a pro_sg folder, beside the paper's Table 1 for its data set.
     Stats(StatsArgs),
-    /// Write synthetic clicks with ML-20M's shape as a pro_sg folder.
+    /// Write synthetic clicks with the shape of one of the paper's data sets as a pro_sg folder.
     Synth(SynthArgs),
 }
 
@@ -55,6 +56,8 @@ enum FormatArg {
     RecboleInter,
     AmazonJson,
     AmazonCsv,
+    NetflixPrize,
+    MsdTriplets,
     Delimited,
 }
 
@@ -66,12 +69,17 @@ enum Protocol {
 
 #[derive(Debug, Args)]
 struct PrepareArgs {
-    /// Rating file to read.
-    #[arg(long)]
-    input: PathBuf,
-    /// Its format.
-    #[arg(long, value_enum, default_value = "auto")]
-    format: FormatArg,
+    /// Rating files to read, in this order (`--input a b c`); a folder stands for the Netflix Prize
+    /// rating files in it (`training_set/`).
+    #[arg(long, num_args = 1.., required = true)]
+    input: Vec<PathBuf>,
+    /// The paper's preprocessing of this data set (§4.1): the defaults of every number below, and
+    /// the input format.
+    #[arg(long, value_enum)]
+    preset: Option<Preset>,
+    /// The input format (default: the preset's, else told from the file).
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
     /// Field separator, for --format delimited.
     #[arg(long, default_value = ",")]
     sep: String,
@@ -93,30 +101,33 @@ struct PrepareArgs {
     /// Split protocol.
     #[arg(long, value_enum, default_value = "vae-cf")]
     protocol: Protocol,
-    /// Users in each of validation and test (the notebook's 10,000).
+    /// Users in each of validation and test (ML-20M 10,000; Netflix 40,000; MSD 50,000).
     #[arg(long, conflicts_with = "heldout_frac")]
     heldout_users: Option<usize>,
     /// Users in each of validation and test as int(F · users).
     #[arg(long)]
     heldout_frac: Option<f64>,
-    /// A rating is a click when strictly above this.
-    #[arg(long, default_value_t = 3.5)]
-    threshold: f64,
-    /// Keep users with at least this many clicks.
-    #[arg(long, default_value_t = 5)]
-    min_user_clicks: usize,
-    /// Keep items with at least this many clicks (0: no item filter).
-    #[arg(long, default_value_t = 0)]
-    min_item_clicks: usize,
-    /// numpy seed of the permutation and of the held-out draws.
-    #[arg(long, default_value_t = 98765)]
-    seed: u32,
+    /// A rating is a click when strictly above this (ML-20M, Netflix 3.5; MSD's play counts 0).
+    #[arg(long)]
+    threshold: Option<f64>,
+    /// Keep users with at least this many clicks (ML-20M, Netflix 5; MSD 20).
+    #[arg(long)]
+    min_user_clicks: Option<usize>,
+    /// Keep items with at least this many clicks, counted before the user filter (MSD 200; 0: none).
+    #[arg(long)]
+    min_item_clicks: Option<usize>,
+    /// numpy seed of the permutation and of the held-out draws (98765).
+    #[arg(long)]
+    seed: Option<u32>,
 }
 
 #[derive(Debug, Args)]
 struct StatsArgs {
     /// A pro_sg folder.
     dir: PathBuf,
+    /// Compare with this data set's Table 1 figures (default: the preset the folder was made with).
+    #[arg(long, value_enum)]
+    preset: Option<Preset>,
 }
 
 #[derive(Debug, Args)]
@@ -124,27 +135,33 @@ struct SynthArgs {
     /// Output pro_sg folder.
     #[arg(long)]
     out: PathBuf,
+    /// The data set whose Table 1 shape the numbers below default to.
+    #[arg(long, value_enum, default_value = "ml-20m")]
+    shape: Preset,
     /// All users (training + validation + test).
-    #[arg(long, default_value_t = SynthConfig::default().users)]
-    users: usize,
+    #[arg(long)]
+    users: Option<usize>,
     /// Users in each of validation and test.
-    #[arg(long, default_value_t = SynthConfig::default().heldout_users)]
-    heldout_users: usize,
+    #[arg(long)]
+    heldout_users: Option<usize>,
     /// Items.
-    #[arg(long, default_value_t = SynthConfig::default().items)]
-    items: usize,
-    /// Mean clicks per user (log-normal, at least 5).
-    #[arg(long, default_value_t = SynthConfig::default().mean_clicks)]
-    mean_clicks: f64,
+    #[arg(long)]
+    items: Option<usize>,
+    /// Mean clicks per user (log-normal, at least --min-clicks).
+    #[arg(long)]
+    mean_clicks: Option<f64>,
+    /// Fewest clicks per user (the shape's user filter: 5, or MSD's 20).
+    #[arg(long)]
+    min_clicks: Option<usize>,
     /// Zipf exponent of item popularity.
-    #[arg(long, default_value_t = SynthConfig::default().zipf)]
-    zipf: f64,
+    #[arg(long)]
+    zipf: Option<f64>,
     /// σ of log user activity.
-    #[arg(long, default_value_t = SynthConfig::default().activity_sigma)]
-    activity_sigma: f64,
+    #[arg(long)]
+    activity_sigma: Option<f64>,
     /// Seed.
-    #[arg(long, default_value_t = SynthConfig::default().seed)]
-    seed: u32,
+    #[arg(long)]
+    seed: Option<u32>,
 }
 
 pub fn run(args: DataArgs) -> anyhow::Result<()> {
@@ -152,7 +169,7 @@ pub fn run(args: DataArgs) -> anyhow::Result<()> {
         DataCommand::Fetch(a) => fetch_cmd(a),
         DataCommand::Prepare(a) => prepare(a),
         DataCommand::Stats(a) => {
-            print!("{}", data::stats::report(&a.dir)?);
+            print!("{}", data::stats::report(&a.dir, a.preset)?);
             Ok(())
         }
         DataCommand::Synth(a) => synth(a),
@@ -171,51 +188,48 @@ fn fetch_cmd(a: FetchArgs) -> anyhow::Result<()> {
 
 fn prepare(a: PrepareArgs) -> anyhow::Result<()> {
     let format = match a.format {
-        FormatArg::Auto => Format::Auto,
-        FormatArg::MovielensCsv => Format::MovielensCsv,
-        FormatArg::MovielensDat => Format::MovielensDat,
-        FormatArg::MovielensUdata => Format::MovielensUdata,
-        FormatArg::RecboleInter => Format::RecboleInter,
-        FormatArg::AmazonJson => Format::AmazonJson,
-        FormatArg::AmazonCsv => Format::AmazonCsv,
-        FormatArg::Delimited => Format::Delimited(DelimitedFormat {
-            sep: a.sep.replace("\\t", "\t"),
-            user: a.user_col.context("--format delimited needs --user-col")?,
-            item: a.item_col.context("--format delimited needs --item-col")?,
-            rating: a.rating_col,
-        }),
+        None => a.preset.map_or(Format::Auto, Preset::format),
+        Some(f) => format_of(f, &a)?,
     };
+    let base = a
+        .preset
+        .map_or_else(SplitConfig::default, Preset::split_config);
     let Protocol::VaeCf = a.protocol;
     let heldout = match (a.heldout_users, a.heldout_frac) {
         (Some(n), _) => Heldout::Users(n),
         (None, Some(f)) => Heldout::Fraction(f),
-        (None, None) => SplitConfig::default().heldout,
+        (None, None) => base.heldout,
     };
     let config = SplitConfig {
-        threshold: a.threshold,
-        min_user_clicks: a.min_user_clicks,
-        min_item_clicks: a.min_item_clicks,
+        threshold: a.threshold.unwrap_or(base.threshold),
+        min_user_clicks: a.min_user_clicks.unwrap_or(base.min_user_clicks),
+        min_item_clicks: a.min_item_clicks.unwrap_or(base.min_item_clicks),
         heldout,
-        seed: a.seed,
-        ..SplitConfig::default()
+        seed: a.seed.unwrap_or(base.seed),
+        ..base
     };
     let t = Instant::now();
-    let ratings = data::load(
-        &a.input,
+    let files = data::input_files(&a.input)?;
+    let ratings = data::load_files(
+        &files,
         &format,
         &LoadOptions {
             skip_invalid: a.skip_invalid,
         },
     )?;
+    let what = match &files[..] {
+        [one] => one.display().to_string(),
+        many => format!("{} files", many.len()),
+    };
     eprintln!(
-        "read {} rows ({} skipped) from {} in {:.1} s",
+        "read {} rows ({} skipped) from {what} in {:.1} s",
         ratings.len(),
         ratings.skipped,
-        a.input.display(),
         t.elapsed().as_secs_f64()
     );
-    let split = data::split(&ratings, &config)?;
+    let mut split = data::split(&ratings, &config)?;
     drop(ratings);
+    split.stats.preset = a.preset;
     pro_sg::write(&a.out, &split)?;
     let s = &split.stats;
     println!(
@@ -236,18 +250,47 @@ fn prepare(a: PrepareArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn format_of(f: FormatArg, a: &PrepareArgs) -> anyhow::Result<Format> {
+    Ok(match f {
+        FormatArg::Auto => Format::Auto,
+        FormatArg::MovielensCsv => Format::MovielensCsv,
+        FormatArg::MovielensDat => Format::MovielensDat,
+        FormatArg::MovielensUdata => Format::MovielensUdata,
+        FormatArg::RecboleInter => Format::RecboleInter,
+        FormatArg::AmazonJson => Format::AmazonJson,
+        FormatArg::AmazonCsv => Format::AmazonCsv,
+        FormatArg::NetflixPrize => Format::NetflixPrize,
+        FormatArg::MsdTriplets => Format::MsdTriplets,
+        FormatArg::Delimited => Format::Delimited(DelimitedFormat {
+            sep: a.sep.replace("\\t", "\t"),
+            user: a
+                .user_col
+                .clone()
+                .context("--format delimited needs --user-col")?,
+            item: a
+                .item_col
+                .clone()
+                .context("--format delimited needs --item-col")?,
+            rating: a.rating_col.clone(),
+        }),
+    })
+}
+
 fn synth(a: SynthArgs) -> anyhow::Result<()> {
+    let base = a.shape.synth();
     let config = SynthConfig {
-        users: a.users,
-        heldout_users: a.heldout_users,
-        items: a.items,
-        mean_clicks: a.mean_clicks,
-        zipf: a.zipf,
-        activity_sigma: a.activity_sigma,
-        seed: a.seed,
+        users: a.users.unwrap_or(base.users),
+        heldout_users: a.heldout_users.unwrap_or(base.heldout_users),
+        items: a.items.unwrap_or(base.items),
+        mean_clicks: a.mean_clicks.unwrap_or(base.mean_clicks),
+        min_clicks: a.min_clicks.unwrap_or(base.min_clicks),
+        zipf: a.zipf.unwrap_or(base.zipf),
+        activity_sigma: a.activity_sigma.unwrap_or(base.activity_sigma),
+        seed: a.seed.unwrap_or(base.seed),
     };
     let t = Instant::now();
-    let split = data::synth(&config)?;
+    let mut split = data::synth(&config)?;
+    split.stats.preset = Some(a.shape);
     let generated = t.elapsed().as_secs_f64();
     pro_sg::write(&a.out, &split)?;
     println!(

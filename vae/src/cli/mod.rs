@@ -28,7 +28,7 @@ enum Command {
     Recommend(train::RecommendArgs),
     /// Fetch ML-100k, split it as the paper does, train Mult-VAE and print the test metrics.
     Quickstart(train::QuickstartArgs),
-    /// Time training and evaluation at ML-20M's shape against the GEMM floor.
+    /// Time training and evaluation at a data set's shape (ML-20M's by default) against the GEMM floor.
     Bench(bench::BenchArgs),
     /// Record one training step of a tiny model and draw its tape as DOT and SVG.
     Graph(inspect::GraphArgs),

@@ -92,6 +92,43 @@ impl Ratings {
         Ok(())
     }
 
+    /// Appends every row of `other` (read from `file`), its ids interned into this table's.
+    pub fn append(&mut self, other: &Ratings, file: &str) -> Result<()> {
+        if self.rating.is_some() != other.rating.is_some()
+            || self.timestamp.is_some() != other.timestamp.is_some()
+        {
+            return Err(DataError::Format {
+                file: file.to_string(),
+                message:
+                    "its rows do not carry the same fields (rating, timestamp) as the files before"
+                        .into(),
+            });
+        }
+        let full = || DataError::Format {
+            file: file.to_string(),
+            message: "more than 2^32 distinct ids across the files".into(),
+        };
+        let remap = |mine: &mut IdTable, theirs: &IdTable| -> Result<Vec<u32>> {
+            (0..theirs.len() as u32)
+                .map(|i| mine.intern(theirs.get(i)).ok_or_else(full))
+                .collect()
+        };
+        let users = remap(&mut self.users, &other.users)?;
+        let items = remap(&mut self.items, &other.items)?;
+        self.user
+            .extend(other.user.iter().map(|&u| users[u as usize]));
+        self.item
+            .extend(other.item.iter().map(|&i| items[i as usize]));
+        if let (Some(a), Some(b)) = (&mut self.rating, &other.rating) {
+            a.extend_from_slice(b);
+        }
+        if let (Some(a), Some(b)) = (&mut self.timestamp, &other.timestamp) {
+            a.extend_from_slice(b);
+        }
+        self.skipped += other.skipped;
+        Ok(())
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.user.len()

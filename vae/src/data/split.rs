@@ -52,6 +52,9 @@ impl Default for SplitConfig {
 pub struct SplitStats {
     /// `"vae-cf"`, or `"synthetic"` for `vae data synth`.
     pub protocol: String,
+    /// The paper's data set whose preprocessing (or, for synthetic data, shape) this is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<super::preset::Preset>,
     /// The parameters of a `vae-cf` split.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<SplitConfig>,
@@ -242,6 +245,7 @@ pub fn split(ratings: &Ratings, config: &SplitConfig) -> Result<Split> {
 
     let stats = SplitStats {
         protocol: "vae-cf".into(),
+        preset: None,
         config: Some(config.clone()),
         synth: None,
         input_rows: ratings.len(),

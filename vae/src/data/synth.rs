@@ -1,5 +1,6 @@
-//! Synthetic click data with ML-20M's shape, for scale work (`vae data synth`): item popularity
-//! follows a Zipf law, user activity a log-normal law floored at the notebook's 5 clicks, and the
+//! Synthetic click data with ML-20M's shape by default, or any of the paper's three
+//! ([`super::preset::Preset::synth`]), for scale work (`vae data synth`): item popularity follows a
+//! Zipf law, user activity a log-normal law floored at the preset's minimum clicks, and the
 //! result is a `pro_sg` folder split as the notebook splits (training users, then validation and test
 //! users with 20% of their clicks held out).
 
@@ -27,6 +28,14 @@ pub struct SynthConfig {
     pub activity_sigma: f64,
     /// Seed of every random draw.
     pub seed: u32,
+    /// Clicks per user are at least this: the preset's user filter (the notebook's `min_uc = 5`;
+    /// MSD's 20 songs).
+    #[serde(default = "default_min_clicks")]
+    pub min_clicks: usize,
+}
+
+fn default_min_clicks() -> usize {
+    5
 }
 
 impl Default for SynthConfig {
@@ -39,22 +48,19 @@ impl Default for SynthConfig {
             zipf: 0.6,
             activity_sigma: 1.2,
             seed: 98765,
+            min_clicks: default_min_clicks(),
         }
     }
 }
-
-/// Clicks per user are at least this (the notebook's `min_uc`).
-const MIN_CLICKS: usize = 5;
 
 /// Generates a data set of `config`'s shape. `uid`s are dense (training users first) and `sid = k`
 /// is the item of popularity rank `k`; raw ids are the decimal indices.
 pub fn synth(config: &SynthConfig) -> Result<Split> {
     let c = config;
-    if c.items < 2 * MIN_CLICKS {
+    if c.min_clicks == 0 || c.items < 2 * c.min_clicks {
         return Err(DataError::Invalid(format!(
-            "{} items: need at least {}",
-            c.items,
-            2 * MIN_CLICKS
+            "{} items and at least {} clicks per user: need at least one click and twice as many items",
+            c.items, c.min_clicks
         )));
     }
     if 2 * c.heldout_users >= c.users {
@@ -91,7 +97,8 @@ pub fn synth(config: &SynthConfig) -> Result<Split> {
         Vec::with_capacity((c.users as f64 * c.mean_clicks * 1.05) as usize);
     for u in 0..c.users as u32 {
         let z = standard_normal(&mut rng);
-        let n = ((mu + c.activity_sigma * z).exp().round() as usize).clamp(MIN_CLICKS, max_clicks);
+        let n =
+            ((mu + c.activity_sigma * z).exp().round() as usize).clamp(c.min_clicks, max_clicks);
         let mut drawn = 0;
         while drawn < n {
             let x = rng.next_f64() * total;
@@ -115,6 +122,7 @@ pub fn synth(config: &SynthConfig) -> Result<Split> {
     clicks.truncate(train_end);
     let stats = SplitStats {
         protocol: "synthetic".into(),
+        preset: None,
         config: None,
         synth: Some(c.clone()),
         input_rows: n_clicks,
@@ -183,7 +191,7 @@ mod tests {
                 per_user[u as usize] += 1;
             }
         }
-        assert!(per_user.iter().all(|&n| n >= MIN_CLICKS), "{per_user:?}");
+        assert!(per_user.iter().all(|&n| n >= 5), "{per_user:?}");
         let mean = s.stats.clicks as f64 / 300.0;
         assert!((8.0..18.0).contains(&mean), "mean clicks {mean}");
         // 20% held out of each held-out user, every one of them with ≥ 5 clicks.
@@ -209,6 +217,26 @@ mod tests {
         assert_eq!(synth(&tiny()).unwrap(), synth(&tiny()).unwrap());
         let other = SynthConfig { seed: 1, ..tiny() };
         assert_ne!(synth(&tiny()).unwrap().train, synth(&other).unwrap().train);
+    }
+
+    #[test]
+    fn every_user_has_at_least_min_clicks() {
+        let c = SynthConfig {
+            min_clicks: 20,
+            ..tiny()
+        };
+        let s = synth(&c).unwrap();
+        let mut per_user = vec![0usize; 300];
+        for parts in [
+            &s.train,
+            &s.validation_tr,
+            &s.validation_te,
+            &s.test_tr,
+            &s.test_te,
+        ] {
+            parts.iter().for_each(|&(u, _)| per_user[u as usize] += 1);
+        }
+        assert_eq!(per_user.iter().min(), Some(&20), "{per_user:?}");
     }
 
     #[test]

@@ -1,15 +1,18 @@
 //! Streaming loaders for rating files: MovieLens (`ratings.csv`, `ratings.dat`, `u.data`), RecBole
-//! atomic `.inter` files, Amazon reviews (5-core JSON lines, ratings-only CSV) and any delimited file
-//! with named columns. Each reads line by line into a [`Ratings`] table in file order.
+//! atomic `.inter` files, Amazon reviews (5-core JSON lines, ratings-only CSV), the Netflix Prize
+//! files, the Million Song Dataset's Taste Profile triplets and any delimited file with named columns.
+//! Each reads line by line into a [`Ratings`] table in file order.
 
 mod amazon;
 mod delimited;
 mod movielens;
+mod msd;
+mod netflix;
 mod recbole;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +38,10 @@ pub enum Format {
     AmazonJson,
     /// Amazon ratings-only CSV: `user,item,rating,timestamp`, no header.
     AmazonCsv,
+    /// Netflix Prize `mv_*.txt` / `combined_data_*.txt`: `MovieID:` lines heading `user,rating,date` rows.
+    NetflixPrize,
+    /// The Million Song Dataset's Taste Profile `train_triplets.txt`: `user\tsong\tplay_count`.
+    MsdTriplets,
     /// Any delimited file with a header naming its columns.
     Delimited(DelimitedFormat),
 }
@@ -92,6 +99,8 @@ pub fn load_reader<R: BufRead>(
         Format::RecboleInter => delimited::read(reader, file, &recbole::INTER, opts),
         Format::AmazonCsv => delimited::read(reader, file, &amazon::CSV, opts),
         Format::AmazonJson => amazon::read_json_lines(reader, file, opts),
+        Format::NetflixPrize => netflix::read(reader, file, opts),
+        Format::MsdTriplets => delimited::read(reader, file, &msd::TRIPLETS, opts),
         Format::Delimited(f) => delimited::read(
             reader,
             file,
@@ -110,6 +119,34 @@ pub fn load_reader<R: BufRead>(
     }
 }
 
+/// Reads several rating files of one format into one table, in the order given (ids shared across
+/// files); each file's format is detected on its own under [`Format::Auto`].
+pub fn load_files(paths: &[PathBuf], format: &Format, opts: &LoadOptions) -> Result<Ratings> {
+    let mut all: Option<Ratings> = None;
+    for path in paths {
+        let r = load(path, format, opts)?;
+        match &mut all {
+            None => all = Some(r),
+            Some(a) => a.append(&r, &path.display().to_string())?,
+        }
+    }
+    all.ok_or_else(|| DataError::Invalid("no input file given".into()))
+}
+
+/// The rating files that `paths` stand for: a file stands for itself, a folder for the Netflix Prize
+/// rating files in it (`training_set/` holds 17,770 of them, too many for a command line).
+pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            files.extend(netflix::rating_files(p)?);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
+}
+
 /// Tells a file's format from its name and first line.
 pub fn detect(file: &str, first_line: &[u8]) -> Result<Format> {
     let name = Path::new(file)
@@ -119,12 +156,14 @@ pub fn detect(file: &str, first_line: &[u8]) -> Result<Format> {
         .to_ascii_lowercase();
     let first = String::from_utf8_lossy(first_line);
     let first = first.trim_end();
-    let unknown = |why: &str| DataError::Format {
+    let unknown = |why: &str| {
+        DataError::Format {
         file: file.to_string(),
         message: format!(
             "{why}; pass --format (movielens-csv, movielens-dat, movielens-udata, recbole-inter, \
-             amazon-json, amazon-csv) or --format delimited with --sep/--user-col/--item-col"
+             amazon-json, amazon-csv, netflix-prize, msd-triplets) or --format delimited with --sep/--user-col/--item-col"
         ),
+    }
     };
     if name.ends_with(".gz") || name.ends_with(".zip") {
         return Err(unknown(
@@ -142,6 +181,15 @@ pub fn detect(file: &str, first_line: &[u8]) -> Result<Format> {
     }
     if name.ends_with(".json") || name.ends_with(".jsonl") || first.starts_with('{') {
         return Ok(Format::AmazonJson);
+    }
+    let header = first
+        .strip_suffix(':')
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+    if netflix::is_rating_file(&name) || header {
+        return Ok(Format::NetflixPrize);
+    }
+    if name.ends_with(".txt") && (name.contains("triplets") || first.split('\t').count() == 3) {
+        return Ok(Format::MsdTriplets);
     }
     if name.ends_with(".csv") {
         if first.starts_with("userId,") {
@@ -164,7 +212,7 @@ mod tests {
 
     #[test]
     fn detect_recognises_each_format_from_name_and_first_line() {
-        let cases: [(&str, &str, Format); 7] = [
+        let cases: [(&str, &str, Format); 10] = [
             (
                 "ml-20m/ratings.csv",
                 "userId,movieId,rating,timestamp",
@@ -192,6 +240,13 @@ mod tests {
             ),
             ("Books.csv", "A1,0001,5.0,1234", Format::AmazonCsv),
             ("reviews.txt", "{\"asin\": \"B\"}", Format::AmazonJson),
+            ("training_set/mv_0000001.txt", "1:", Format::NetflixPrize),
+            ("netflix.txt", "4500:", Format::NetflixPrize),
+            (
+                "train_triplets.txt",
+                "b80344d063b5ccb3212f76538f3d9e43d87dca9e\tSOAKIMP12A8C130995\t1",
+                Format::MsdTriplets,
+            ),
         ];
         for (file, first, expected) in cases {
             assert_eq!(detect(file, first.as_bytes()).unwrap(), expected, "{file}");
