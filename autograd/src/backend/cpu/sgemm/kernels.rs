@@ -123,8 +123,8 @@ pub(super) struct Kernel {
     pub mr: usize,
     /// Tile columns: `B` values loaded per `p`.
     pub nr: usize,
-    /// Depth of one `k` block: a `kc × NR` sliver of `B` stays in L1 while the kernel walks the
-    /// `MR`-row slivers of `A` past it.
+    /// Depth of one `k` block: a `kc × NR` sliver of `B` stays in L1 or L2 while the kernel walks
+    /// the `MR`-row slivers of `A` past it (see the sizes in [`super`]).
     pub kc: usize,
     /// Rows of one task's `A` block (`mc × kc`, kept in the core's L2).
     pub mc: usize,
@@ -146,8 +146,8 @@ impl Kernel {
             Isa::Avx512 => Kernel {
                 mr: super::avx512::MR,
                 nr: super::avx512::NR,
-                kc: 256,
-                mc: 96,
+                kc: 512,
+                mc: 48,
                 chunk: 512,
                 nc: 4096,
                 run: super::avx512::kernel,
@@ -156,7 +156,7 @@ impl Kernel {
             Isa::Avx2 => Kernel {
                 mr: super::avx2::MR,
                 nr: super::avx2::NR,
-                kc: 256,
+                kc: 512,
                 mc: 96,
                 chunk: 512,
                 nc: 4096,
