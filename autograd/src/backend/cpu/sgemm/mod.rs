@@ -14,7 +14,7 @@
 //!     pack B[pc.., jc..] (KC × NC)  → L3       shared by all threads
 //!     pack A[.., pc..]   (m × KC)   → L2       shared; each task reads its MC rows
 //!     for each task (MC rows × CHUNK columns), in parallel, beside the next step's packing:
-//!       for jr in CHUNK step NR               2nd loop: one KC × NR sliver of B  → L1
+//!       for jr in CHUNK step NR               2nd loop: one KC × NR sliver of B  → L1/L2
 //!         for ir in MC step MR                1st loop: one MR × KC sliver of A streamed from L2
 //!           microkernel: C[ir.., jr..] (MR × NR, in registers) += A sliver · B sliver
 //! ```
@@ -45,8 +45,8 @@
 //! f32 (training, evaluation, benchmarks). f64 — the gradient checks, where speed does not matter
 //! and matrixmultiply's `dgemm` is exact enough — stays on matrixmultiply (`cpu::gemm`).
 //!
-//! Packing buffers are kept per calling thread and grow to the largest product seen: a training
-//! step allocates nothing here after the first.
+//! Packing buffers are kept per calling thread and grow to the largest product seen: after a
+//! training step's first products, a GEMM allocates only its short lists of steps and jobs.
 
 mod kernels;
 mod pack;
