@@ -129,6 +129,30 @@ fn fresh(data: &Path, config: TrainConfig, run: &RunDir) {
     .unwrap();
 }
 
+/// `vae train --resume RUN [--epochs N]` on the CPU, quietly.
+fn resume(data: &Path, epochs: Option<usize>, run: &RunDir) -> train::Result<train::Results> {
+    train::train(
+        &Cpu::<f32>::new(),
+        data,
+        Start::Resume { epochs },
+        run,
+        &RunOptions::default(),
+        &mut Quiet,
+    )
+}
+
+/// Both run folders hold the same files with the same bytes (`timings.jsonl` aside).
+fn assert_same_folder(expected: &RunDir, got: &RunDir, what: &str) {
+    let (want, got) = (folder_bytes(expected), folder_bytes(got));
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &want {
+        assert!(&got[name] == bytes, "{what}{name} differs");
+    }
+}
+
 #[test]
 fn a_run_stopped_mid_epoch_or_before_validation_resumes_to_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
@@ -168,26 +192,12 @@ fn a_run_stopped_mid_epoch_or_before_validation_resumes_to_the_same_bytes() {
                 }
                 other => panic!("expected an interruption, got {other}"),
             }
-            train::train(
-                &Cpu::<f32>::new(),
-                &data,
-                Start::Resume { epochs: None },
+            resume(&data, None, &run).unwrap();
+            assert_same_folder(
+                &straight,
                 &run,
-                &RunOptions::default(),
-                &mut Quiet,
-            )
-            .unwrap();
-            let got = folder_bytes(&run);
-            assert_eq!(
-                got.keys().collect::<Vec<_>>(),
-                expected.keys().collect::<Vec<_>>()
+                &format!("{model:?}, stopped after step {at}: "),
             );
-            for (name, bytes) in &expected {
-                assert!(
-                    &got[name] == bytes,
-                    "{model:?}, stopped after step {at}: {name} differs"
-                );
-            }
         }
     }
 }
@@ -201,15 +211,7 @@ fn extending_a_finished_run_appends_to_its_log_and_equals_the_longer_run() {
     let extended = RunDir::new(dir.path().join("extended")).unwrap();
     fresh(&data, tiny_config(ModelKind::Vae, 2), &extended);
     let two_epochs = std::fs::read(extended.metrics()).unwrap();
-    train::train(
-        &Cpu::<f32>::new(),
-        &data,
-        Start::Resume { epochs: Some(4) },
-        &extended,
-        &RunOptions::default(),
-        &mut Quiet,
-    )
-    .unwrap();
+    resume(&data, Some(4), &extended).unwrap();
     assert_eq!(weights(&straight), weights(&extended));
     let four_epochs = std::fs::read(extended.metrics()).unwrap();
     assert!(
@@ -233,15 +235,7 @@ fn a_resume_without_epochs_goes_to_the_runs_own_epoch_count() {
     let data = tiny_data(dir.path(), 60);
     let run = RunDir::new(dir.path().join("run")).unwrap();
     fresh(&data, tiny_config(ModelKind::Dae, 2), &run);
-    let results = train::train(
-        &Cpu::<f32>::new(),
-        &data,
-        Start::Resume { epochs: None },
-        &run,
-        &RunOptions::default(),
-        &mut Quiet,
-    )
-    .unwrap();
+    let results = resume(&data, None, &run).unwrap();
     assert!(results.best_epoch < 2);
     assert_eq!(run.records().unwrap().len(), 2);
 }
@@ -286,16 +280,9 @@ fn resuming_on_a_data_folder_with_another_item_count_is_refused() {
         tiny_config(ModelKind::Dae, 1),
         &run,
     );
-    let err = train::train(
-        &Cpu::<f32>::new(),
-        &tiny_data(dir.path(), 70),
-        Start::Resume { epochs: Some(2) },
-        &run,
-        &RunOptions::default(),
-        &mut Quiet,
-    )
-    .unwrap_err()
-    .to_string();
+    let err = resume(&tiny_data(dir.path(), 70), Some(2), &run)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("cannot resume") && err.contains("encoder.0.weight"),
         "{err}"
@@ -365,18 +352,6 @@ fn a_full_disk_stops_the_run_naming_the_file_and_the_last_checkpoint_survives() 
     );
 
     // With space again, the run goes on from that checkpoint as if nothing had happened.
-    train::train(
-        &Cpu::<f32>::new(),
-        &data,
-        Start::Resume { epochs: None },
-        &run,
-        &RunOptions::default(),
-        &mut Quiet,
-    )
-    .unwrap();
-    let (a, b) = (folder_bytes(&straight), folder_bytes(&run));
-    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
-    for (name, bytes) in &a {
-        assert!(&b[name] == bytes, "{name} differs");
-    }
+    resume(&data, None, &run).unwrap();
+    assert_same_folder(&straight, &run, "");
 }
