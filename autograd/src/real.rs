@@ -1,6 +1,6 @@
 //! The element types the CPU backend computes in: `f32` for training, `f64` for gradient checks.
 
-use crate::backend::cpu::{exp_lanes, gemm, sgemm};
+use crate::backend::cpu::{exp_lanes, gemm, rows, sgemm};
 use crate::backend::Gemm;
 use std::fmt::{Debug, Display};
 
@@ -55,12 +55,7 @@ pub trait Real:
     /// As [`Real::gemm_raw`]; `bias` must hold `n` values.
     unsafe fn gemm_bias_raw(g: Gemm, a: &[Self], b: &[Self], bias: &[Self], c: *mut Self) {
         Self::gemm_raw(g, a, b, c);
-        let c = std::slice::from_raw_parts_mut(c, g.m * g.n);
-        for row in c.chunks_mut(g.n.max(1)) {
-            for (y, &v) in row.iter_mut().zip(bias) {
-                *y = *y + v;
-            }
-        }
+        rows::add_row_vector(bias, g.n, std::slice::from_raw_parts_mut(c, g.m * g.n));
     }
 }
 

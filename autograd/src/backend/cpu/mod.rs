@@ -9,7 +9,7 @@ mod elementwise;
 pub(crate) mod exp_lanes;
 pub mod fma_peak;
 pub(crate) mod gemm;
-mod rows;
+pub(crate) mod rows;
 pub mod sgemm;
 mod sparse;
 

@@ -5,7 +5,7 @@ use super::{for_each_row, PAR_MIN};
 use crate::real::Real;
 use rayon::prelude::*;
 
-pub(super) fn add_row_vector<T: Real>(v: &[T], cols: usize, y: &mut [T]) {
+pub(crate) fn add_row_vector<T: Real>(v: &[T], cols: usize, y: &mut [T]) {
     for_each_row(y, cols, |_, row| {
         for (y, &b) in row.iter_mut().zip(v) {
             *y = *y + b
