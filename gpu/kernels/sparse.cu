@@ -17,18 +17,19 @@ extern "C" __global__ void csr_matmul(const u32* indptr, const u32* indices, con
     }
 }
 
-// C[k, j] ← C[k, j] + Σ_r X[r, k]·D[r, j]   (C = C + Xᵀ·D)
+// C[k, j] ← C[k, j] + Σ_r X[r, k]·D[r, j]   (C = C + Xᵀ·D), or C = Xᵀ·D when `accumulate` is 0
 // Deterministic without atomics: the host uploads Xᵀ as a second CSR (t_indptr over the k columns of
 // X, t_rows the row of each non-zero in increasing order), so one block owns one row k of C and adds
-// its terms in increasing r, exactly the order of the CPU loop.
+// its terms in increasing r, exactly the order of the CPU loop. Overwriting (`accumulate` = 0) starts
+// each sum at 0 and writes rows without terms as zeros, so a fresh C needs no zero fill first.
 extern "C" __global__ void csr_t_matmul_acc(const u32* t_indptr, const u32* t_rows,
                                             const float* t_values, u64 k_rows, const float* d,
-                                            u64 n, float* c) {
+                                            u64 n, int accumulate, float* c) {
     ROW_STRIDE(k, k_rows) {
         const u32 p0 = t_indptr[k], p1 = t_indptr[k + 1];
-        if (p0 == p1) continue;  // uniform across the block: nothing to add to this row
+        if (p0 == p1 && accumulate) continue;  // uniform across the block: nothing to add
         COL_STRIDE(j, n) {
-            float acc = c[k * n + j];
+            float acc = accumulate ? c[k * n + j] : 0.0f;
             for (u32 p = p0; p < p1; ++p) acc = acc + t_values[p] * d[(u64)t_rows[p] * n + j];
             c[k * n + j] = acc;
         }

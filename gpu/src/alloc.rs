@@ -5,37 +5,61 @@
 //!
 //! Reuse needs no synchronisation because the backend has one stream: a buffer is dropped on the
 //! host while kernels that read it may still be queued, but whatever reuses it is queued behind them.
+//!
+//! On the simulator every buffer handed out, new or reused, is filled with a poison value (NaN, or
+//! `u32::MAX` for indices), so an element a kernel should write and does not shows up in the result.
 
-use cudarc::driver::{CudaSlice, CudaStream, DeviceRepr, DriverError};
+use crate::engine::{Access, Arg, Engine, EngineError, Mem};
+use cudarc::driver::DeviceRepr;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-type FreeLists<T> = Mutex<HashMap<usize, Vec<CudaSlice<T>>>>;
+type FreeLists<T> = Mutex<HashMap<usize, Vec<Mem<T>>>>;
 
 /// The free lists of one device: values (`f32`) and indices (`u32`: CSR structure, gather indices).
 /// Public only because [`Pooled`] names it; outside this crate it cannot be reached.
 pub struct Allocator {
-    stream: Arc<CudaStream>,
+    engine: Arc<Engine>,
     f32s: FreeLists<f32>,
     u32s: FreeLists<u32>,
     driver_allocations: AtomicU64,
 }
 
-/// The element types a [`DeviceBuf`] may hold, each with its free lists.
-pub trait Pooled: DeviceRepr + Copy + Default + Send + Sync + 'static {
+/// The element types a [`DeviceBuf`] may hold, each with its free lists. Implemented here for `f32`
+/// and `u32` only; its methods are the crate's plumbing, which no other crate can name or call.
+#[allow(private_interfaces)]
+pub trait Pooled:
+    DeviceRepr + cudarc::driver::ValidAsZeroBits + Copy + Default + Send + Sync + 'static
+{
+    /// What the simulator fills a fresh buffer with.
+    #[doc(hidden)]
+    const POISON: Self;
     #[doc(hidden)]
     fn free_lists(a: &Allocator) -> &FreeLists<Self>;
+    #[doc(hidden)]
+    fn arg(buf: &DeviceBuf<Self>, access: Access) -> Arg<'_>;
 }
+#[allow(private_interfaces)]
 impl Pooled for f32 {
+    const POISON: f32 = f32::NAN;
     fn free_lists(a: &Allocator) -> &FreeLists<f32> {
         &a.f32s
     }
+    fn arg(buf: &DeviceBuf<f32>, access: Access) -> Arg<'_> {
+        Arg::F32s(buf, access)
+    }
 }
+#[allow(private_interfaces)]
 impl Pooled for u32 {
+    // An index past any table: a kernel reading an unwritten index goes out of range.
+    const POISON: u32 = u32::MAX;
     fn free_lists(a: &Allocator) -> &FreeLists<u32> {
         &a.u32s
+    }
+    fn arg(buf: &DeviceBuf<u32>, access: Access) -> Arg<'_> {
+        Arg::U32s(buf, access)
     }
 }
 
@@ -45,9 +69,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Allocator {
-    pub(crate) fn new(stream: Arc<CudaStream>) -> Arc<Self> {
+    pub(crate) fn new(engine: Arc<Engine>) -> Arc<Self> {
         Arc::new(Allocator {
-            stream,
+            engine,
             f32s: Default::default(),
             u32s: Default::default(),
             driver_allocations: AtomicU64::new(0),
@@ -62,31 +86,33 @@ impl Allocator {
     pub(crate) fn take<T: Pooled>(
         self: &Arc<Self>,
         len: usize,
-    ) -> Result<DeviceBuf<T>, DriverError> {
+    ) -> Result<DeviceBuf<T>, EngineError> {
         let capacity = size_class(len);
         let reused = lock(T::free_lists(self))
             .get_mut(&capacity)
             .and_then(Vec::pop);
-        let slice = match reused {
+        let mut mem = match reused {
             Some(s) => s,
             None => self.allocate(capacity)?,
         };
+        if let Mem::Host(h) = &mut mem {
+            h.fill(T::POISON);
+        }
         Ok(DeviceBuf {
-            slice: Some(slice),
+            mem: Some(mem),
             len,
             alloc: self.clone(),
         })
     }
 
-    fn allocate<T: Pooled>(&self, capacity: usize) -> Result<CudaSlice<T>, DriverError> {
+    fn allocate<T: Pooled>(&self, capacity: usize) -> Result<Mem<T>, EngineError> {
         self.driver_allocations.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the contents are undefined until written; every caller writes before reading.
-        match unsafe { self.stream.alloc::<T>(capacity) } {
+        match self.engine.alloc::<T>(capacity) {
             Ok(s) => Ok(s),
             Err(_) => {
                 // Out of memory, perhaps only because the cache holds it: give the cache back, retry.
                 self.release_cached();
-                unsafe { self.stream.alloc::<T>(capacity) }
+                self.engine.alloc::<T>(capacity)
             }
         }
     }
@@ -109,7 +135,7 @@ fn size_class(len: usize) -> usize {
 
 /// A device array of `len` elements of `T`, returned to its allocator's free list when dropped.
 pub struct DeviceBuf<T: Pooled> {
-    slice: Option<CudaSlice<T>>,
+    mem: Option<Mem<T>>,
     len: usize,
     alloc: Arc<Allocator>,
 }
@@ -122,20 +148,20 @@ impl<T: Pooled> DeviceBuf<T> {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
-    /// The device memory (its length is the size class, at least `len`).
-    pub(crate) fn slice(&self) -> &CudaSlice<T> {
-        self.slice.as_ref().expect("a live buffer holds its slice")
+    /// The memory (its capacity is the size class, at least `len`).
+    pub(crate) fn mem(&self) -> &Mem<T> {
+        self.mem.as_ref().expect("a live buffer holds its memory")
     }
-    pub(crate) fn slice_mut(&mut self) -> &mut CudaSlice<T> {
-        self.slice.as_mut().expect("a live buffer holds its slice")
+    pub(crate) fn mem_mut(&mut self) -> &mut Mem<T> {
+        self.mem.as_mut().expect("a live buffer holds its memory")
     }
 }
 
 impl<T: Pooled> Drop for DeviceBuf<T> {
     fn drop(&mut self) {
-        if let Some(s) = self.slice.take() {
+        if let Some(s) = self.mem.take() {
             lock(T::free_lists(&self.alloc))
-                .entry(s.len())
+                .entry(s.capacity())
                 .or_default()
                 .push(s);
         }

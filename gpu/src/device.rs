@@ -1,18 +1,21 @@
 //! The device handle: context, the one stream, cuBLAS, the loaded kernels and the allocator.
 
 use crate::alloc::{Allocator, DeviceBuf, Pooled};
+use crate::engine::{DriverEngine, Engine, SimEngine};
 use crate::error::Error;
-use crate::kernels::{self, BLOCK};
+use crate::kernels;
 use crate::libs;
-use cudarc::cublas::{sys as blas_sys, CudaBlas};
-use cudarc::driver::{CudaContext, CudaFunction, CudaStream, LaunchConfig};
+use cudarc::cublas::CudaBlas;
+use cudarc::driver::CudaContext;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// The CUDA backend on one device, computing in `f32`. Cheap to clone: clones share the device, the
-/// stream, the kernels and the buffer cache.
+/// stream, the kernels and the buffer cache. Two handles opened separately are two devices to the
+/// tensors, even on the same GPU: each has its own stream and cache, so no ordering holds between
+/// them.
 #[derive(Clone)]
 pub struct Cuda {
     pub(crate) inner: Arc<Inner>,
@@ -21,12 +24,14 @@ pub struct Cuda {
 pub(crate) struct Inner {
     pub(crate) ordinal: usize,
     pub(crate) device: String,
-    pub(crate) stream: Arc<CudaStream>,
-    pub(crate) blas: CudaBlas,
+    pub(crate) engine: Arc<Engine>,
     pub(crate) alloc: Arc<Allocator>,
-    functions: HashMap<&'static str, CudaFunction>,
     tf32: AtomicBool,
-    pub(crate) ctx: Arc<CudaContext>,
+}
+
+/// `AUTOGRAD_GPU_SYNC=1`: wait after every launch, so a faulting kernel is named by its own op.
+fn sync_each_launch() -> bool {
+    std::env::var("AUTOGRAD_GPU_SYNC").is_ok_and(|v| v == "1")
 }
 
 impl Cuda {
@@ -47,6 +52,33 @@ impl Cuda {
                     .into(),
             })
         })
+    }
+
+    /// The simulated device: the same kernels, compiled for the host CPU by the system C++
+    /// compiler (g++), run by a scheduler that gives each block's threads CUDA's barrier semantics,
+    /// and cuBLAS's sgemm emulated with its argument rules; every launch and copy goes through the
+    /// code `Cuda::new`'s device uses. No GPU or CUDA library is needed. Fresh buffers hold NaN.
+    /// Slow (one fiber per GPU thread): for tests, not for training.
+    pub fn simulated() -> Result<Cuda, Error> {
+        let engine = SimEngine::open()?;
+        Ok(Self::with_engine(
+            0,
+            "sim (gpu/kernels on the host CPU)".into(),
+            Engine::Sim(engine),
+        ))
+    }
+
+    fn with_engine(ordinal: usize, device: String, engine: Engine) -> Cuda {
+        let engine = Arc::new(engine);
+        Cuda {
+            inner: Arc::new(Inner {
+                ordinal,
+                device,
+                alloc: Allocator::new(engine.clone()),
+                engine,
+                tf32: AtomicBool::new(false),
+            }),
+        }
     }
 
     fn open(ordinal: usize) -> Result<Cuda, Error> {
@@ -89,23 +121,28 @@ impl Cuda {
             }
         }
         let name = ctx.name().unwrap_or_else(|_| "unknown GPU".into());
-        Ok(Cuda {
-            inner: Arc::new(Inner {
-                ordinal,
-                device: format!("cuda:{ordinal} ({name}, sm_{major}{minor})"),
-                alloc: Allocator::new(stream.clone()),
-                stream,
-                blas,
-                functions,
-                tf32: AtomicBool::new(false),
-                ctx,
-            }),
-        })
+        let engine = Engine::Driver(DriverEngine {
+            ctx,
+            stream,
+            blas,
+            functions,
+            sync_each: sync_each_launch(),
+        });
+        Ok(Self::with_engine(
+            ordinal,
+            format!("cuda:{ordinal} ({name}, sm_{major}{minor})"),
+            engine,
+        ))
     }
 
     /// The device's ordinal.
     pub fn ordinal(&self) -> usize {
         self.inner.ordinal
+    }
+
+    /// Whether this is the simulated device ([`Cuda::simulated`]).
+    pub fn is_simulated(&self) -> bool {
+        matches!(*self.inner.engine, Engine::Sim(_))
     }
 
     /// The device's model and compute capability, e.g. `cuda:0 (NVIDIA H100 80GB HBM3, sm_90)`.
@@ -117,15 +154,10 @@ impl Cuda {
     /// several times faster on Ampere and later, relative error about 1e-3 instead of 1e-6. Off by
     /// default. Shared by every clone of this handle; affects GEMMs queued after the call.
     pub fn set_tf32(&self, on: bool) -> Result<(), Error> {
-        let mode = if on {
-            blas_sys::cublasMath_t::CUBLAS_TF32_TENSOR_OP_MATH
-        } else {
-            blas_sys::cublasMath_t::CUBLAS_DEFAULT_MATH
-        };
-        // SAFETY: the handle is live for as long as `inner`.
-        unsafe { blas_sys::cublasSetMathMode(*self.inner.blas.handle(), mode) }
-            .result()
-            .map_err(|e| Error::cuda("cublasSetMathMode", e))?;
+        self.inner.engine.set_tf32(on).map_err(|e| Error::Cuda {
+            op: "set_tf32",
+            detail: e.0,
+        })?;
         self.inner.tf32.store(on, Ordering::Relaxed);
         Ok(())
     }
@@ -143,10 +175,10 @@ impl Cuda {
 
     /// Waits until all queued work is done (for timing; downloads synchronise by themselves).
     pub fn synchronize(&self) -> Result<(), Error> {
-        self.inner
-            .stream
-            .synchronize()
-            .map_err(|e| Error::cuda("synchronize", e))
+        self.inner.engine.synchronize().map_err(|e| Error::Cuda {
+            op: "synchronize",
+            detail: e.0,
+        })
     }
 
     pub(crate) fn take<T: Pooled>(&self, len: usize) -> autograd::Result<DeviceBuf<T>> {
@@ -156,28 +188,8 @@ impl Cuda {
             .map_err(crate::error::device("alloc"))
     }
 
-    pub(crate) fn function(&self, name: &'static str) -> &CudaFunction {
-        // Every name the backend launches is listed in kernels::FILES and loaded by `open`, which
-        // fails otherwise; the NVRTC test checks each name is an entry point of its PTX.
-        &self.inner.functions[name]
-    }
-}
-
-/// One thread per element, grid-stride beyond 65,536 blocks.
-pub(crate) fn elementwise_config(n: usize) -> LaunchConfig {
-    LaunchConfig {
-        grid_dim: ((n.div_ceil(BLOCK as usize)).clamp(1, 1 << 16) as u32, 1, 1),
-        block_dim: (BLOCK, 1, 1),
-        shared_mem_bytes: 0,
-    }
-}
-
-/// One block of exactly `BLOCK` threads per row (the fixed reduction tree needs that many).
-pub(crate) fn rows_config(rows: usize) -> LaunchConfig {
-    LaunchConfig {
-        grid_dim: (rows.clamp(1, 1 << 16) as u32, 1, 1),
-        block_dim: (BLOCK, 1, 1),
-        shared_mem_bytes: 0,
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.inner.engine
     }
 }
 

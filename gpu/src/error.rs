@@ -27,6 +27,9 @@ pub enum Error {
         arch: String,
         log: String,
     },
+    /// The simulated device could not be built or loaded (no C++ compiler, a compile error).
+    #[error("the simulated GPU is unavailable: {detail}")]
+    Simulator { detail: String },
     /// A driver, cuBLAS or NVRTC call failed.
     #[error("CUDA error in {op}: {detail}")]
     Cuda { op: &'static str, detail: String },
@@ -55,7 +58,7 @@ impl From<Error> for autograd::Error {
     }
 }
 
-/// A failed driver / cuBLAS call inside primitive `op`, as the trait's error.
-pub(crate) fn device(op: &'static str) -> impl Fn(cudarc::driver::DriverError) -> autograd::Error {
-    move |e| Error::cuda(op, e).into()
+/// A failed engine call (driver, cuBLAS or simulator) inside primitive `op`, as the trait's error.
+pub(crate) fn device(op: &'static str) -> impl Fn(crate::engine::EngineError) -> autograd::Error {
+    move |e| autograd::Error::Device { op, detail: e.0 }
 }

@@ -15,7 +15,7 @@ pub struct KernelFile {
 }
 
 /// Helpers every family shares (block reductions, σ, grid-stride loops), prepended to each file.
-const COMMON: &str = include_str!("../kernels/common.cuh");
+pub(crate) const COMMON: &str = include_str!("../kernels/common.cuh");
 
 /// The threads per block the reductions in common.cuh are written for (`#define BLOCK`).
 pub(crate) const BLOCK: u32 = 256;
@@ -82,7 +82,10 @@ pub fn compile(file: &KernelFile, arch: &str) -> Result<Ptx, Error> {
     crate::libs::nvrtc()?;
     let source = format!("{COMMON}\n{}", file.source);
     let opts = CompileOptions {
-        options: vec![format!("--gpu-architecture={arch}")],
+        // No multiply–add contracted into one fused rounding: every + and × rounds as IEEE f32 does,
+        // as on the CPU and in the simulator (g++ -ffp-contract=off). The kernels are bound by
+        // memory bandwidth, so the separate rounding costs nothing measurable.
+        options: vec![format!("--gpu-architecture={arch}"), "--fmad=false".into()],
         name: Some(file.name.into()),
         ..Default::default()
     };

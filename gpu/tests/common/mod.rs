@@ -13,22 +13,28 @@ pub const TOL: f64 = 1e-5;
 /// With TF32 tensor cores (10-bit mantissa products).
 pub const TOL_TF32: f64 = 1e-3;
 
-/// The GPU and the CPU f64 reference, or `None` (with the reason printed) where there is no GPU.
-/// `GPU_TESTS_REQUIRED=1` turns the skip into a failure, for runs on a GPU machine.
+/// The device under test and the CPU f64 reference: the GPU where one is usable, otherwise the
+/// simulated device (gpu/kernels compiled for the CPU), so that every kernel and launch is tested on
+/// every run. `GPU_TESTS_REQUIRED=1` (on a GPU machine) makes a missing GPU a failure instead;
+/// `GPU_TESTS_DEVICE=sim` tests the simulator even where a GPU is present.
 pub fn devices() -> Option<(Cuda, Cpu<f64>)> {
-    match Cuda::new(0) {
-        Ok(g) => {
-            eprintln!("running on {}", g.description());
-            Some((g, Cpu::new()))
-        }
+    let required = std::env::var("GPU_TESTS_REQUIRED").is_ok_and(|v| v == "1");
+    let force_sim = std::env::var("GPU_TESTS_DEVICE").is_ok_and(|v| v == "sim");
+    let gpu = if force_sim {
+        Err("GPU_TESTS_DEVICE=sim".to_string())
+    } else {
+        Cuda::new(0).map_err(|e| e.to_string())
+    };
+    let g = match gpu {
+        Ok(g) => g,
+        Err(e) if required => panic!("GPU_TESTS_REQUIRED=1 but the GPU is unusable: {e}"),
         Err(e) => {
-            if std::env::var("GPU_TESTS_REQUIRED").is_ok_and(|v| v == "1") {
-                panic!("GPU_TESTS_REQUIRED=1 but the GPU is unusable: {e}");
-            }
-            eprintln!("skipping GPU test: {e}");
-            None
+            eprintln!("no GPU ({e}): testing on the simulated device");
+            Cuda::simulated().unwrap_or_else(|e| panic!("{e}"))
         }
-    }
+    };
+    eprintln!("running on {}", g.description());
+    Some((g, Cpu::new()))
 }
 
 /// `n` standard normal numbers (rounded to f32, so both backends see exactly the same inputs).
@@ -103,4 +109,28 @@ pub fn sparse(
 
 pub fn upload_csr(g: &Cuda, x: &CsrMatrix<f32>) -> CudaCsr {
     g.upload_csr(x).expect("upload_csr")
+}
+
+/// `gpu` equals `cpu` bit for bit (NaN payloads aside), or the first difference is reported.
+pub fn assert_bits_equal(what: &str, gpu: &[f32], cpu: &[f32]) {
+    assert_eq!(gpu.len(), cpu.len(), "{what}: lengths differ");
+    let differ = gpu
+        .iter()
+        .zip(cpu)
+        .filter(|(a, b)| a.to_bits() != b.to_bits() && !(a.is_nan() && b.is_nan()))
+        .count();
+    if let Some(i) = (0..gpu.len())
+        .find(|&i| gpu[i].to_bits() != cpu[i].to_bits() && !(gpu[i].is_nan() && cpu[i].is_nan()))
+    {
+        panic!(
+            "{what}: {differ} of {} elements differ from the CPU's f32, the first at {i}: {} vs {}",
+            gpu.len(),
+            gpu[i],
+            cpu[i]
+        );
+    }
+    eprintln!(
+        "{what}: bit-identical to the CPU's f32 ({} elements)",
+        gpu.len()
+    );
 }
