@@ -353,3 +353,108 @@ fn run_link(cxx: &str, work: &Path, objects: &[String]) -> Result<(), Error> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::KernelArg;
+    use crate::Cuda;
+
+    fn cfg(grid: (u32, u32, u32), block: (u32, u32, u32), shared: u32) -> LaunchConfig {
+        LaunchConfig {
+            grid_dim: grid,
+            block_dim: block,
+            shared_mem_bytes: shared,
+        }
+    }
+
+    #[test]
+    fn launches_a_gpu_would_refuse_are_refused() {
+        let ok = [
+            cfg((1, 1, 1), (1, 1, 1), 0),
+            cfg((i32::MAX as u32, 65_535, 65_535), (1024, 1, 1), 0),
+        ];
+        for c in ok {
+            assert!(check_limits("k", &c).is_ok(), "{c:?}");
+        }
+        let refused = [
+            (cfg((0, 1, 1), (256, 1, 1), 0), "grid x is 0"),
+            (cfg((1 << 31, 1, 1), (256, 1, 1), 0), "grid x is 2147483648"),
+            (cfg((1, 65_536, 1), (256, 1, 1), 0), "grid y is 65536"),
+            (cfg((1, 1, 65_536), (256, 1, 1), 0), "grid z is 65536"),
+            (cfg((1, 1, 1), (1025, 1, 1), 0), "block x is 1025"),
+            (cfg((1, 1, 1), (1, 1, 65), 0), "block z is 65"),
+            (cfg((1, 1, 1), (512, 4, 1), 0), "2048 threads a block"),
+            (
+                cfg((1, 1, 1), (256, 1, 1), 49_153),
+                "49153 bytes of dynamic shared memory",
+            ),
+        ];
+        for (c, why) in refused {
+            let e = check_limits("k", &c).expect_err(why).0;
+            assert!(e.contains(why), "{e}");
+        }
+    }
+
+    #[test]
+    fn an_argument_of_the_wrong_kind_is_refused_naming_the_kernel() {
+        let g = Cuda::simulated().unwrap();
+        let x = g.take::<f32>(4).unwrap();
+        let mut y = g.take::<f32>(4).unwrap();
+        let one = cfg((1, 1, 1), (256, 1, 1), 0);
+        // axpy(float alpha, const float* x, float* y, u64 n): alpha passed as a double.
+        let e = g
+            .engine()
+            .launch(
+                "axpy",
+                one,
+                &[1.0f64.arg(), (&x).arg(), (&mut y).arg(), 4u64.arg()],
+            )
+            .unwrap_err()
+            .0;
+        assert!(
+            e.contains("kernel axpy takes arguments of kinds \"fRWq\"") && e.contains("\"dRWq\""),
+            "{e}"
+        );
+        // y, which the kernel writes, passed as read-only.
+        let e = g
+            .engine()
+            .launch(
+                "axpy",
+                one,
+                &[1.0f32.arg(), (&x).arg(), (&y).arg(), 4u64.arg()],
+            )
+            .unwrap_err()
+            .0;
+        assert!(e.contains("\"fRRq\""), "{e}");
+        // The right list runs.
+        let args = [1.0f32.arg(), (&x).arg(), (&mut y).arg(), 4u64.arg()];
+        g.engine().launch("axpy", one, &args).unwrap();
+    }
+
+    #[test]
+    fn fresh_buffers_hold_nan_and_reused_ones_are_poisoned_again() {
+        let g = Cuda::simulated().unwrap();
+        let b = g.take::<f32>(10).unwrap();
+        assert!(g.engine().download(&b).unwrap().iter().all(|v| v.is_nan()));
+        let mut z = b;
+        g.engine().memset_zeros(&mut z).unwrap();
+        drop(z);
+        let again = g.take::<f32>(10).unwrap();
+        assert!(g
+            .engine()
+            .download(&again)
+            .unwrap()
+            .iter()
+            .all(|v| v.is_nan()));
+        let idx = g.take::<u32>(3).unwrap();
+        assert_eq!(g.engine().download(&idx).unwrap(), vec![u32::MAX; 3]);
+    }
+
+    #[test]
+    fn the_library_key_changes_with_any_source() {
+        assert_ne!(fnv1a(&["a", "b"]), fnv1a(&["ab"]));
+        assert_ne!(fnv1a(&["a"]), fnv1a(&["b"]));
+        assert_eq!(fnv1a(&["kernel"]), fnv1a(&["kernel"]));
+    }
+}

@@ -141,7 +141,59 @@ pub(crate) fn sgemm(
 
 #[cfg(test)]
 mod tests {
-    use super::round_tf32;
+    use super::{round_tf32, sgemm, Sgemm};
+    use crate::Cuda;
+
+    fn spec(transa: bool, transb: bool, lda: i32, ldb: i32, ldc: i32) -> Sgemm {
+        Sgemm {
+            transa,
+            transb,
+            m: 2,
+            n: 3,
+            k: 4,
+            alpha: 1.0,
+            lda,
+            ldb,
+            beta: 0.0,
+            ldc,
+        }
+    }
+
+    #[test]
+    fn column_major_product_with_cublas_leading_dimension_rules() {
+        let g = Cuda::simulated().unwrap();
+        // A 2×4 column-major with lda 3 (a padding row), B 4×3 with ldb 4, C 2×3 with ldc 2.
+        let a_host: Vec<f32> = (0..12).map(|v| v as f32).collect();
+        let b_host: Vec<f32> = (0..12).map(|v| (v % 5) as f32 - 2.0).collect();
+        let a = crate::launch::memory::upload(&g, &a_host).unwrap();
+        let b = crate::launch::memory::upload(&g, &b_host).unwrap();
+        let mut c = g.take::<f32>(6).unwrap(); // NaN: β = 0 must not read it
+        sgemm(spec(false, false, 3, 4, 2), false, &a, &b, &mut c).unwrap();
+        let got = g.engine().download(&c).unwrap();
+        for i in 0..2 {
+            for j in 0..3 {
+                let want: f32 = (0..4).map(|p| a_host[i + p * 3] * b_host[p + j * 4]).sum();
+                assert_eq!(got[i + j * 2], want, "C[{i},{j}]");
+            }
+        }
+        // A leading dimension below the stored rows is CUBLAS_STATUS_INVALID_VALUE.
+        let e = sgemm(spec(false, false, 1, 4, 2), false, &a, &b, &mut c)
+            .unwrap_err()
+            .0;
+        assert!(e.contains("INVALID_VALUE") && e.contains("lda=1"), "{e}");
+        let e = sgemm(spec(true, false, 3, 4, 2), false, &a, &b, &mut c)
+            .unwrap_err()
+            .0;
+        assert!(e.contains("lda=3 is below max(1, 4)"), "{e}");
+        // A leading dimension that runs past the buffer is what a GPU would read silently.
+        let e = sgemm(spec(false, false, 3, 5, 2), false, &a, &b, &mut c)
+            .unwrap_err()
+            .0;
+        assert!(
+            e.contains("reads B up to element 14 of a buffer of 12"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn tf32_keeps_ten_mantissa_bits_and_rounds_to_nearest_even() {
