@@ -151,9 +151,10 @@ compare() {
 
 # --- run (there) ----------------------------------------------------------------------------------
 
-now() { echo "$EPOCHREALTIME"; }
-seconds_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
-remaining() { awk -v end="$DEADLINE" -v t="$EPOCHREALTIME" 'BEGIN { r = int(end - t); print (r < 0 ? 0 : r) }'; }
+# EPOCHREALTIME is bash 5's; date's %N is GNU's.
+now() { echo "${EPOCHREALTIME:-$(date +%s.%N)}"; }
+seconds_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+remaining() { awk -v end="$DEADLINE" -v t="$(now)" 'BEGIN { r = int(end - t); print (r < 0 ? 0 : r) }'; }
 
 # run_part NAME CAP_S COMMAND...: runs COMMAND under a timeout of CAP_S or what is left of the
 # budget, its output in logs/NAME.log; appends "NAME status rc seconds limit" to parts.tsv.
@@ -454,16 +455,23 @@ EOF
         cat "$WORK/logs/bench-$mode.log"
         echo '```'
     done
-    for name in device libraries train-gpu train-cpu bench-data; do
-        if [ "$(awk -F '\t' -v n="$name" '$1 == n { print $2 }' "$WORK/parts.tsv")" != passed ]; then
-            echo
-            echo "## $name failed: the end of its log"
-            echo
-            echo '```'
-            tail -n 40 "$WORK/logs/$name.log"
-            echo '```'
+    # The end of every failed part's log, except where the report already holds what it printed:
+    # the benches' whole output, and each test's lines where the binary got as far as running tests.
+    local status
+    while IFS=$'\t' read -r name status _; do
+        [ "$status" != passed ] || continue
+        case $name in bench-fp32 | bench-tf32) continue ;; esac
+        if [[ $name == tests-* ]] && awk -F '\t' -v b="${name#tests-}" '$1 == "test" && $2 == b && $4 != "not run" { found = 1 }
+            END { exit !found }' "$WORK/tests.tsv"; then
+            continue
         fi
-    done
+        echo
+        echo "## $name $status: the end of its log"
+        echo
+        echo '```'
+        tail -n 40 "$WORK/logs/$name.log"
+        echo '```'
+    done <"$WORK/parts.tsv"
 }
 
 report_json() {
@@ -586,17 +594,31 @@ test delta ... ignored, needs two GPUs
 test eps ... running on NVIDIA H200
 EOF
     parse_tests parity "$dir/list" "$dir/log" >"$dir/parsed"
-    check "a test that prints and passes" "$(grep -P '^test\tparity\talpha\t' "$dir/parsed")" \
+    row() { awk -F '\t' -v t="$1" '$1 == "test" && $3 == t' "$dir/parsed"; }
+    check "a test that prints and passes" "$(row alpha)" \
         "$(printf 'test\tparity\talpha\tpass\t2\t3.5e-6')"
-    check "a test with no output" "$(grep -P '^test\tparity\tbeta\t' "$dir/parsed" | cut -f4)" pass
-    check "a failed test, NaN its worst" "$(grep -P '^test\tparity\tgamma\t' "$dir/parsed" | cut -f4-)" \
+    check "a test with no output" "$(row beta | cut -f4)" pass
+    check "a failed test, NaN its worst" "$(row gamma | cut -f4-)" \
         "$(printf 'fail\t1\tNaN')"
-    check "an ignored test" "$(grep -P '^test\tparity\tdelta\t' "$dir/parsed" | cut -f4)" ignored
-    check "a test cut off by a crash" "$(grep -P '^test\tparity\teps\t' "$dir/parsed" | cut -f4)" "no result"
+    check "an ignored test" "$(row delta | cut -f4)" ignored
+    check "a test cut off by a crash" "$(row eps | cut -f4)" "no result"
     check "backtrace frames are not figures" "$(grep -c 'rust_begin_unwind\|panicking.rs:1\|stack backtrace' "$dir/parsed")" 0
-    check "every printed line is kept" "$(grep -c -P '^line\tparity\tgamma\t' "$dir/parsed")" 2
+    check "every printed line is kept" "$(awk -F '\t' '$1 == "line" && $3 == "gamma"' "$dir/parsed" | wc -l)" 2
     printf '%s\n' 'zeta: test' >"$dir/list2"
     check "a listed test the binary never reached" "$(parse_tests allocator "$dir/list2" /dev/null | cut -f4)" "not run"
+
+    # Parts under a 6-second budget: one fails, one outruns what is left, the next finds too little.
+    WORK=$dir/work BUDGET=6
+    mkdir -p "$WORK/logs"
+    : >"$WORK/parts.tsv"
+    T0=$(now)
+    DEADLINE=$(awk -v t="$T0" 'BEGIN { printf "%.3f", t + 6 }')
+    run_part fails 60 false >/dev/null
+    run_part slow 60 sleep 30 >/dev/null
+    run_part late 60 true >/dev/null
+    check "a failing part" "$(awk -F '\t' '$1 == "fails" { print $2, $3 }' "$WORK/parts.tsv")" "failed 1"
+    check "a part stopped at its limit" "$(awk -F '\t' '$1 == "slow" { print $2, $3, ($4 < 8) }' "$WORK/parts.tsv")" "timeout 124 1"
+    check "a part left no time" "$(awk -F '\t' '$1 == "late" { print $2 }' "$WORK/parts.tsv")" skipped
 
     cat >"$dir/bench" <<'EOF'
 vae bench: NVIDIA H200 (cuda:0) on synthetic ml-20m-shaped data, model Vae I-600-200-I, batch 500, f32
