@@ -19,6 +19,8 @@
 # most what is left of that, and one that would get under 5 s is skipped and counted as failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
+# This script by a path that holds from the repo root, for the parts that call it again.
+SELF=$PWD/scripts/gpu-check.sh
 
 BUNDLE=.gpu-bundle
 # What the device tool carries: the working tree and the carried folders together.
@@ -323,7 +325,7 @@ run() {
     fi
 
     # The libraries, put on the loader's path where it would not find them.
-    run_part libraries 40 "$0" find-libs
+    run_part libraries 40 "$SELF" find-libs
     local lib dir
     while IFS=$'\t' read -r lib dir; do
         case $dir in loader | missing | "") ;; *) LD_LIBRARY_PATH=$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} ;; esac
@@ -339,11 +341,12 @@ run() {
 
     # 2. Every GPU test, one binary at a time; every figure they print is in its log. CI=true makes
     # the NVRTC test fail rather than skip where NVRTC is missing, as scripts/test.sh does.
-    local cap
+    local cap left
     for bin in "$BUNDLE"/bin/test-*; do
         name=${bin##*/test-}
         case $name in parity) cap=150 ;; *) cap=60 ;; esac
-        timeout 20 "$bin" --list >"$WORK/logs/tests-$name.list" 2>&1
+        left=$(remaining)
+        ((left < 1)) || timeout "$((left < 20 ? left : 20))" "$bin" --list >"$WORK/logs/tests-$name.list" 2>&1
         if run_part "tests-$name" "$cap" env GPU_TESTS_REQUIRED=1 CI=true RUST_BACKTRACE=1 "$bin" --test-threads=1 --nocapture; then :; fi
         parse_tests "$name" "$WORK/logs/tests-$name.list" "$WORK/logs/tests-$name.log" >>"$WORK/tests.tsv"
         if awk -v b="$name" 'BEGIN { FS = "\t" } $1 == "test" && $2 == b && $4 != "pass" && $4 != "ignored" { bad = 1 }
@@ -357,7 +360,7 @@ run() {
     local data=$BUNDLE/data/ml-100k
     run_part train-gpu 90 "$BUNDLE/bin/vae" train --data "$data" --out "$WORK/train-gpu" --device cuda --epochs "$EPOCHS"
     run_part train-cpu 90 "$BUNDLE/bin/vae" train --data "$data" --out "$WORK/train-cpu" --device cpu --epochs "$EPOCHS"
-    run_part ndcg-compare 10 "$0" compare "$WORK/train-cpu/metrics.jsonl" "$WORK/train-gpu/metrics.jsonl" "$NDCG_TOLERANCE" "$EPOCHS"
+    run_part ndcg-compare 10 "$SELF" compare "$WORK/train-cpu/metrics.jsonl" "$WORK/train-gpu/metrics.jsonl" "$NDCG_TOLERANCE" "$EPOCHS"
     local ce cn ge gn
     read -r ce cn < <(final_ndcg "$WORK/train-cpu/metrics.jsonl")
     read -r ge gn < <(final_ndcg "$WORK/train-gpu/metrics.jsonl")
