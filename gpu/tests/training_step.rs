@@ -6,7 +6,7 @@
 
 mod common;
 
-use autograd::{Backend, Cpu, Tape, Tensor};
+use autograd::{Cpu, Tape, Tensor};
 use common::*;
 use vae::models::{MultDae, MultVae, Recommender, StepContext};
 
