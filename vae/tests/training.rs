@@ -172,6 +172,7 @@ fn a_run_stopped_mid_epoch_or_before_validation_resumes_to_the_same_bytes() {
             let options = RunOptions {
                 checkpoint_every: Some(3),
                 stop: Some(Arc::clone(&stop)),
+                ..RunOptions::default()
             };
             let err = train::train(
                 &Cpu::<f32>::new(),
@@ -317,6 +318,7 @@ fn a_full_disk_stops_the_run_naming_the_file_and_the_last_checkpoint_survives() 
         &RunOptions {
             checkpoint_every: None,
             stop: Some(Arc::clone(&stop)),
+            ..RunOptions::default()
         },
         &mut StopAfter {
             at: 6,
@@ -354,4 +356,101 @@ fn a_full_disk_stops_the_run_naming_the_file_and_the_last_checkpoint_survives() 
     // With space again, the run goes on from that checkpoint as if nothing had happened.
     resume(&data, None, &run).unwrap();
     assert_same_folder(&straight, &run, "");
+}
+
+/// `train::train` with the given loss-read interval and a checkpoint every 2 updates, quietly.
+fn fresh_reading_every<B: autograd::Backend<Elem = f32>>(
+    backend: &B,
+    data: &Path,
+    config: TrainConfig,
+    run: &RunDir,
+    loss_every: Option<usize>,
+) -> train::Result<train::Results> {
+    let options = RunOptions {
+        checkpoint_every: Some(2),
+        loss_every,
+        ..RunOptions::default()
+    };
+    train::train(
+        backend,
+        data,
+        Start::Fresh(config),
+        run,
+        &options,
+        &mut Quiet,
+    )
+}
+
+#[test]
+fn reading_the_loss_every_step_or_only_at_checkpoints_gives_the_same_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_data(dir.path(), 60);
+    for model in [ModelKind::Vae, ModelKind::Dae] {
+        let every_step = RunDir::new(dir.path().join(format!("{model:?}-1"))).unwrap();
+        fresh_reading_every(
+            &Cpu::<f32>::new(),
+            &data,
+            tiny_config(model, 3),
+            &every_step,
+            Some(1),
+        )
+        .unwrap();
+        for n in [0, 3] {
+            let run = RunDir::new(dir.path().join(format!("{model:?}-{n}"))).unwrap();
+            fresh_reading_every(
+                &Cpu::<f32>::new(),
+                &data,
+                tiny_config(model, 3),
+                &run,
+                Some(n),
+            )
+            .unwrap();
+            assert_same_folder(
+                &every_step,
+                &run,
+                &format!("{model:?}, loss read every {n}: "),
+            );
+        }
+    }
+}
+
+/// The GPU code path end to end (the simulated device where there is no GPU): its default reads the
+/// loss only at checkpoints and epoch ends, and gives the run that reading it every step gives.
+#[test]
+fn a_run_on_the_gpu_path_reads_its_loss_without_a_sync_per_step_to_the_same_run() {
+    let Ok(g) = gpu::Cuda::new(0).or_else(|_| gpu::Cuda::simulated()) else {
+        panic!("neither a GPU nor the simulated device (g++) is available");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_data(dir.path(), 60);
+    let every_step = RunDir::new(dir.path().join("1")).unwrap();
+    fresh_reading_every(
+        &g,
+        &data,
+        tiny_config(ModelKind::Vae, 2),
+        &every_step,
+        Some(1),
+    )
+    .unwrap();
+    let deferred = RunDir::new(dir.path().join("default")).unwrap();
+    fresh_reading_every(&g, &data, tiny_config(ModelKind::Vae, 2), &deferred, None).unwrap();
+    assert_same_folder(&every_step, &deferred, &format!("{}: ", g.description()));
+}
+
+#[test]
+fn a_nan_found_at_a_deferred_read_names_its_step_and_the_checkpoint_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_data(dir.path(), 60);
+    let run = RunDir::new(dir.path().join("run")).unwrap();
+    let config = TrainConfig {
+        lr: 1e38,
+        ..tiny_config(ModelKind::Dae, 5)
+    };
+    let err = fresh_reading_every(&Cpu::<f32>::new(), &data, config, &run, Some(0)).unwrap_err();
+    match &err {
+        TrainError::NonFinite { epoch, step, .. } => assert!(*epoch < 5 && *step < 4),
+        other => panic!("expected a non-finite loss, got {other}"),
+    }
+    let text = err.to_string();
+    assert!(text.contains("training stopped: the loss is"), "{text}");
 }

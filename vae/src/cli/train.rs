@@ -215,6 +215,11 @@ pub struct TrainArgs {
     /// 2 minutes of ML-20M on a 2-core CPU); a checkpoint ends every epoch anyway.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     checkpoint_every: Option<u64>,
+    /// Mult-VAE/DAE: read the training loss every this many steps; 0 reads it only at checkpoints
+    /// and epoch ends. A read waits for the device to finish, so the default is 1 on the CPU (where
+    /// it costs nothing and a NaN stops before its update) and 0 on a GPU. The results are the same.
+    #[arg(long)]
+    loss_every: Option<usize>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -507,6 +512,10 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
                 a.checkpoint_every.is_none(),
                 "--checkpoint-every: NCF runs checkpoint at the end of each epoch only"
             );
+            anyhow::ensure!(
+                a.loss_every.is_none(),
+                "--loss-every: NCF runs read their loss every step"
+            );
             let kind = match ncf_model {
                 ModelArg::Gmf => NcfModelKind::Gmf,
                 ModelArg::Mlp => NcfModelKind::Mlp,
@@ -540,6 +549,7 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
     let options = RunOptions {
         checkpoint_every: Some(a.checkpoint_every.unwrap_or(CHECKPOINT_EVERY)),
         stop: Some(stop_on_signals()?),
+        loss_every: a.loss_every,
     };
     let mut console = Console::new();
     let trained = match a.device {

@@ -46,6 +46,9 @@ pub struct RunOptions {
     /// When set (by a signal handler), the run writes its checkpoint after the current step and
     /// stops with [`TrainError::Interrupted`].
     pub stop: Option<Arc<AtomicBool>>,
+    /// Read the losses every this many steps instead of the device's default (1 on the CPU, only
+    /// at checkpoints and epoch ends elsewhere); see [`Trainer::set_loss_every`].
+    pub loss_every: Option<usize>,
 }
 
 impl RunOptions {
@@ -72,6 +75,9 @@ pub fn train<B: Backend<Elem = f32>>(
         }
         Start::Resume { epochs } => resume(backend, data_dir, &data, run, epochs, progress)?,
     };
+    if let Some(n) = options.loss_every {
+        t.set_loss_every(n);
+    }
     let trained = train_epochs(&mut t, &data, run, options, progress);
     progress.finish();
     trained?;
@@ -199,8 +205,14 @@ fn train_epochs<B: Backend<Elem = f32>>(
         for rows in t.remaining_batches(data)? {
             t.train_step(data, &rows, &mut times)
                 .map_err(|e| name_last_good_state(e, run))?;
-            progress.step(t.step - 1, steps, t.epoch_loss / t.step as f64);
+            // The mean of the losses read so far (all of them where each step reads its own).
+            progress.step(
+                t.step - 1,
+                steps,
+                t.epoch_loss / t.read_steps().max(1) as f64,
+            );
             if options.stop_requested() {
+                t.read_losses().map_err(|e| name_last_good_state(e, run))?;
                 run_dir::save_last(run, t)?;
                 return Err(TrainError::Interrupted {
                     epoch: t.epoch,
@@ -213,10 +225,14 @@ fn train_epochs<B: Backend<Elem = f32>>(
                 .is_some_and(|n| t.updates.is_multiple_of(n.max(1)));
             // The epoch's last step is followed by the epoch's own checkpoint.
             if due && t.step < steps {
+                // A checkpoint holds only read, finite losses.
+                t.read_losses().map_err(|e| name_last_good_state(e, run))?;
                 run_dir::save_last(run, t)?;
             }
         }
-        let summary = t.finish_epoch(data, started)?;
+        let summary = t
+            .finish_epoch(data, started)
+            .map_err(|e| name_last_good_state(e, run))?;
         run.log_epoch(&summary)?;
         let is_best = t.best.map(|(e, _)| e) == Some(summary.epoch);
         if is_best {

@@ -9,7 +9,7 @@ use crate::metrics::{Evaluator, Metric};
 use crate::models::{MultDae, MultVae, Recommender, StepContext};
 use autograd::optim::{Adam, AdamConfig};
 use autograd::profile::OpProfile;
-use autograd::{Backend, CsrMatrix, Tape};
+use autograd::{Backend, CsrMatrix, Tape, Tensor};
 use std::time::Instant;
 
 /// The model a configuration describes, freshly initialised from its seed.
@@ -62,6 +62,12 @@ pub struct EpochSummary {
     pub seconds: f64,
 }
 
+/// A step's loss: read to the host, or still on the device.
+enum StepLoss<B: Backend> {
+    Read(f64),
+    OnDevice(Tensor<B>),
+}
+
 /// A model, its optimiser and the counters that make a run resumable.
 pub struct Trainer<B: Backend<Elem = f32>> {
     pub config: TrainConfig,
@@ -83,6 +89,11 @@ pub struct Trainer<B: Backend<Elem = f32>> {
     selection: String,
     /// Seconds per op of the steps since [`Trainer::profile_ops`] was called.
     op_profile: Option<OpProfile>,
+    /// Read the steps' losses every this many steps (0: only when [`Trainer::read_losses`] is called,
+    /// before a checkpoint and at the epoch's end). See [`Trainer::set_loss_every`].
+    loss_every: usize,
+    /// The losses of steps trained but not read yet, still on the device, with (step, update).
+    unread: Vec<(usize, u64, Tensor<B>)>,
 }
 
 impl<B: Backend<Elem = f32>> Trainer<B> {
@@ -121,7 +132,44 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
             stale_epochs: 0,
             config,
             op_profile: None,
+            loss_every: if backend.device_name() == "cpu" { 1 } else { 0 },
+            unread: Vec::new(),
         })
+    }
+
+    /// Reads each step's loss every `n` steps (0: only before a checkpoint and at the epoch's end)
+    /// instead of after every step. Reading a loss waits for the device to finish the step's work;
+    /// on the CPU that costs nothing and the default is 1, so a NaN stops training before the update
+    /// it would spoil. On a GPU the default is 0, so a step only queues work and the host never waits
+    /// mid-epoch: a NaN is then found at the next read, after the updates that followed it, and the
+    /// last checkpoint (written only after a read) predates it. The epoch's loss is the same sum of
+    /// the same per-step values, in step order, whatever `n` is.
+    pub fn set_loss_every(&mut self, n: usize) {
+        self.loss_every = n;
+    }
+
+    /// Steps whose loss has been read (and added to [`Trainer::epoch_loss`]) in this epoch.
+    pub fn read_steps(&self) -> usize {
+        self.step - self.unread.len()
+    }
+
+    /// Reads the losses of the steps trained since the last read and adds them to the epoch's, in
+    /// step order; the first non-finite one is an error naming its step.
+    pub fn read_losses(&mut self) -> Result<()> {
+        for (step, update, loss) in std::mem::take(&mut self.unread) {
+            let value = loss.scalar()?;
+            if !value.is_finite() {
+                return Err(TrainError::NonFinite {
+                    loss: value,
+                    epoch: self.epoch,
+                    step,
+                    update,
+                    kept: "the updates queued after it ran too".into(),
+                });
+            }
+            self.epoch_loss += value;
+        }
+        Ok(())
     }
 
     /// Times every op of the following steps (on a profiled tape, see [`autograd::profile`]).
@@ -157,13 +205,28 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
         step: usize,
         times: &mut PhaseTimes,
     ) -> Result<f64> {
+        match self.update(batch, step, true, times)? {
+            StepLoss::Read(v) => Ok(v),
+            StepLoss::OnDevice(t) => Ok(t.scalar()?),
+        }
+    }
+
+    /// The update of [`Trainer::step`]; with `read`, the loss is read (and checked) before Adam,
+    /// otherwise it is left on the device.
+    fn update(
+        &mut self,
+        batch: &CsrMatrix<f32>,
+        step: usize,
+        read: bool,
+        times: &mut PhaseTimes,
+    ) -> Result<StepLoss<B>> {
         let backend = self.model.params()[0].value().backend().clone();
         let ctx = StepContext {
             beta: self.beta(),
             step: self.updates,
             train: true,
         };
-        let grads = {
+        let (grads, loss) = {
             let t0 = Instant::now();
             let tape = if self.op_profile.is_some() {
                 Tape::profiled(&backend)
@@ -171,18 +234,23 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
                 Tape::new(&backend)
             };
             let loss = self.model.loss(&tape, batch, ctx)?;
-            let value = loss.total.value().scalar()?;
+            let value = if read {
+                let value = loss.total.value().scalar()?;
+                if !value.is_finite() {
+                    return Err(TrainError::NonFinite {
+                        loss: value,
+                        epoch: self.epoch,
+                        step,
+                        update: self.updates,
+                        kept: "the state before this step is unchanged".into(),
+                    });
+                }
+                StepLoss::Read(value)
+            } else {
+                StepLoss::OnDevice(loss.total.value().clone())
+            };
             let t1 = Instant::now();
             times.forward += (t1 - t0).as_secs_f64();
-            if !value.is_finite() {
-                return Err(TrainError::NonFinite {
-                    loss: value,
-                    epoch: self.epoch,
-                    step,
-                    update: self.updates,
-                    kept: "the state before this step is unchanged".into(),
-                });
-            }
             let grads = tape.backward(&loss.total)?;
             times.backward += t1.elapsed().as_secs_f64();
             if let (Some(all), Some(this)) = (&mut self.op_profile, tape.profile()) {
@@ -191,10 +259,10 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
             (grads, value)
         };
         let t2 = Instant::now();
-        self.adam.step(&mut self.model.params_mut(), &grads.0)?;
+        self.adam.step(&mut self.model.params_mut(), &grads)?;
         times.optimizer += t2.elapsed().as_secs_f64();
         self.updates += 1;
-        Ok(grads.1)
+        Ok(loss)
     }
 
     /// The batches of the current epoch that remain: its shuffled order is a function of the seed and
@@ -210,24 +278,38 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
         data.train.rows().div_ceil(self.config.batch_size.max(1))
     }
 
-    /// Trains on the next batch of the epoch (its rows `rows`) and adds its loss to the epoch's.
+    /// Trains on the next batch of the epoch (its rows `rows`) and adds its loss to the epoch's, now
+    /// or at the next read (see [`Trainer::set_loss_every`]). Returns the loss if it was read.
     pub fn train_step(
         &mut self,
         data: &Dataset,
         rows: &[usize],
         times: &mut PhaseTimes,
-    ) -> Result<f64> {
+    ) -> Result<Option<f64>> {
         let batch = data.train.select_rows(rows)?;
-        let loss = self.step(&batch, self.step, times)?;
-        self.epoch_loss += loss;
+        let (step, update) = (self.step, self.updates);
+        let loss = self.update(&batch, step, self.loss_every == 1, times)?;
         self.step += 1;
-        Ok(loss)
+        match loss {
+            StepLoss::Read(v) => {
+                self.epoch_loss += v;
+                Ok(Some(v))
+            }
+            StepLoss::OnDevice(t) => {
+                self.unread.push((step, update, t));
+                if self.loss_every > 0 && self.step.is_multiple_of(self.loss_every) {
+                    self.read_losses()?;
+                }
+                Ok(None)
+            }
+        }
     }
 
     /// Ends the epoch whose steps have all been trained: validation, the best epoch, the stale
     /// count and the learning-rate schedule; then moves the counters to the next epoch.
     /// `started` is when this process began the epoch's training.
     pub fn finish_epoch(&mut self, data: &Dataset, started: Instant) -> Result<EpochSummary> {
+        self.read_losses()?;
         let validation = evaluate(
             self.model.as_ref(),
             &data.validation,
