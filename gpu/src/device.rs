@@ -127,6 +127,7 @@ impl Cuda {
             blas,
             functions,
             sync_each: sync_each_launch(),
+            staging: Default::default(),
         });
         Ok(Self::with_engine(
             ordinal,

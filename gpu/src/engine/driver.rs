@@ -7,12 +7,27 @@ use crate::alloc::{DeviceBuf, Pooled};
 use cudarc::cublas::sys::{self as blas_sys, cublasOperation_t};
 use cudarc::cublas::{CudaBlas, Gemm as _, GemmConfig};
 use cudarc::driver::{
-    CudaContext, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg,
+    result, CudaContext, CudaFunction, CudaSlice, CudaStream, DevicePtrMut, HostSlice,
+    LaunchConfig, PinnedHostSlice, PushKernelArg,
 };
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// Uploads in flight at once through their own pinned buffer (a training step makes about eight:
+/// the batch's CSR arrays and its transpose, gather indices).
+const STAGING_SLOTS: usize = 16;
+
+/// Page-locked host buffers that uploads are copied through. A copy from pageable memory makes the
+/// driver wait for all work queued on the stream before it starts; a copy from pinned memory is
+/// queued like a kernel, so uploading a batch does not stall the pipeline. Slot i is reused 16
+/// uploads later, after waiting on the event recorded behind its last copy (long done, normally).
+#[derive(Default)]
+pub(crate) struct Staging {
+    ring: Vec<Option<PinnedHostSlice<u8>>>,
+    next: usize,
+}
 
 pub(crate) struct DriverEngine {
     pub(crate) ctx: Arc<CudaContext>,
@@ -22,6 +37,7 @@ pub(crate) struct DriverEngine {
     /// Synchronise after every launch and GEMM, so that a kernel's fault is reported by the op that
     /// queued it rather than by the next download (`AUTOGRAD_GPU_SYNC=1`; slow, for debugging).
     pub(crate) sync_each: bool,
+    pub(crate) staging: Mutex<Staging>,
 }
 
 /// Runs one cudarc call, turning both its error and a panic (a symbol missing from the loaded
@@ -68,9 +84,39 @@ impl DriverEngine {
         if host.is_empty() {
             return Ok(());
         }
-        guarded("cuMemcpyHtoD", || {
-            self.stream
-                .memcpy_htod(host, &mut s.slice_mut(..host.len()))
+        // SAFETY: `Pooled` types (f32, u32) are plain bytes with no padding.
+        let bytes: &[u8] = unsafe {
+            std::slice::from_raw_parts(host.as_ptr() as *const u8, std::mem::size_of_val(host))
+        };
+        let mut staging = self.staging.lock().unwrap_or_else(|p| p.into_inner());
+        let i = staging.next;
+        staging.next = (i + 1) % STAGING_SLOTS;
+        if staging.ring.len() < STAGING_SLOTS {
+            staging.ring.resize_with(STAGING_SLOTS, || None);
+        }
+        let slot = &mut staging.ring[i];
+        if slot.as_ref().is_none_or(|p| p.len() < bytes.len()) {
+            // SAFETY: the contents are written below before any copy reads them.
+            let fresh = guarded("cuMemHostAlloc", || unsafe {
+                self.ctx.alloc_pinned::<u8>(bytes.len().next_power_of_two())
+            })?;
+            *slot = Some(fresh);
+        }
+        let pinned = slot.as_mut().expect("filled above");
+        // Waits for this buffer's previous copy, queued STAGING_SLOTS uploads ago.
+        guarded("cuEventSynchronize", || pinned.as_mut_slice())?[..bytes.len()]
+            .copy_from_slice(bytes);
+        guarded("cuMemcpyHtoDAsync", || {
+            self.ctx.bind_to_thread()?;
+            // SAFETY: the slice is used on `self.stream` only; dropping `record` records the
+            // buffer's event behind the copy, which the next reuse of the slot waits on.
+            let (src, record) = unsafe { pinned.stream_synced_slice(&self.stream) };
+            let (dst, _ordered) = s.device_ptr_mut(&self.stream);
+            let copied = unsafe {
+                result::memcpy_htod_async(dst, &src[..bytes.len()], self.stream.cu_stream())
+            };
+            drop(record);
+            copied
         })
     }
 
