@@ -244,3 +244,25 @@ fn push_buf<'a, T: Pooled>(
         Mem::Host(_) => unreachable!("host memory passed to the driver"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::guarded;
+
+    #[test]
+    fn a_panic_inside_a_driver_call_becomes_an_error_naming_the_call() {
+        // What cudarc does when the loaded library lacks a function: it panics on first call.
+        let e = guarded("cublasSgemm", || -> Result<(), String> {
+            panic!("Expected symbol in library: cublasSgemm_v2")
+        })
+        .unwrap_err();
+        assert!(
+            e.0.starts_with("cublasSgemm: the loaded CUDA library lacks"),
+            "{}",
+            e.0
+        );
+        let e = guarded("cuMemAlloc", || Err::<(), _>("CUDA_ERROR_OUT_OF_MEMORY")).unwrap_err();
+        assert_eq!(e.0, "cuMemAlloc: \"CUDA_ERROR_OUT_OF_MEMORY\"");
+        assert_eq!(guarded("ok", || Ok::<_, String>(7)).unwrap(), 7);
+    }
+}
