@@ -8,12 +8,9 @@
 
 use super::registry::{Dims, Domain, OpCheck};
 use super::{alloc, wrap};
-use crate::backend::Backend;
+use crate::backend::{Backend, L2_EPS};
 use crate::error::Result;
 use crate::tape::Var;
-
-/// TensorFlow's `l2_normalize` epsilon, clamping `‖x‖²` from below.
-pub const L2_EPS: f64 = 1e-12;
 
 impl<'t, B: Backend> Var<'t, B> {
     /// Each row divided by its Euclidean norm.
