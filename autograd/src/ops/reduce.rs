@@ -24,8 +24,9 @@ fn row_sums<B: Backend>(x: &Tensor<B>, cols: usize, alpha: f64) -> Result<Tensor
 }
 
 impl<'t, B: Backend> Var<'t, B> {
-    /// Reduces rows `cols` wide with weight `alpha`; the VJP spreads `alpha·s̄` back over each row.
-    fn reduce(&self, name: &'static str, cols: usize, alpha: f64) -> Result<Var<'t, B>> {
+    /// Reduces rows `cols` wide with weight `alpha`, recorded as `name`; the VJP spreads `alpha·s̄`
+    /// back over each row.
+    pub(crate) fn reduce(&self, name: &'static str, cols: usize, alpha: f64) -> Result<Var<'t, B>> {
         let shape = self.shape();
         let s = row_sums(self.value(), cols, alpha)?;
         Ok(self.tape().record(name, &[self], s, move |gs, _| {
