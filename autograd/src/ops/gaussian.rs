@@ -11,6 +11,18 @@
 //! `kl_u = KL(N(μ_u, diag σ²_u) ‖ N(0, I)) = Σ_k ½(−log σ²_uk + σ²_uk + μ²_uk − 1)`, `[m, 1]`.
 //! VJP: `μ̄_u = kl̄_u·μ_u`, `(log σ²)‾_u = kl̄_u·½(σ²_u − 1)`. It is composed of the element-wise ops
 //! and a row sum, so its gradient is theirs; its own check is the registry entry below.
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/random.rs` · `gaussian`;
+//!   `autograd/src/backend/cpu/elementwise.rs` · `unary`, `binary`;
+//!   `autograd/src/backend/cpu/rows.rs` · `sum_rows`, `broadcast_col` (the KL's row sum)
+//! - CUDA kernel: `gpu/kernels/random.cu` · `gaussian`; `gpu/kernels/elementwise.cu` ·
+//!   `unary_forward`, `unary_backward`, `binary`; `gpu/kernels/rows.cu` · `sum_rows`,
+//!   `broadcast_col`
+//! - GPU parity test: `gpu/tests/parity.rs` ·
+//!   `gaussian_noise_equals_the_cpu_noise_element_by_element`,
+//!   `unary_maps_and_their_vjps_match_the_f64_reference`,
+//!   `broadcasts_and_reductions_match_the_f64_reference`
 
 use super::binary::{apply, map};
 use super::registry::{Dims, Domain, OpCheck};
