@@ -4,7 +4,7 @@ use crate::models::Anneal;
 use serde::{Deserialize, Serialize};
 
 /// Which model to train.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
     /// Mult-VAE^PR.
