@@ -8,7 +8,7 @@ use autograd::gradcheck::{check_jacobian, Tolerance};
 use autograd::rng::{draw, RngKey};
 use autograd::{Cpu, CsrMatrix, Tape, Tensor};
 use clap::{Args, ValueEnum};
-use vae::models::{MultDae, MultVae, Recommender, StepContext};
+use vae::vae_cf::{MultDae, MultVae, Recommender, StepContext};
 
 type B = Cpu<f64>;
 

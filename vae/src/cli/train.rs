@@ -8,9 +8,9 @@ use std::time::Instant;
 use anyhow::Context;
 use autograd::Cpu;
 use clap::{Args, ValueEnum};
-use vae::models::Anneal;
 use vae::ncf::{NcfModelKind, Protocol};
 use vae::train::{self, LrSchedule, ModelKind, RunDir, RunOptions, Start, TrainConfig, TrainError};
+use vae::vae_cf::Anneal;
 
 use super::common::{
     at_least_one, cuda, metric, metrics_text, non_negative, parse_device, positive, probability,

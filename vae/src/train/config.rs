@@ -1,6 +1,6 @@
 //! Everything a training run is configured by, written to `config.json` in the run folder.
 
-use crate::models::Anneal;
+use crate::vae_cf::Anneal;
 use serde::{Deserialize, Serialize};
 
 /// Which model to train.

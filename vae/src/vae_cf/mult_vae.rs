@@ -11,9 +11,9 @@
 //! between layers, the last output split into `μ ‖ log σ²`; decoder `200 → 600 → I` with tanh between
 //! layers; the first layer reads the L2-normalised, dropped-out sparse click rows.
 
-use super::{
-    derive_seed, encoder_input, sparse, Linear, Loss, Recommender, StepContext, NOISE_STREAM,
-};
+use super::{encoder_input, sparse, Loss, Recommender, StepContext, NOISE_STREAM};
+use crate::linear::Linear;
+use crate::seed::derive_seed;
 use autograd::ops::{csr_matmul, gaussian_kl};
 use autograd::rng::RngKey;
 use autograd::{Backend, CsrMatrix, Error, Parameter, Result, Tape, Var};
