@@ -1,5 +1,5 @@
-//! Command-line interface: one file per command (`train.rs` hands NCF models to `ncf.rs`; `graph`
-//! and `gradcheck` share their tiny model in `inspect.rs`), what the commands share in `common.rs`,
+//! Command-line interface: one file per command (`train.rs` hands NCF models to `ncf.rs`; `graph.rs`
+//! and `gradcheck.rs` share their tiny model, `tiny.rs`), what the commands share in `common.rs`,
 //! and the library's configuration enums as command-line values in `values.rs`, so that clap stays
 //! in this folder.
 
@@ -7,10 +7,12 @@ mod bench;
 mod common;
 mod data;
 mod eval;
-mod inspect;
+mod gradcheck;
+mod graph;
 mod ncf;
 mod quickstart;
 mod recommend;
+mod tiny;
 mod train;
 mod values;
 
@@ -39,9 +41,9 @@ enum Command {
     /// Time training and evaluation at a data set's shape (ML-20M's by default) against the GEMM floor.
     Bench(bench::BenchArgs),
     /// Record one training step of a tiny model and draw its tape as DOT and SVG.
-    Graph(inspect::GraphArgs),
+    Graph(graph::GraphArgs),
     /// Check every parameter gradient of a tiny model's full loss against finite differences.
-    Gradcheck(inspect::TinyArgs),
+    Gradcheck(tiny::TinyArgs),
 }
 
 impl Cli {
@@ -54,8 +56,8 @@ impl Cli {
             Command::Recommend(args) => recommend::recommend_cmd(args),
             Command::Quickstart(args) => quickstart::quickstart_cmd(args),
             Command::Bench(args) => bench::bench_cmd(args),
-            Command::Graph(args) => inspect::graph(args),
-            Command::Gradcheck(args) => inspect::gradcheck(args),
+            Command::Graph(args) => graph::graph(args),
+            Command::Gradcheck(args) => gradcheck::gradcheck(args),
         }
     }
 }
