@@ -105,7 +105,8 @@ pub fn metric(s: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The run flags every model shares, resolved to their defaults where a model has one.
+/// The run flags every model shares: `--lr` and `--seed` resolved to their common defaults,
+/// `--epochs` and `--batch-size` left for each model to default (they differ).
 pub struct RunFlags {
     pub epochs: Option<usize>,
     pub batch_size: Option<usize>,
