@@ -73,6 +73,7 @@ op_property_tests!(
     l2_normalize_rows,
     dropout,
     reparameterize,
+    gaussian_kl,
     slice_cols,
     concat_cols,
     log_softmax_rows,

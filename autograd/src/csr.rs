@@ -244,7 +244,7 @@ impl<T: Real> CsrMatrix<T> {
                 .iter()
                 .map(|v| v.f64() * v.f64())
                 .sum();
-            let norm = T::of(sq.max(crate::ops::l2_normalize::L2_EPS).sqrt());
+            let norm = T::of(sq.max(crate::backend::L2_EPS).sqrt());
             for v in &mut out.values[range] {
                 *v = *v / norm;
             }

@@ -3,7 +3,7 @@
 
 use autograd::gradcheck::{check_jacobian, check_projection, Tolerance};
 use autograd::{Cpu, CsrMatrix, Tensor};
-use vae::models::{MultDae, MultVae, Recommender, StepContext};
+use vae::vae_cf::{MultDae, MultVae, Recommender, StepContext};
 
 type B = Cpu<f64>;
 

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use vae::data::{pro_sg, synth, SynthConfig};
-use vae::models::Anneal;
 use vae::train::{
     self, ModelKind, Progress, Quiet, RunDir, RunOptions, Start, TrainConfig, TrainError,
 };
+use vae::vae_cf::Anneal;
 
 fn tiny_data(dir: &Path, items: usize) -> PathBuf {
     let out = dir.join(format!("synth-{items}"));

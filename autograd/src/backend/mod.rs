@@ -100,6 +100,11 @@ pub fn sigmoid<T: Real>(x: T) -> T {
     }
 }
 
+/// TensorFlow's `l2_normalize` epsilon, the `ε` of [`Backend::l2_normalize_rows`]: `‖x‖²` is clamped
+/// from below by it, so an empty row stays zero. Here rather than in the op because the CSR matrix
+/// normalises its rows with it too, and a data structure must not depend on an op.
+pub const L2_EPS: f64 = 1e-12;
+
 /// Element-wise maps of two same-shape operands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Binary {

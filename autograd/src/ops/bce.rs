@@ -3,6 +3,14 @@
 //! Forward: `L = (1/N) Σ_i [max(z_i, 0) − z_i t_i + log(1 + e^{−|z_i|})]`, which equals
 //! `−(1/N) Σ_i [t_i log σ(z_i) + (1 − t_i) log(1 − σ(z_i))]` without overflow; `[1, 1]`.
 //! VJP: `z̄_i = L̄ · (σ(z_i) − t_i) / N`. Targets `t` are data: no gradient.
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/bce.rs` · `bce_with_logits`, `bce_with_logits_backward`;
+//!   `autograd/src/backend/cpu/rows.rs` · `sum_rows`, `broadcast_col`
+//! - CUDA kernel: `gpu/kernels/bce.cu` · `bce_with_logits`, `bce_with_logits_backward`;
+//!   `gpu/kernels/rows.cu` · `sum_rows`, `broadcast_col`
+//! - GPU parity test: `gpu/tests/parity.rs` ·
+//!   `binary_cross_entropy_and_its_vjp_match_the_f64_reference`
 
 use super::binary::apply;
 use super::registry::{Dims, Domain, OpCheck};

@@ -6,6 +6,11 @@
 //! | add | `c = a + b`   | `c̄`       | `c̄`        |
 //! | sub | `c = a − b`   | `c̄`       | `−c̄`       |
 //! | mul | `c = a ⊙ b`   | `c̄ ⊙ b`   | `c̄ ⊙ a`    |
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/elementwise.rs` · `binary`, `unary` (sub's b̄ = −c̄)
+//! - CUDA kernel: `gpu/kernels/elementwise.cu` · `binary`, `unary_forward`
+//! - GPU parity test: `gpu/tests/parity.rs` · `binary_maps_and_axpy_match_the_f64_reference`
 
 use super::registry::{Dims, Domain, OpCheck};
 use super::{alloc, same_shape, wrap};

@@ -3,6 +3,12 @@
 //!
 //! slice_cols: `y = x[:, s..s+w]`; VJP `x̄[:, s..s+w] = ȳ`, zero elsewhere.
 //! concat_cols: `y = [x₁ ‖ x₂ ‖ …]`; VJP `x̄ᵢ = ȳ[:, offsetᵢ..offsetᵢ+widthᵢ]`.
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/rows.rs` · `copy_cols`
+//! - CUDA kernel: `gpu/kernels/rows.cu` · `copy_cols`
+//! - GPU parity test: `gpu/tests/parity.rs` ·
+//!   `column_copies_split_and_concatenate_like_the_reference`
 
 use super::registry::{Dims, Domain, OpCheck};
 use super::{alloc, same_device, wrap};

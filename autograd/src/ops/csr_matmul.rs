@@ -3,6 +3,11 @@
 //!
 //! Forward: `Y = X·W`, `X: [m, k]` sparse (CSR, a constant: data has no gradient), `W: [k, n]`.
 //! VJP: `W̄ = Xᵀ·Ȳ`, touching only the rows of `W̄` that belong to clicked items. No gradient for `X`.
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/sparse.rs` · `csr_matmul`, `csr_t_matmul_new`
+//! - CUDA kernel: `gpu/kernels/sparse.cu` · `csr_matmul`, `csr_t_matmul_acc`
+//! - GPU parity test: `gpu/tests/parity.rs` · `csr_products_match_the_f64_reference`
 
 use super::registry::{Dims, Domain, OpCheck};
 use super::{alloc, same_device, wrap};

@@ -5,6 +5,16 @@
 //!
 //! add_bias — Forward: `Y = X + 1·bᵀ` (after a sparse product, which has no bias of its own).
 //! VJP: `X̄ = Ȳ`, `b̄ = 1ᵀ·Ȳ`.
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/gemm.rs` · `gemm_new`; `autograd/src/backend/cpu/rows.rs`
+//!   · `sum_cols_acc`, `add_row_vector`; `autograd/src/backend/cpu/elementwise.rs` · `axpy`
+//! - CUDA kernel: cuBLAS sgemm; `gpu/kernels/rows.cu` · `add_row_vector`, `sum_cols_acc`;
+//!   `gpu/kernels/elementwise.cu` · `axpy`
+//! - GPU parity test: `gpu/tests/parity.rs` ·
+//!   `gemm_matches_the_f64_reference_for_every_transpose_flag`,
+//!   `broadcasts_and_reductions_match_the_f64_reference`,
+//!   `binary_maps_and_axpy_match_the_f64_reference`
 
 use super::matmul::matmul_vjp;
 use super::registry::{Dims, Domain, OpCheck};

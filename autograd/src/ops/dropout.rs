@@ -4,6 +4,11 @@
 //! drawn by the counter-based generator of [`crate::rng`] from `(seed, step, i)`; so the CPU and the GPU
 //! drop the same elements. Evaluation: `y = x`.
 //! VJP: `x̄ = ȳ ⊙ m / (1 − p)` — the same mask, regenerated from the key rather than stored.
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/random.rs` · `dropout` (forward and backward)
+//! - CUDA kernel: `gpu/kernels/random.cu` · `dropout`
+//! - GPU parity test: `gpu/tests/parity.rs` · `dropout_masks_are_identical_to_the_cpu_masks`
 
 use super::registry::{Dims, Domain, OpCheck};
 use super::{alloc, wrap};

@@ -2,6 +2,12 @@
 //!
 //! Forward: `y_r = E[idx_r, :]`, `E: [V, d]`, `y: [len(idx), d]`.
 //! VJP: `Ē[v, :] = Σ_{r : idx_r = v} ȳ_r` — a scatter-add; rows looked up twice get both gradients.
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/rows.rs` · `gather_rows`, `scatter_add_rows`
+//! - CUDA kernel: `gpu/kernels/rows.cu` · `gather_rows`, `scatter_add_rows`
+//! - GPU parity test: `gpu/tests/parity.rs` ·
+//!   `gather_and_scatter_with_repeated_rows_match_the_f64_reference`
 
 use super::registry::{Dims, Domain, OpCheck};
 use super::{alloc, wrap};

@@ -1,4 +1,4 @@
-//! Gaussian noise and the reparameterisation trick (Kingma & Welling 2014, §2.4).
+//! Gaussian noise, the reparameterisation trick (Kingma & Welling 2014, §2.4) and the Gaussian KL.
 //!
 //! [`gaussian`] draws `ε ~ N(0, I)` from the counter-based generator of [`crate::rng`]: element `i` of
 //! the draw keyed `(seed, step)` is the same on every backend. It is a source, not a function of any
@@ -6,6 +6,23 @@
 //!
 //! `reparameterize` is the op that uses it. Forward: `z = μ + ε ⊙ exp(½·log σ²)`.
 //! VJP (ε held fixed): `μ̄ = z̄`, `(log σ²)‾ = z̄ ⊙ ε ⊙ ½·exp(½·log σ²)`.
+//!
+//! [`gaussian_kl`] is the KL term of the ELBO in closed form (Kingma & Welling 2014, App. B), per row:
+//! `kl_u = KL(N(μ_u, diag σ²_u) ‖ N(0, I)) = Σ_k ½(−log σ²_uk + σ²_uk + μ²_uk − 1)`, `[m, 1]`.
+//! VJP: `μ̄_u = kl̄_u·μ_u`, `(log σ²)‾_u = kl̄_u·½(σ²_u − 1)`. It is composed of the element-wise ops
+//! and a row sum, so its gradient is theirs; its own check is the registry entry below.
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/random.rs` · `gaussian`;
+//!   `autograd/src/backend/cpu/elementwise.rs` · `unary`, `binary`;
+//!   `autograd/src/backend/cpu/rows.rs` · `sum_rows`, `broadcast_col` (the KL's row sum)
+//! - CUDA kernel: `gpu/kernels/random.cu` · `gaussian`; `gpu/kernels/elementwise.cu` ·
+//!   `unary_forward`, `unary_backward`, `binary`; `gpu/kernels/rows.cu` · `sum_rows`,
+//!   `broadcast_col`
+//! - GPU parity test: `gpu/tests/parity.rs` ·
+//!   `gaussian_noise_equals_the_cpu_noise_element_by_element`,
+//!   `unary_maps_and_their_vjps_match_the_f64_reference`,
+//!   `broadcasts_and_reductions_match_the_f64_reference`
 
 use super::binary::{apply, map};
 use super::registry::{Dims, Domain, OpCheck};
@@ -54,11 +71,35 @@ impl<'t, B: Backend> Var<'t, B> {
     }
 }
 
+/// `KL(N(μ, diag σ²) ‖ N(0, I))` of each row: `Σ_k ½(−log σ²_k + σ²_k + μ²_k − 1)`, `[m, 1]`.
+/// The model, the Monte Carlo example and the checker's composed loss all call this one function.
+pub fn gaussian_kl<'t, B: Backend>(mu: &Var<'t, B>, logvar: &Var<'t, B>) -> Result<Var<'t, B>> {
+    same_shape("gaussian_kl", "and", mu, logvar)?;
+    let terms = logvar
+        .neg()?
+        .add(&logvar.exp()?)?
+        .add(&mu.square()?)?
+        .add_scalar(-1.0)?
+        .scale(0.5)?;
+    // The sum over k is `sum_rows` bit for bit, recorded under the op's name so that the tape (and
+    // `vae graph`) shows where the KL ends.
+    terms.reduce("gaussian_kl", terms.cols(), 1.0)
+}
+
 pub(crate) fn checks() -> Vec<OpCheck> {
-    vec![OpCheck {
-        name: "reparameterize",
-        shapes: |d: Dims| vec![[d.m, d.n], [d.m, d.n]],
-        domain: Domain::Any,
-        build: |_, x, d| x[0].reparameterize(&x[1], RngKey::new(d.seed, 2)),
-    }]
+    let pair = |d: Dims| vec![[d.m, d.n], [d.m, d.n]];
+    vec![
+        OpCheck {
+            name: "reparameterize",
+            shapes: pair,
+            domain: Domain::Any,
+            build: |_, x, d| x[0].reparameterize(&x[1], RngKey::new(d.seed, 2)),
+        },
+        OpCheck {
+            name: "gaussian_kl",
+            shapes: pair,
+            domain: Domain::Any,
+            build: |_, x, _| gaussian_kl(&x[0], &x[1]),
+        },
+    ]
 }

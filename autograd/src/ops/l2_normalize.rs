@@ -5,15 +5,19 @@
 //! empty row stays zero instead of dividing by zero.
 //! VJP: `x̄_r = (ȳ_r − y_r·⟨y_r, ȳ_r⟩) / n_r` (where the clamp is active the exact derivative is
 //! `ȳ_r / n_r`; the formula agrees there up to `y_r ≈ 0`).
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/rows.rs` · `l2_normalize_rows`,
+//!   `l2_normalize_rows_backward`
+//! - CUDA kernel: `gpu/kernels/rows.cu` · `l2_normalize_rows`, `l2_normalize_rows_backward`
+//! - GPU parity test: `gpu/tests/parity.rs` ·
+//!   `l2_normalisation_and_its_vjp_match_the_f64_reference`
 
 use super::registry::{Dims, Domain, OpCheck};
 use super::{alloc, wrap};
-use crate::backend::Backend;
+use crate::backend::{Backend, L2_EPS};
 use crate::error::Result;
 use crate::tape::Var;
-
-/// TensorFlow's `l2_normalize` epsilon, clamping `‖x‖²` from below.
-pub const L2_EPS: f64 = 1e-12;
 
 impl<'t, B: Backend> Var<'t, B> {
     /// Each row divided by its Euclidean norm.

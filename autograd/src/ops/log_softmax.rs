@@ -2,6 +2,11 @@
 //!
 //! Forward: `y_ri = x_ri − log Σ_j exp x_rj` (the maximum subtracted first, so nothing overflows).
 //! VJP: `x̄_ri = ȳ_ri − softmax(x_r)_i · Σ_j ȳ_rj`, with `softmax(x_r) = exp(y_r)`.
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/rows.rs` · `log_softmax_rows`, `log_softmax_rows_backward`
+//! - CUDA kernel: `gpu/kernels/rows.cu` · `log_softmax_rows`, `log_softmax_rows_backward`
+//! - GPU parity test: `gpu/tests/parity.rs` · `log_softmax_and_its_vjp_match_the_f64_reference`
 
 use super::registry::{Dims, Domain, OpCheck};
 use super::{alloc, wrap};

@@ -23,7 +23,7 @@ pub mod unary;
 
 pub use columns::concat_cols;
 pub use csr_matmul::{csr_matmul, SparseTensor};
-pub use gaussian::gaussian;
+pub use gaussian::{gaussian, gaussian_kl};
 pub use registry::{registry, Dims, Domain, OpCheck};
 
 use crate::backend::Backend;

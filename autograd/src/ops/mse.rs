@@ -2,6 +2,14 @@
 //!
 //! Forward: `L = (1/N) Σ_i (a_i − b_i)²` over all `N` elements, `[1, 1]`.
 //! VJP: `ā = L̄ · 2(a − b)/N`, `b̄ = −ā`.
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/elementwise.rs` · `binary`, `unary`;
+//!   `autograd/src/backend/cpu/rows.rs` · `sum_rows`, `broadcast_col`
+//! - CUDA kernel: `gpu/kernels/elementwise.cu` · `binary`, `unary_forward`; `gpu/kernels/rows.cu` ·
+//!   `sum_rows`, `broadcast_col`
+//! - GPU parity test: `gpu/tests/parity.rs` · `binary_maps_and_axpy_match_the_f64_reference`,
+//!   `broadcasts_and_reductions_match_the_f64_reference`
 
 use super::binary::{apply, map};
 use super::registry::{Dims, Domain, OpCheck};

@@ -6,6 +6,12 @@
 //! items touches only clicks; the output is `[m, 1]`.
 //! VJP: `z̄_ui = ℓ̄_u · (N_u · softmax(z_u)_i − x_ui)`: one pass over the logits, no `[m, I]`
 //! log-softmax kept. No gradient for the targets `x`.
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/sparse.rs` · `multinomial_nll_rows`,
+//!   `multinomial_nll_rows_backward`
+//! - CUDA kernel: `gpu/kernels/sparse.cu` · `multinomial_nll_rows`, `multinomial_nll_rows_backward`
+//! - GPU parity test: `gpu/tests/parity.rs` · `multinomial_nll_and_its_vjp_match_the_f64_reference`
 
 use super::csr_matmul::{random_csr, SparseTensor};
 use super::registry::{Dims, Domain, OpCheck};

@@ -6,6 +6,12 @@
 //! | mean      | `s = (1/mn) Σ_{r,c} x_rc`       | `[1, 1]`  | `x̄_rc = s̄ / mn`              |
 //! | sum_rows  | `s_r = Σ_c x_rc`                | `[m, 1]`  | `x̄_rc = s̄_r`                 |
 //! | mean_rows | `s_r = (1/n) Σ_c x_rc`          | `[m, 1]`  | `x̄_rc = s̄_r / n`             |
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/rows.rs` · `sum_rows`, `broadcast_col`
+//! - CUDA kernel: `gpu/kernels/rows.cu` · `sum_rows`, `broadcast_col`
+//! - GPU parity test: `gpu/tests/parity.rs` · `broadcasts_and_reductions_match_the_f64_reference`,
+//!   `reductions_are_bit_identical_from_run_to_run`
 
 use super::registry::{Dims, Domain, OpCheck};
 use super::{alloc, wrap};
@@ -24,8 +30,9 @@ fn row_sums<B: Backend>(x: &Tensor<B>, cols: usize, alpha: f64) -> Result<Tensor
 }
 
 impl<'t, B: Backend> Var<'t, B> {
-    /// Reduces rows `cols` wide with weight `alpha`; the VJP spreads `alpha·s̄` back over each row.
-    fn reduce(&self, name: &'static str, cols: usize, alpha: f64) -> Result<Var<'t, B>> {
+    /// Reduces rows `cols` wide with weight `alpha`, recorded as `name`; the VJP spreads `alpha·s̄`
+    /// back over each row.
+    pub(crate) fn reduce(&self, name: &'static str, cols: usize, alpha: f64) -> Result<Var<'t, B>> {
         let shape = self.shape();
         let s = row_sums(self.value(), cols, alpha)?;
         Ok(self.tape().record(name, &[self], s, move |gs, _| {

@@ -12,6 +12,12 @@
 //! | log        | `ln x`               | `1/x`         |
 //! | scale      | `c·x`                | `c`           |
 //! | add_scalar | `x + c`              | `1`           |
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/elementwise.rs` · `unary`, `unary_backward` (f32 tanh:
+//!   `autograd/src/backend/cpu/exp_lanes.rs` · `tanh`)
+//! - CUDA kernel: `gpu/kernels/elementwise.cu` · `unary_forward`, `unary_backward`
+//! - GPU parity test: `gpu/tests/parity.rs` · `unary_maps_and_their_vjps_match_the_f64_reference`
 
 use super::binary::map;
 use super::registry::{Dims, Domain, OpCheck};

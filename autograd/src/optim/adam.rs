@@ -5,6 +5,12 @@
 //! `g ← g + λ_L2·θ`; `m ← β₁m + (1 − β₁)g`; `v ← β₂v + (1 − β₂)g²`;
 //! `θ ← (1 − lr·λ_W)·θ − lr · m̂ / (√v̂ + ε)` with `m̂ = m / (1 − β₁ᵗ)`, `v̂ = v / (1 − β₂ᵗ)`.
 //! Each parameter is updated by one fused pass ([`Backend::adam`]).
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/adam.rs` · `adam`
+//! - CUDA kernel: `gpu/kernels/adam.cu` · `adam`
+//! - GPU parity test: `gpu/tests/parity.rs` ·
+//!   `fused_adam_matches_the_f64_reference_over_three_steps`
 
 use super::writable;
 use crate::backend::{AdamStep, Backend};

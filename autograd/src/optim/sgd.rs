@@ -1,4 +1,9 @@
 //! Plain stochastic gradient descent: `θ ← θ − lr·g`.
+//!
+//! Where it runs (one hop from here to each loop and its test):
+//! - CPU loop: `autograd/src/backend/cpu/elementwise.rs` · `axpy`
+//! - CUDA kernel: `gpu/kernels/elementwise.cu` · `axpy`
+//! - GPU parity test: `gpu/tests/parity.rs` · `binary_maps_and_axpy_match_the_f64_reference`
 
 use super::writable;
 use crate::backend::Backend;

@@ -15,15 +15,16 @@ use clap::Args;
 use vae::data::{pro_sg, synth, Dataset, Preset, ShuffledBatches};
 use vae::train::{evaluate, ModelKind, PhaseTimes, TrainConfig, Trainer};
 
-use super::train::{cuda, Device};
+use super::common::{cuda, parse_device, set_threads, Device};
+use super::values::{ModelKindArg, PresetArg};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// cpu, cuda or cuda:N.
-    #[arg(long, default_value = "cpu", value_parser = super::train::parse_device)]
+    #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: Device,
     #[arg(long, value_enum, default_value = "vae")]
-    model: ModelKind,
+    model: ModelKindArg,
     /// Timed training steps (after one warm-up step); the epoch time is extrapolated from them.
     #[arg(long, default_value_t = 10, conflicts_with = "epoch")]
     steps: usize,
@@ -43,7 +44,7 @@ pub struct BenchArgs {
     data: Option<PathBuf>,
     /// The data set whose Table 1 shape the synthetic data has, when no --data is given.
     #[arg(long, value_enum, default_value = "ml-20m", conflicts_with = "data")]
-    shape: Preset,
+    shape: PresetArg,
     #[arg(long, value_delimiter = ',', default_value = "600,200")]
     dims: Vec<usize>,
     #[arg(long, default_value_t = 500)]
@@ -93,7 +94,7 @@ fn peak_memory_mib() -> Option<f64> {
 }
 
 pub fn bench_cmd(a: BenchArgs) -> anyhow::Result<()> {
-    super::train::set_threads(a.threads)?;
+    set_threads(a.threads)?;
     match a.device {
         Device::Cpu => run(&Cpu::<f32>::new(), &a, Some(Isa::selected())),
         Device::Cuda(n) => run(&cuda(n, a.tf32)?, &a, None),
@@ -106,12 +107,12 @@ fn run<B: Backend<Elem = f32>>(
     a: &BenchArgs,
     cpu_gemm: Option<Isa>,
 ) -> anyhow::Result<()> {
-    let data = dataset(&a.data, a.shape)?;
+    let data = dataset(&a.data, a.shape.into())?;
     let (users, items) = (data.train.rows(), data.n_items);
     let config = TrainConfig {
         dims: a.dims.clone(),
         batch_size: a.batch_size,
-        ..TrainConfig::paper(a.model)
+        ..TrainConfig::paper(a.model.into())
     };
     let mut t = Trainer::new(backend, items, config)?;
     let hidden = a.dims[0];
@@ -180,7 +181,7 @@ fn run<B: Backend<Elem = f32>>(
         "vae bench: {} on {}, model {:?} I-{}-I, batch {}, f32",
         backend.device_name(),
         data_desc(a),
-        a.model,
+        ModelKind::from(a.model),
         dims_text(&a.dims),
         a.batch_size
     );
@@ -340,7 +341,7 @@ fn dims_text(d: &[usize]) -> String {
 
 fn data_desc(a: &BenchArgs) -> String {
     a.data.as_ref().map_or_else(
-        || format!("synthetic {}-shaped data", a.shape.name()),
+        || format!("synthetic {}-shaped data", Preset::from(a.shape).name()),
         |p| p.display().to_string(),
     )
 }

@@ -10,6 +10,8 @@ use vae::data::{
     SynthConfig,
 };
 
+use super::values::PresetArg;
+
 #[derive(Debug, Args)]
 pub struct DataArgs {
     #[command(subcommand)]
@@ -76,7 +78,7 @@ struct PrepareArgs {
     /// The paper's preprocessing of this data set (§4.1): the defaults of every number below, and
     /// the input format.
     #[arg(long, value_enum)]
-    preset: Option<Preset>,
+    preset: Option<PresetArg>,
     /// The input format (default: the preset's, else told from the file).
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
@@ -127,7 +129,7 @@ struct StatsArgs {
     dir: PathBuf,
     /// Compare with this data set's Table 1 figures (default: the preset the folder was made with).
     #[arg(long, value_enum)]
-    preset: Option<Preset>,
+    preset: Option<PresetArg>,
 }
 
 #[derive(Debug, Args)]
@@ -137,7 +139,7 @@ struct SynthArgs {
     out: PathBuf,
     /// The data set whose Table 1 shape the numbers below default to.
     #[arg(long, value_enum, default_value = "ml-20m")]
-    shape: Preset,
+    shape: PresetArg,
     /// All users (training + validation + test).
     #[arg(long)]
     users: Option<usize>,
@@ -169,7 +171,10 @@ pub fn run(args: DataArgs) -> anyhow::Result<()> {
         DataCommand::Fetch(a) => fetch_cmd(a),
         DataCommand::Prepare(a) => prepare(a),
         DataCommand::Stats(a) => {
-            print!("{}", data::stats::report(&a.dir, a.preset)?);
+            print!(
+                "{}",
+                data::stats::report(&a.dir, a.preset.map(Preset::from))?
+            );
             Ok(())
         }
         DataCommand::Synth(a) => synth(a),
@@ -187,13 +192,12 @@ fn fetch_cmd(a: FetchArgs) -> anyhow::Result<()> {
 }
 
 fn prepare(a: PrepareArgs) -> anyhow::Result<()> {
+    let preset = a.preset.map(Preset::from);
     let format = match a.format {
-        None => a.preset.map_or(Format::Auto, Preset::format),
+        None => preset.map_or(Format::Auto, Preset::format),
         Some(f) => format_of(f, &a)?,
     };
-    let base = a
-        .preset
-        .map_or_else(SplitConfig::default, Preset::split_config);
+    let base = preset.map_or_else(SplitConfig::default, Preset::split_config);
     let Protocol::VaeCf = a.protocol;
     let heldout = match (a.heldout_users, a.heldout_frac) {
         (Some(n), _) => Heldout::Users(n),
@@ -229,7 +233,7 @@ fn prepare(a: PrepareArgs) -> anyhow::Result<()> {
     );
     let mut split = data::split(&ratings, &config)?;
     drop(ratings);
-    split.stats.preset = a.preset;
+    split.stats.preset = preset;
     pro_sg::write(&a.out, &split)?;
     let s = &split.stats;
     println!(
@@ -277,7 +281,8 @@ fn format_of(f: FormatArg, a: &PrepareArgs) -> anyhow::Result<Format> {
 }
 
 fn synth(a: SynthArgs) -> anyhow::Result<()> {
-    let base = a.shape.synth();
+    let shape = Preset::from(a.shape);
+    let base = shape.synth();
     let config = SynthConfig {
         users: a.users.unwrap_or(base.users),
         heldout_users: a.heldout_users.unwrap_or(base.heldout_users),
@@ -290,7 +295,7 @@ fn synth(a: SynthArgs) -> anyhow::Result<()> {
     };
     let t = Instant::now();
     let mut split = data::synth(&config)?;
-    split.stats.preset = Some(a.shape);
+    split.stats.preset = Some(shape);
     let generated = t.elapsed().as_secs_f64();
     pro_sg::write(&a.out, &split)?;
     println!(

@@ -1,4 +1,5 @@
-//! `vae train --model gmf|mlp|neumf`: NCF with the same run folder as Mult-VAE — `config.json`,
+//! `vae train --model gmf|mlp|neumf`, the NCF half of `vae train` (which hands over here and is not
+//! imported back): NCF with the same run folder as Mult-VAE — `config.json`,
 //! `metrics.jsonl`, `last.safetensors` (weights, Adam's moments, the next epoch; for `--resume`),
 //! `best.safetensors`, `results.json` and the plots.
 
@@ -7,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use autograd::{Backend, Tensor};
+use clap::Args;
 use vae::checkpoint::{self, NamedTensor};
 use vae::data::{self, Format, LoadOptions};
 use vae::ncf::{
@@ -16,7 +18,8 @@ use vae::ncf::{
 use vae::run_log::{EpochRecord, EpochTiming};
 use vae::train::{Progress, RunDir};
 
-use super::train::{Console, EpochLine};
+use super::common::{at_least_one, Console, EpochLine, RunFlags};
+use super::values::{LearnerArg, ProtocolArg};
 
 /// The ratings file of `--data`: the file itself, or the one rating file inside a folder.
 fn ratings_file(data: &Path) -> anyhow::Result<PathBuf> {
@@ -309,8 +312,8 @@ pub fn train<B: Backend<Elem = f32>>(
 pub fn config(
     kind: NcfModelKind,
     protocol: vae::ncf::Protocol,
-    o: &super::train::NcfFlags,
-    common: Common,
+    o: &NcfFlags,
+    common: RunFlags,
 ) -> NcfConfig {
     let mut c = NcfConfig::paper(kind, protocol);
     if let Some(e) = common.epochs {
@@ -328,16 +331,29 @@ pub fn config(
         c.layers = l.clone();
     }
     if let Some(l) = o.learner {
-        c.learner = l;
+        c.learner = l.into();
     }
     c.pretrain = o.pretrain;
     c
 }
 
-/// The flags every model shares.
-pub struct Common {
-    pub epochs: Option<usize>,
-    pub batch_size: Option<usize>,
-    pub lr: f64,
-    pub seed: u64,
+/// Flags only NCF reads.
+#[derive(Debug, Args)]
+pub struct NcfFlags {
+    /// NCF: explicit (MSE on ratings; RMSE, MAE) or implicit (leave-one-out, negatives, BCE; HR, NDCG)
+    /// (default implicit).
+    #[arg(long, value_enum)]
+    pub protocol: Option<ProtocolArg>,
+    /// NCF: GMF factors (default 8).
+    #[arg(long, value_parser = at_least_one)]
+    pub factors: Option<usize>,
+    /// NCF: the MLP tower, the first entry being the concatenated embedding width (default 64,32,16,8).
+    #[arg(long, value_delimiter = ',', value_parser = at_least_one)]
+    pub layers: Option<Vec<usize>>,
+    /// NCF: the optimiser (default adam).
+    #[arg(long, value_enum)]
+    pub learner: Option<LearnerArg>,
+    /// NCF NeuMF: pre-train GMF and MLP first and start from both (α = 0.5).
+    #[arg(long)]
+    pub pretrain: bool,
 }

@@ -1,41 +1,22 @@
-//! `vae train`, `vae eval`, `vae recommend` and `vae quickstart`.
+//! `vae train`: Mult-VAE or Mult-DAE into a run folder, or NCF through [`super::ncf`].
 
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
-use autograd::{Cpu, CsrMatrix};
+use autograd::Cpu;
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
-use vae::data::{self, fetch, Dataset};
-use vae::models::Anneal;
-use vae::ncf::{Learner, NcfModelKind, Protocol};
-use vae::train::{
-    self, evaluate, EpochSummary, LrSchedule, ModelKind, Progress, RunDir, RunOptions, Start,
-    TrainConfig, TrainError, Trainer,
+use vae::ncf::{NcfModelKind, Protocol};
+use vae::train::{self, LrSchedule, ModelKind, RunDir, RunOptions, Start, TrainConfig, TrainError};
+use vae::vae_cf::Anneal;
+
+use super::common::{
+    at_least_one, cuda, metric, metrics_text, non_negative, parse_device, positive, probability,
+    set_threads, Console, Device, RunFlags,
 };
-
-/// Where the computation runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Device {
-    Cpu,
-    Cuda(usize),
-}
-
-pub fn parse_device(s: &str) -> Result<Device, String> {
-    match s {
-        "cpu" => Ok(Device::Cpu),
-        "cuda" => Ok(Device::Cuda(0)),
-        _ => s
-            .strip_prefix("cuda:")
-            .and_then(|n| n.parse().ok())
-            .map(Device::Cuda)
-            .ok_or_else(|| format!("--device {s}: expected cpu, cuda or cuda:N")),
-    }
-}
+use super::ncf::{self, NcfArgs, NcfFlags};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ScheduleArg {
@@ -57,85 +38,6 @@ enum ModelArg {
     Mlp,
     /// NCF's fusion of GMF and MLP.
     Neumf,
-}
-
-/// Flags only NCF reads.
-#[derive(Debug, Args)]
-pub struct NcfFlags {
-    /// NCF: explicit (MSE on ratings; RMSE, MAE) or implicit (leave-one-out, negatives, BCE; HR, NDCG)
-    /// (default implicit).
-    #[arg(long, value_enum)]
-    pub protocol: Option<Protocol>,
-    /// NCF: GMF factors (default 8).
-    #[arg(long, value_parser = at_least_one)]
-    pub factors: Option<usize>,
-    /// NCF: the MLP tower, the first entry being the concatenated embedding width (default 64,32,16,8).
-    #[arg(long, value_delimiter = ',', value_parser = at_least_one)]
-    pub layers: Option<Vec<usize>>,
-    /// NCF: the optimiser (default adam).
-    #[arg(long, value_enum)]
-    pub learner: Option<Learner>,
-    /// NCF NeuMF: pre-train GMF and MLP first and start from both (α = 0.5).
-    #[arg(long)]
-    pub pretrain: bool,
-}
-
-/// A count that must be positive (sizes, epochs).
-fn at_least_one(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-fn finite(s: &str) -> Result<f64, String> {
-    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
-    if v.is_finite() {
-        Ok(v)
-    } else {
-        Err("must be a finite number".into())
-    }
-}
-
-/// A learning rate: finite and positive.
-fn positive(s: &str) -> Result<f64, String> {
-    finite(s).and_then(|v| {
-        if v > 0.0 {
-            Ok(v)
-        } else {
-            Err("must be positive".into())
-        }
-    })
-}
-
-/// A weight or β: finite and not negative.
-fn non_negative(s: &str) -> Result<f64, String> {
-    finite(s).and_then(|v| {
-        if v >= 0.0 {
-            Ok(v)
-        } else {
-            Err("must not be negative".into())
-        }
-    })
-}
-
-/// A dropout probability: 1 would drop every input.
-fn probability(s: &str) -> Result<f64, String> {
-    finite(s).and_then(|v| {
-        if (0.0..1.0).contains(&v) {
-            Ok(v)
-        } else {
-            Err("must be in [0, 1)".into())
-        }
-    })
-}
-
-/// A metric as `--k` lists them (`ndcg@100`, `recall@20`).
-fn metric(s: &str) -> Result<String, String> {
-    s.parse::<vae::metrics::Metric>()
-        .map(|_| s.to_string())
-        .map_err(|e| e.to_string())
 }
 
 /// The defaults of the flags Mult-VAE/DAE and NCF share.
@@ -302,159 +204,6 @@ impl TrainArgs {
     }
 }
 
-/// A progress bar over the steps of each epoch on a terminal; otherwise a plain line every
-/// [`Console::PLAIN_EVERY`] within long epochs. The epoch lines go to stdout either way.
-pub struct Console {
-    bar: Option<ProgressBar>,
-    terminal: bool,
-    /// The epoch the steps belong to (for the labels).
-    epoch: usize,
-    /// Whether the next step is the first this process trains of its epoch.
-    new_epoch: bool,
-    epoch_started: Instant,
-    first_step: usize,
-    last_plain: Instant,
-}
-
-impl Console {
-    const PLAIN_EVERY: Duration = Duration::from_secs(30);
-
-    pub fn new() -> Self {
-        Console {
-            bar: None,
-            terminal: std::io::stderr().is_terminal(),
-            epoch: 0,
-            new_epoch: true,
-            epoch_started: Instant::now(),
-            first_step: 0,
-            last_plain: Instant::now(),
-        }
-    }
-    fn say(&self, line: &str) {
-        match &self.bar {
-            Some(b) => b.println(line),
-            None => println!("{line}"),
-        }
-    }
-}
-
-fn metrics_text(m: &std::collections::BTreeMap<String, f64>) -> String {
-    m.iter()
-        .map(|(k, v)| format!("{k} {v:.4}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// One epoch's line of output.
-pub struct EpochLine<'a> {
-    pub epoch: usize,
-    pub loss: f64,
-    pub beta: Option<f64>,
-    pub metrics: &'a std::collections::BTreeMap<String, f64>,
-    pub seconds: f64,
-    pub best: bool,
-}
-
-impl Console {
-    /// Prints an epoch's line (in place of the epoch's bar on a terminal).
-    pub fn epoch_line(&mut self, l: EpochLine<'_>) {
-        if let Some(b) = self.bar.take() {
-            b.finish_and_clear();
-        }
-        let beta = l.beta.map_or(String::new(), |b| format!("  β {b:.4}"));
-        self.say(&format!(
-            "epoch {:3}  loss {:.4}{beta}  {}  {:.2}s{}",
-            l.epoch,
-            l.loss,
-            metrics_text(l.metrics),
-            l.seconds,
-            if l.best { "  *best" } else { "" }
-        ));
-        self.epoch = l.epoch + 1;
-        self.new_epoch = true;
-    }
-
-    fn step_bar(&mut self, step: usize, steps: usize) -> &ProgressBar {
-        let epoch = self.epoch;
-        self.bar.get_or_insert_with(|| {
-            let bar = ProgressBar::new(steps as u64).with_position(step as u64);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "epoch {prefix} {bar:30} {pos}/{len} steps  {per_sec}  eta {eta}  loss {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar.set_prefix(epoch.to_string());
-            bar
-        })
-    }
-}
-
-impl Progress for Console {
-    fn start(&mut self, first: usize, _epochs: usize, _steps: usize) {
-        self.epoch = first;
-        self.new_epoch = true;
-    }
-    fn step(&mut self, step: usize, steps: usize, loss: f64) {
-        if self.new_epoch {
-            self.epoch_started = Instant::now();
-            self.first_step = step;
-            self.new_epoch = false;
-        }
-        if self.terminal {
-            let bar = self.step_bar(step, steps);
-            bar.set_position(step as u64 + 1);
-            bar.set_message(format!("{loss:.3}"));
-        } else if self.last_plain.elapsed() >= Self::PLAIN_EVERY {
-            let done = (step + 1 - self.first_step) as f64;
-            let rate = done / self.epoch_started.elapsed().as_secs_f64().max(1e-9);
-            eprintln!(
-                "epoch {} step {}/{steps}  {rate:.2} steps/s  eta {:.0}s  loss {loss:.3}",
-                self.epoch,
-                step + 1,
-                (steps - step - 1) as f64 / rate
-            );
-            self.last_plain = Instant::now();
-        }
-    }
-    fn epoch(&mut self, s: &EpochSummary, is_best: bool) {
-        self.epoch_line(EpochLine {
-            epoch: s.epoch,
-            loss: s.train_loss,
-            beta: Some(s.beta),
-            metrics: &s.validation.metrics,
-            seconds: s.seconds,
-            best: is_best,
-        });
-    }
-    fn note(&mut self, line: &str) {
-        self.say(line);
-    }
-    fn finish(&mut self) {
-        if let Some(b) = self.bar.take() {
-            b.finish_and_clear();
-        }
-    }
-}
-
-pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
-    if let Some(n) = threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-            .context("setting --threads")?;
-    }
-    Ok(())
-}
-
-/// The CUDA device `n`, with a message that says what is missing when there is none.
-pub fn cuda(n: usize, tf32: bool) -> anyhow::Result<gpu::Cuda> {
-    let dev = gpu::Cuda::new(n).with_context(|| format!("--device cuda:{n}"))?;
-    dev.set_tf32(tf32).context("--tf32")?;
-    Ok(dev)
-}
-
 /// Sets the returned flag on the first SIGINT or SIGTERM, so that training stops after its step
 /// with a checkpoint; a second one, finding the flag set, exits at once (status 130) without
 /// touching the files.
@@ -521,22 +270,20 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
                 ModelArg::Mlp => NcfModelKind::Mlp,
                 _ => NcfModelKind::Neumf,
             };
-            let common = super::ncf::Common {
+            let common = RunFlags {
                 epochs: a.epochs,
                 batch_size: a.batch_size,
                 lr: a.lr.unwrap_or(LR),
                 seed: a.seed.unwrap_or(SEED),
             };
-            let protocol = a.ncf.protocol.unwrap_or(Protocol::Implicit);
-            let args = super::ncf::NcfArgs {
-                config: super::ncf::config(kind, protocol, &a.ncf, common),
+            let protocol = a.ncf.protocol.map_or(Protocol::Implicit, Protocol::from);
+            let args = NcfArgs {
+                config: ncf::config(kind, protocol, &a.ncf, common),
                 epochs_given: a.epochs.is_some(),
             };
             return match a.device {
-                Device::Cpu => super::ncf::train(&Cpu::<f32>::new(), &a.data, args, &run, resume),
-                Device::Cuda(n) => {
-                    super::ncf::train(&cuda(n, a.tf32)?, &a.data, args, &run, resume)
-                }
+                Device::Cpu => ncf::train(&Cpu::<f32>::new(), &a.data, args, &run, resume),
+                Device::Cuda(n) => ncf::train(&cuda(n, a.tf32)?, &a.data, args, &run, resume),
             };
         }
     };
@@ -596,158 +343,5 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
         run.path("beta_ndcg.png").display(),
         run.path("loss.png").display()
     );
-    Ok(())
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Split {
-    Test,
-    Validation,
-}
-
-#[derive(Debug, Args)]
-pub struct EvalArgs {
-    /// A run folder written by `vae train`.
-    #[arg(long)]
-    checkpoint: PathBuf,
-    /// The pro_sg folder to evaluate on.
-    #[arg(long)]
-    data: PathBuf,
-    #[arg(long, value_enum, default_value = "test")]
-    split: Split,
-}
-
-/// A trainer for a run folder's configuration with its best weights loaded.
-fn load_run(run: &RunDir, n_items: usize) -> anyhow::Result<Trainer<Cpu<f32>>> {
-    let config = run.read_config()?;
-    let mut t = Trainer::new(&Cpu::new(), n_items, config)?;
-    train::run_dir::load_weights(&run.best(), &mut t)
-        .with_context(|| format!("loading {} for {n_items} items", run.best().display()))?;
-    Ok(t)
-}
-
-pub fn eval_cmd(a: EvalArgs) -> anyhow::Result<()> {
-    let data = Dataset::load(&a.data)?;
-    let run = RunDir::open(&a.checkpoint)?;
-    let t = load_run(&run, data.n_items)?;
-    let pair = match a.split {
-        Split::Test => &data.test,
-        Split::Validation => &data.validation,
-    };
-    let e = evaluate(
-        t.model.as_ref(),
-        pair,
-        t.evaluator(),
-        t.config.eval_batch_size,
-    )?;
-    println!("{}", serde_json::to_string_pretty(&e)?);
-    Ok(())
-}
-
-#[derive(Debug, Args)]
-pub struct RecommendArgs {
-    /// A run folder written by `vae train`.
-    #[arg(long)]
-    checkpoint: PathBuf,
-    /// The new user's items, raw ids as in the rating file.
-    #[arg(long, value_delimiter = ',', required = true)]
-    items: Vec<String>,
-    #[arg(long, default_value_t = 10)]
-    top: usize,
-}
-
-pub fn recommend_cmd(a: RecommendArgs) -> anyhow::Result<()> {
-    let run = RunDir::open(&a.checkpoint)?;
-    let path = run.path("items.txt");
-    let items: Vec<String> = std::fs::read_to_string(&path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .lines()
-        .map(str::to_string)
-        .collect();
-    let mut cols = Vec::new();
-    for id in &a.items {
-        let col = items.iter().position(|s| s == id).with_context(|| {
-            format!(
-                "--items: {id} is not an item of this model ({})",
-                path.display()
-            )
-        })?;
-        cols.push((0, col, 1.0f32));
-    }
-    let t = load_run(&run, items.len())?;
-    let fold_in = CsrMatrix::from_triplets(1, items.len(), &cols)?;
-    let mut scores = t.model.scores(&fold_in)?.to_vec()?;
-    for &(_, c, _) in &cols {
-        scores[c] = f32::NEG_INFINITY;
-    }
-    for (rank, col) in vae::metrics::top_k(&scores, a.top.min(items.len() - cols.len()))
-        .into_iter()
-        .enumerate()
-    {
-        println!(
-            "{:3}. {}  (score {:.4})",
-            rank + 1,
-            items[col as usize],
-            scores[col as usize]
-        );
-    }
-    Ok(())
-}
-
-#[derive(Debug, Args)]
-pub struct QuickstartArgs {
-    /// Where the data goes.
-    #[arg(long, default_value = "data/ml-100k")]
-    data: PathBuf,
-    /// Where the run goes.
-    #[arg(long, default_value = "runs/quickstart")]
-    out: PathBuf,
-    #[arg(long, default_value_t = 200)]
-    epochs: usize,
-}
-
-pub fn quickstart_cmd(a: QuickstartArgs) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let inter = fetch::fetch_ml100k(&a.data, None)?;
-    println!("MovieLens-100k: {}", inter.display());
-    let split_dir = a.data.join("pro_sg");
-    prepare_ml100k(&inter, &split_dir)?;
-    println!(
-        "split (the paper's protocol, 10% held-out users): {}",
-        split_dir.display()
-    );
-    let run = RunDir::new(&a.out)?;
-    let mut config = TrainConfig::paper(ModelKind::Vae);
-    config.epochs = a.epochs;
-    let results = train::train(
-        &Cpu::<f32>::new(),
-        &split_dir,
-        Start::Fresh(config),
-        &run,
-        &RunOptions::default(),
-        &mut Console::new(),
-    )?;
-    println!(
-        "\nMult-VAE on ML-100k: best epoch {}; test {}",
-        results.best_epoch,
-        metrics_text(&results.test)
-    );
-    println!(
-        "done in {:.1}s. Run folder: {} (results.json, metrics.jsonl, beta_ndcg.png/svg, loss.png/svg)",
-        started.elapsed().as_secs_f64(),
-        run.dir.display()
-    );
-    Ok(())
-}
-
-/// `vae data prepare --heldout-frac 0.1` on the fetched file.
-fn prepare_ml100k(inter: &Path, out: &Path) -> anyhow::Result<()> {
-    let ratings = data::load(inter, &data::Format::Auto, &data::LoadOptions::default())?;
-    let config = data::SplitConfig {
-        heldout: data::Heldout::Fraction(0.1),
-        ..data::SplitConfig::default()
-    };
-    let split = data::split(&ratings, &config)?;
-    data::pro_sg::write(out, &split)?;
     Ok(())
 }

@@ -29,6 +29,7 @@ pub use ids::IdTable;
 pub use load::{input_files, load, load_files, load_reader, DelimitedFormat, Format, LoadOptions};
 pub use numpy_rng::NumpyRandomState;
 pub use preset::{PaperFigures, Preset};
+pub use pro_sg::SplitStats;
 pub use ratings::Ratings;
-pub use split::{split, Click, Heldout, Split, SplitConfig, SplitStats};
+pub use split::{split, Click, Heldout, Split, SplitConfig};
 pub use synth::{synth, SynthConfig};

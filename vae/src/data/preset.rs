@@ -9,19 +9,16 @@ use super::split::{Heldout, SplitConfig};
 use super::synth::SynthConfig;
 
 /// One of the paper's data sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Preset {
     /// MovieLens-20M, `ratings.csv`.
     #[serde(rename = "ml-20m")]
-    #[value(name = "ml-20m")]
     Ml20m,
     /// The Netflix Prize data, `training_set/mv_*.txt` or `combined_data_*.txt`.
     #[serde(rename = "netflix")]
-    #[value(name = "netflix")]
     Netflix,
     /// The Million Song Dataset's Taste Profile, `train_triplets.txt`.
     #[serde(rename = "msd")]
-    #[value(name = "msd")]
     Msd,
 }
 

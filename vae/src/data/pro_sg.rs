@@ -1,15 +1,19 @@
 //! The notebook's `pro_sg` folder: `unique_sid.txt`, `train.csv`, `validation_tr.csv`,
 //! `validation_te.csv`, `test_tr.csv`, `test_te.csv` (each `uid,sid`, 0-based), plus our
-//! `unique_uid.txt` and `stats.json`. Written exactly as pandas' `to_csv(index=False)` writes them, and
-//! read back from any folder that holds at least the notebook's six files.
+//! `unique_uid.txt` and `stats.json` ([`SplitStats`]). Written exactly as pandas' `to_csv(index=False)`
+//! writes them, and read back from any folder that holds at least the notebook's six files.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
 use super::error::{DataError, Result};
 use super::lines::{utf8, Lines};
-use super::split::{Click, Split, SplitStats};
+use super::preset::Preset;
+use super::split::{Click, Split, SplitConfig};
+use super::synth::SynthConfig;
 
 /// The notebook's five click files, in the order validation and test are loaded.
 pub const CLICK_FILES: [&str; 5] = [
@@ -36,6 +40,50 @@ pub fn write(dir: &Path, split: &Split) -> Result<()> {
         write_clicks(&dir.join(name), clicks)?;
     }
     write_stats(dir, &split.stats)
+}
+
+/// Figures of a split, as the notebook prints them and more; written to `stats.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitStats {
+    /// `"vae-cf"`, or `"synthetic"` for `vae data synth`.
+    pub protocol: String,
+    /// The paper's data set whose preprocessing (or, for synthetic data, shape) this is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<Preset>,
+    /// The parameters of a `vae-cf` split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<SplitConfig>,
+    /// The parameters of a synthetic data set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synth: Option<SynthConfig>,
+    /// Rating rows read.
+    pub input_rows: usize,
+    /// Malformed lines skipped under `--skip-invalid`.
+    pub skipped_lines: usize,
+    /// Clicks ("watching events") left after filtering.
+    pub clicks: usize,
+    /// Users left after filtering.
+    pub users: usize,
+    /// Items left after filtering (all users' clicks).
+    pub items: usize,
+    /// `clicks / (users · items)`.
+    pub sparsity: f64,
+    /// Training users.
+    pub train_users: usize,
+    /// Users in each of validation and test.
+    pub heldout_users: usize,
+    /// Items of training users' clicks: the columns of every click matrix (`unique_sid`).
+    pub n_items: usize,
+    /// Rows of `train.csv`.
+    pub train_clicks: usize,
+    /// Rows of `validation_tr.csv`.
+    pub validation_tr_clicks: usize,
+    /// Rows of `validation_te.csv`.
+    pub validation_te_clicks: usize,
+    /// Rows of `test_tr.csv`.
+    pub test_tr_clicks: usize,
+    /// Rows of `test_te.csv`.
+    pub test_te_clicks: usize,
 }
 
 /// Writes `stats.json`.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{DataError, Result};
 use super::numpy_rng::NumpyRandomState;
+use super::pro_sg::SplitStats;
 use super::ratings::Ratings;
 
 /// How many users each of validation and test gets.
@@ -45,50 +46,6 @@ impl Default for SplitConfig {
             test_prop: 0.2,
         }
     }
-}
-
-/// Figures of a split, as the notebook prints them and more; written to `stats.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SplitStats {
-    /// `"vae-cf"`, or `"synthetic"` for `vae data synth`.
-    pub protocol: String,
-    /// The paper's data set whose preprocessing (or, for synthetic data, shape) this is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preset: Option<super::preset::Preset>,
-    /// The parameters of a `vae-cf` split.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<SplitConfig>,
-    /// The parameters of a synthetic data set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub synth: Option<super::synth::SynthConfig>,
-    /// Rating rows read.
-    pub input_rows: usize,
-    /// Malformed lines skipped under `--skip-invalid`.
-    pub skipped_lines: usize,
-    /// Clicks ("watching events") left after filtering.
-    pub clicks: usize,
-    /// Users left after filtering.
-    pub users: usize,
-    /// Items left after filtering (all users' clicks).
-    pub items: usize,
-    /// `clicks / (users · items)`.
-    pub sparsity: f64,
-    /// Training users.
-    pub train_users: usize,
-    /// Users in each of validation and test.
-    pub heldout_users: usize,
-    /// Items of training users' clicks: the columns of every click matrix (`unique_sid`).
-    pub n_items: usize,
-    /// Rows of `train.csv`.
-    pub train_clicks: usize,
-    /// Rows of `validation_tr.csv`.
-    pub validation_tr_clicks: usize,
-    /// Rows of `validation_te.csv`.
-    pub validation_te_clicks: usize,
-    /// Rows of `test_tr.csv`.
-    pub test_tr_clicks: usize,
-    /// Rows of `test_te.csv`.
-    pub test_te_clicks: usize,
 }
 
 /// A `(uid, sid)` click: row and column of a click matrix.

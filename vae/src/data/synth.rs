@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{DataError, Result};
 use super::numpy_rng::NumpyRandomState;
-use super::split::{fold_in_split, Click, Split, SplitStats};
+use super::pro_sg::SplitStats;
+use super::split::{fold_in_split, Click, Split};
 
 /// Shape of the synthetic data; [`Default`] is ML-20M after the notebook's filter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

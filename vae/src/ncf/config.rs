@@ -4,7 +4,7 @@ use super::error::{NcfError, Result};
 use serde::{Deserialize, Serialize};
 
 /// Which NCF model to train.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NcfModelKind {
     /// Generalized Matrix Factorization (§3.2).
@@ -26,7 +26,7 @@ impl NcfModelKind {
 }
 
 /// How the data is split, what is regressed and what is measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// Ratings regressed with MSE; RMSE and MAE on a random held-out fraction.
@@ -36,7 +36,7 @@ pub enum Protocol {
 }
 
 /// The optimiser.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Learner {
     /// Adam (the paper for GMF, MLP and NeuMF from scratch; the reference code's default).

@@ -4,7 +4,7 @@
 use super::error::{NcfError, Result};
 use super::random::{permutation, SPLIT_STREAM};
 use crate::data::Ratings;
-use crate::models::derive_seed;
+use crate::seed::derive_seed;
 use autograd::rng::RngKey;
 
 /// One rating event with dense user and item indices.

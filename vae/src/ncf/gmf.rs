@@ -6,7 +6,8 @@
 
 use super::init::{embedding, predict_layer};
 use super::model::NcfModel;
-use crate::models::{derive_seed, Linear};
+use crate::linear::Linear;
+use crate::seed::derive_seed;
 use autograd::{Backend, Parameter, Result, Tape, Var};
 
 /// The GMF embeddings `P`, `Q`: the GMF model's and NeuMF's GMF branch.

@@ -4,7 +4,8 @@
 //! `U(−√(3/fan_in), √(3/fan_in))` (`init='lecun_uniform'`), every bias zero (Keras' default). Each value
 //! is a function of `(seed, element)`, so a model initialises identically on every backend.
 
-use crate::models::{derive_seed, Linear};
+use crate::linear::Linear;
+use crate::seed::derive_seed;
 use autograd::init::xavier_uniform;
 use autograd::rng::{draw, open_unit, standard_normal, RngKey};
 use autograd::{Backend, Parameter, Result, Tensor};

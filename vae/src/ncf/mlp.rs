@@ -6,7 +6,8 @@
 
 use super::init::{embedding, predict_layer, tower_layer};
 use super::model::NcfModel;
-use crate::models::{derive_seed, Linear};
+use crate::linear::Linear;
+use crate::seed::derive_seed;
 use autograd::ops::concat_cols;
 use autograd::{Backend, Error, Parameter, Result, Tape, Var};
 

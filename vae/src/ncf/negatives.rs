@@ -9,7 +9,7 @@
 use super::error::{NcfError, Result};
 use super::leave_one_out::LeaveOneOut;
 use super::random::{below, EVAL_NEGATIVE_STREAM, TRAIN_NEGATIVE_STREAM};
-use crate::models::derive_seed;
+use crate::seed::derive_seed;
 use autograd::rng::{draw, RngKey};
 
 /// Rejection draws allowed per positive: a user who saw all but one of `I` items needs `I` on average.

@@ -12,7 +12,8 @@ use super::gmf::{Gmf, GmfBranch};
 use super::init::{copy, predict_layer};
 use super::mlp::{Mlp, MlpBranch};
 use super::model::NcfModel;
-use crate::models::{derive_seed, Linear};
+use crate::linear::Linear;
+use crate::seed::derive_seed;
 use autograd::ops::concat_cols;
 use autograd::{Backend, Error, Parameter, Result, Tape, Tensor, Var};
 

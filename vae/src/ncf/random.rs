@@ -4,7 +4,7 @@
 
 use autograd::rng::{draw, RngKey};
 
-/// The streams of [`crate::models::derive_seed`] used by NCF, one per purpose.
+/// The streams of [`crate::seed::derive_seed`] used by NCF, one per purpose.
 pub(crate) const SPLIT_STREAM: u64 = 3 << 32;
 pub(crate) const TRAIN_NEGATIVE_STREAM: u64 = 4 << 32;
 pub(crate) const EVAL_NEGATIVE_STREAM: u64 = 5 << 32;

@@ -15,7 +15,7 @@ use super::negatives::{evaluation_negatives, training_negatives};
 use super::neumf::NeuMf;
 use super::random::{permutation, SHUFFLE_STREAM};
 use crate::data::Ratings;
-use crate::models::derive_seed;
+use crate::seed::derive_seed;
 use autograd::optim::{Adam, AdamConfig, Sgd};
 use autograd::rng::RngKey;
 use autograd::{Backend, Tape};

@@ -1,10 +1,10 @@
 //! Everything a training run is configured by, written to `config.json` in the run folder.
 
-use crate::models::Anneal;
+use crate::vae_cf::Anneal;
 use serde::{Deserialize, Serialize};
 
 /// Which model to train.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
     /// Mult-VAE^PR.

@@ -4,7 +4,7 @@
 use super::error::Result;
 use crate::data::HeldoutPair;
 use crate::metrics::Evaluator;
-use crate::models::Recommender;
+use crate::vae_cf::Recommender;
 use autograd::Backend;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -6,7 +6,7 @@ use super::error::{Result, TrainError};
 use super::evaluate::{evaluate, Evaluation};
 use crate::data::{Dataset, ShuffledBatches};
 use crate::metrics::{Evaluator, Metric};
-use crate::models::{MultDae, MultVae, Recommender, StepContext};
+use crate::vae_cf::{MultDae, MultVae, Recommender, StepContext};
 use autograd::optim::{Adam, AdamConfig};
 use autograd::profile::OpProfile;
 use autograd::{Backend, CsrMatrix, Tape, Tensor};

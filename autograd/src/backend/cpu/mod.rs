@@ -1,14 +1,22 @@
 //! The CPU backend: buffers are `Vec<T>`, f32 GEMM is our packed GEMM (`sgemm`), f64 GEMM is
 //! matrixmultiply, rows run in parallel on rayon.
 //!
+//! The loops live in files named as the CUDA kernel files they mirror, so one name leads to both:
+//! `elementwise.rs`, `rows.rs`, `sparse.rs`, `random.rs`, `bce.rs` and `adam.rs` beside
+//! `gpu/kernels/<name>.cu` (a loop and its kernel share a name, but for `unary`, whose kernel is
+//! `unary_forward`), and `gemm.rs` where the GPU calls cuBLAS.
+//!
 //! Determinism: every output element is computed by exactly one task, in a fixed order of its own
 //! inputs (rows are never split, reductions over rows run sequentially over per-row results), so the
 //! same inputs give bit-identical outputs whatever the number of threads.
 
+mod adam;
+mod bce;
 mod elementwise;
 pub(crate) mod exp_lanes;
 pub mod fma_peak;
 pub(crate) mod gemm;
+mod random;
 pub(crate) mod rows;
 pub mod sgemm;
 mod sparse;
@@ -237,11 +245,11 @@ impl<T: Real> Backend for Cpu<T> {
     }
 
     fn dropout(&self, key: RngKey, p: f64, x: &Vec<T>, y: &mut Vec<T>) -> Result<()> {
-        elementwise::dropout(key, p, x, y);
+        random::dropout(key, p, x, y);
         Ok(())
     }
     fn gaussian(&self, key: RngKey, y: &mut Vec<T>) -> Result<()> {
-        elementwise::gaussian(key, y);
+        random::gaussian(key, y);
         Ok(())
     }
 
@@ -267,7 +275,7 @@ impl<T: Real> Backend for Cpu<T> {
     }
 
     fn bce_with_logits(&self, z: &Vec<T>, t: &Vec<T>, loss: &mut Vec<T>) -> Result<()> {
-        elementwise::bce_with_logits(z, t, loss);
+        bce::bce_with_logits(z, t, loss);
         Ok(())
     }
     fn bce_with_logits_backward(
@@ -277,7 +285,7 @@ impl<T: Real> Backend for Cpu<T> {
         alpha: f64,
         dz: &mut Vec<T>,
     ) -> Result<()> {
-        elementwise::bce_with_logits_backward(z, t, T::of(alpha), dz);
+        bce::bce_with_logits_backward(z, t, T::of(alpha), dz);
         Ok(())
     }
 
@@ -289,7 +297,7 @@ impl<T: Real> Backend for Cpu<T> {
         m: &mut Vec<T>,
         v: &mut Vec<T>,
     ) -> Result<()> {
-        elementwise::adam(step, param, grad, m, v);
+        adam::adam(step, param, grad, m, v);
         Ok(())
     }
 }

@@ -11,10 +11,10 @@
 //! between layers, the last output split into `μ ‖ log σ²`; decoder `200 → 600 → I` with tanh between
 //! layers; the first layer reads the L2-normalised, dropped-out sparse click rows.
 
-use super::{
-    derive_seed, encoder_input, sparse, Linear, Loss, Recommender, StepContext, NOISE_STREAM,
-};
-use autograd::ops::csr_matmul;
+use super::{encoder_input, sparse, Loss, Recommender, StepContext, NOISE_STREAM};
+use crate::linear::Linear;
+use crate::seed::derive_seed;
+use autograd::ops::{csr_matmul, gaussian_kl};
 use autograd::rng::RngKey;
 use autograd::{Backend, CsrMatrix, Error, Parameter, Result, Tape, Var};
 
@@ -155,15 +155,8 @@ impl<B: Backend> Recommender<B> for MultVae<B> {
         let nll = logits
             .multinomial_nll(&sparse(tape.backend(), batch)?)?
             .mean()?;
-        // (1/U) Σ_u Σ_k ½(−log σ²_uk + σ²_uk + μ²_uk − 1)
-        let kl = logvar
-            .neg()?
-            .add(&logvar.exp()?)?
-            .add(&mu.square()?)?
-            .add_scalar(-1.0)?
-            .scale(0.5)?
-            .sum_rows()?
-            .mean()?;
+        // (1/U) Σ_u KL(q_φ(z_u | x_u) ‖ N(0, I)), each Σ_k ½(−log σ²_uk + σ²_uk + μ²_uk − 1)
+        let kl = gaussian_kl(&mu, &logvar)?.mean()?;
         // Eq. 12: L = NLL + β·KL
         let total = nll.add(&kl.scale(ctx.beta)?)?;
         Ok(Loss {

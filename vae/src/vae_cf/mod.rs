@@ -1,17 +1,19 @@
-//! The models, composed from autograd ops and generic over the backend.
+//! Mult-VAE^PR and Mult-DAE, the two models of Liang et al. 2018, *Variational Autoencoders for
+//! Collaborative Filtering* (the authors' code: dawenl/vae_cf), composed from autograd ops and generic
+//! over the backend; and the [`Recommender`] trait the trainer (`crate::train`) drives them by.
 
 pub mod anneal;
-pub mod linear;
 pub mod mult_dae;
 pub mod mult_vae;
 
 pub use anneal::Anneal;
-pub use linear::Linear;
 pub use mult_dae::MultDae;
 pub use mult_vae::MultVae;
 
+use crate::seed::derive_seed;
+
 use autograd::ops::SparseTensor;
-use autograd::rng::{draw, RngKey};
+use autograd::rng::RngKey;
 use autograd::{Backend, CsrMatrix, Parameter, Result, Tape, Tensor, Var};
 
 /// What one training step needs besides the data: the KL weight, the global step (which keys the
@@ -73,13 +75,6 @@ pub trait Recommender<B: Backend> {
         let params: Vec<_> = self.params().into_iter().map(|p| tape.param(p)).collect();
         Ok(self.scores_with(&tape, &params, fold_in)?.value().clone())
     }
-}
-
-/// A seed of its own for each purpose (`stream`), derived from the model's seed, so that the dropout
-/// mask, the noise and each layer's initial weights are independent draws.
-pub fn derive_seed(seed: u64, stream: u64) -> u64 {
-    let w = draw(RngKey::new(seed, stream), 0xD3A1);
-    (w[0] as u64) << 32 | w[1] as u64
 }
 
 /// Streams of [`derive_seed`].

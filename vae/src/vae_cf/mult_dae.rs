@@ -7,7 +7,9 @@
 //! Architecture: `dims = [200]` gives the paper's `I → 200 → I`; `dims = [600, 200]` gives
 //! `I → 600 → 200 → 600 → I`; tanh between all layers, none on the logits.
 
-use super::{derive_seed, encoder_input, sparse, Linear, Loss, Recommender, StepContext};
+use super::{encoder_input, sparse, Loss, Recommender, StepContext};
+use crate::linear::Linear;
+use crate::seed::derive_seed;
 use autograd::ops::csr_matmul;
 use autograd::{Backend, CsrMatrix, Error, Parameter, Result, Tape, Var};
 

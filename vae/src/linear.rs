@@ -1,8 +1,11 @@
-//! A fully connected layer `y = x·W + b` with the notebook's initialisation: Xavier-uniform weights,
+//! A fully connected layer `y = x·W + b`, shared by Mult-VAE/DAE and NCF, with the notebook's
+//! initialisation: Xavier-uniform weights,
 //! truncated-normal biases (σ = 0.001).
 
 use autograd::init::{truncated_normal, xavier_uniform};
 use autograd::{Backend, Parameter, Result};
+
+use crate::seed::derive_seed;
 
 /// Weight `[inputs, outputs]` (row-major, so `y = x·W`) and bias `[1, outputs]`.
 #[derive(Debug, Clone)]
@@ -17,11 +20,11 @@ impl<B: Backend> Linear<B> {
         Ok(Linear {
             weight: Parameter::new(
                 format!("{name}.weight"),
-                xavier_uniform(backend, inputs, outputs, super::derive_seed(seed, 0))?,
+                xavier_uniform(backend, inputs, outputs, derive_seed(seed, 0))?,
             ),
             bias: Parameter::new(
                 format!("{name}.bias"),
-                truncated_normal(backend, 1, outputs, 0.001, super::derive_seed(seed, 1))?,
+                truncated_normal(backend, 1, outputs, 0.001, derive_seed(seed, 1))?,
             ),
         })
     }

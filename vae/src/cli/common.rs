@@ -1,0 +1,259 @@
+//! What the commands share: where they run (`--device`, `--threads`, `--tf32`), the value parsers
+//! and run flags of `vae train`'s two halves, the console that prints steps and epoch lines, and
+//! loading a trained run.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use autograd::Cpu;
+use indicatif::{ProgressBar, ProgressStyle};
+use vae::train::{self, EpochSummary, Progress, RunDir, Trainer};
+
+/// Where the computation runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Device {
+    Cpu,
+    Cuda(usize),
+}
+
+pub fn parse_device(s: &str) -> Result<Device, String> {
+    match s {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => Ok(Device::Cuda(0)),
+        _ => s
+            .strip_prefix("cuda:")
+            .and_then(|n| n.parse().ok())
+            .map(Device::Cuda)
+            .ok_or_else(|| format!("--device {s}: expected cpu, cuda or cuda:N")),
+    }
+}
+
+pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
+    if let Some(n) = threads {
+        anyhow::ensure!(n > 0, "--threads must be at least 1");
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("setting --threads")?;
+    }
+    Ok(())
+}
+
+/// The CUDA device `n`, with a message that says what is missing when there is none.
+pub fn cuda(n: usize, tf32: bool) -> anyhow::Result<gpu::Cuda> {
+    let dev = gpu::Cuda::new(n).with_context(|| format!("--device cuda:{n}"))?;
+    dev.set_tf32(tf32).context("--tf32")?;
+    Ok(dev)
+}
+
+/// A count that must be positive (sizes, epochs).
+pub fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn finite(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err("must be a finite number".into())
+    }
+}
+
+/// A learning rate: finite and positive.
+pub fn positive(s: &str) -> Result<f64, String> {
+    finite(s).and_then(|v| {
+        if v > 0.0 {
+            Ok(v)
+        } else {
+            Err("must be positive".into())
+        }
+    })
+}
+
+/// A weight or β: finite and not negative.
+pub fn non_negative(s: &str) -> Result<f64, String> {
+    finite(s).and_then(|v| {
+        if v >= 0.0 {
+            Ok(v)
+        } else {
+            Err("must not be negative".into())
+        }
+    })
+}
+
+/// A dropout probability: 1 would drop every input.
+pub fn probability(s: &str) -> Result<f64, String> {
+    finite(s).and_then(|v| {
+        if (0.0..1.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err("must be in [0, 1)".into())
+        }
+    })
+}
+
+/// A metric as `--k` lists them (`ndcg@100`, `recall@20`).
+pub fn metric(s: &str) -> Result<String, String> {
+    s.parse::<vae::metrics::Metric>()
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// The run flags every model shares: `--lr` and `--seed` resolved to their common defaults,
+/// `--epochs` and `--batch-size` left for each model to default (they differ).
+pub struct RunFlags {
+    pub epochs: Option<usize>,
+    pub batch_size: Option<usize>,
+    pub lr: f64,
+    pub seed: u64,
+}
+
+/// A progress bar over the steps of each epoch on a terminal; otherwise a plain line every
+/// [`Console::PLAIN_EVERY`] within long epochs. The epoch lines go to stdout either way.
+pub struct Console {
+    bar: Option<ProgressBar>,
+    terminal: bool,
+    /// The epoch the steps belong to (for the labels).
+    epoch: usize,
+    /// Whether the next step is the first this process trains of its epoch.
+    new_epoch: bool,
+    epoch_started: Instant,
+    first_step: usize,
+    last_plain: Instant,
+}
+
+impl Console {
+    const PLAIN_EVERY: Duration = Duration::from_secs(30);
+
+    pub fn new() -> Self {
+        Console {
+            bar: None,
+            terminal: std::io::stderr().is_terminal(),
+            epoch: 0,
+            new_epoch: true,
+            epoch_started: Instant::now(),
+            first_step: 0,
+            last_plain: Instant::now(),
+        }
+    }
+    fn say(&self, line: &str) {
+        match &self.bar {
+            Some(b) => b.println(line),
+            None => println!("{line}"),
+        }
+    }
+}
+
+pub fn metrics_text(m: &std::collections::BTreeMap<String, f64>) -> String {
+    m.iter()
+        .map(|(k, v)| format!("{k} {v:.4}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One epoch's line of output.
+pub struct EpochLine<'a> {
+    pub epoch: usize,
+    pub loss: f64,
+    pub beta: Option<f64>,
+    pub metrics: &'a std::collections::BTreeMap<String, f64>,
+    pub seconds: f64,
+    pub best: bool,
+}
+
+impl Console {
+    /// Prints an epoch's line (in place of the epoch's bar on a terminal).
+    pub fn epoch_line(&mut self, l: EpochLine<'_>) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+        let beta = l.beta.map_or(String::new(), |b| format!("  β {b:.4}"));
+        self.say(&format!(
+            "epoch {:3}  loss {:.4}{beta}  {}  {:.2}s{}",
+            l.epoch,
+            l.loss,
+            metrics_text(l.metrics),
+            l.seconds,
+            if l.best { "  *best" } else { "" }
+        ));
+        self.epoch = l.epoch + 1;
+        self.new_epoch = true;
+    }
+
+    fn step_bar(&mut self, step: usize, steps: usize) -> &ProgressBar {
+        let epoch = self.epoch;
+        self.bar.get_or_insert_with(|| {
+            let bar = ProgressBar::new(steps as u64).with_position(step as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "epoch {prefix} {bar:30} {pos}/{len} steps  {per_sec}  eta {eta}  loss {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.set_prefix(epoch.to_string());
+            bar
+        })
+    }
+}
+
+impl Progress for Console {
+    fn start(&mut self, first: usize, _epochs: usize, _steps: usize) {
+        self.epoch = first;
+        self.new_epoch = true;
+    }
+    fn step(&mut self, step: usize, steps: usize, loss: f64) {
+        if self.new_epoch {
+            self.epoch_started = Instant::now();
+            self.first_step = step;
+            self.new_epoch = false;
+        }
+        if self.terminal {
+            let bar = self.step_bar(step, steps);
+            bar.set_position(step as u64 + 1);
+            bar.set_message(format!("{loss:.3}"));
+        } else if self.last_plain.elapsed() >= Self::PLAIN_EVERY {
+            let done = (step + 1 - self.first_step) as f64;
+            let rate = done / self.epoch_started.elapsed().as_secs_f64().max(1e-9);
+            eprintln!(
+                "epoch {} step {}/{steps}  {rate:.2} steps/s  eta {:.0}s  loss {loss:.3}",
+                self.epoch,
+                step + 1,
+                (steps - step - 1) as f64 / rate
+            );
+            self.last_plain = Instant::now();
+        }
+    }
+    fn epoch(&mut self, s: &EpochSummary, is_best: bool) {
+        self.epoch_line(EpochLine {
+            epoch: s.epoch,
+            loss: s.train_loss,
+            beta: Some(s.beta),
+            metrics: &s.validation.metrics,
+            seconds: s.seconds,
+            best: is_best,
+        });
+    }
+    fn note(&mut self, line: &str) {
+        self.say(line);
+    }
+    fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// A trainer for a run folder's configuration with its best weights loaded.
+pub fn load_run(run: &RunDir, n_items: usize) -> anyhow::Result<Trainer<Cpu<f32>>> {
+    let config = run.read_config()?;
+    let mut t = Trainer::new(&Cpu::new(), n_items, config)?;
+    train::run_dir::load_weights(&run.best(), &mut t)
+        .with_context(|| format!("loading {} for {n_items} items", run.best().display()))?;
+    Ok(t)
+}

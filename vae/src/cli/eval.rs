@@ -1,0 +1,45 @@
+//! `vae eval`: a trained run's metrics on a split.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use vae::data::Dataset;
+use vae::train::{evaluate, RunDir};
+
+use super::common::load_run;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Split {
+    Test,
+    Validation,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// A run folder written by `vae train`.
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// The pro_sg folder to evaluate on.
+    #[arg(long)]
+    data: PathBuf,
+    #[arg(long, value_enum, default_value = "test")]
+    split: Split,
+}
+
+pub fn eval_cmd(a: EvalArgs) -> anyhow::Result<()> {
+    let data = Dataset::load(&a.data)?;
+    let run = RunDir::open(&a.checkpoint)?;
+    let t = load_run(&run, data.n_items)?;
+    let pair = match a.split {
+        Split::Test => &data.test,
+        Split::Validation => &data.validation,
+    };
+    let e = evaluate(
+        t.model.as_ref(),
+        pair,
+        t.evaluator(),
+        t.config.eval_batch_size,
+    )?;
+    println!("{}", serde_json::to_string_pretty(&e)?);
+    Ok(())
+}
