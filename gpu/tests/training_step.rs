@@ -8,7 +8,7 @@ mod common;
 
 use autograd::{Cpu, Tape, Tensor};
 use common::*;
-use vae::models::{MultDae, MultVae, Recommender, StepContext};
+use vae::vae_cf::{MultDae, MultVae, Recommender, StepContext};
 
 /// ‖gpu − ref‖/‖ref‖ for the loss and for each parameter's gradient. The f32 path rounds every
 /// intermediate (tanh, the 2,000-way softmax, the products): measured on the simulator, at most

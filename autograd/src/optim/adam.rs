@@ -10,7 +10,7 @@
 //! - CPU loop: `autograd/src/backend/cpu/adam.rs` · `adam`
 //! - CUDA kernel: `gpu/kernels/adam.cu` · `adam`
 //! - GPU parity test: `gpu/tests/parity.rs` ·
-//!   `fused_adam_matches_the_f64_reference_over_three_steps`
+//!   `fused_adam_equals_the_cpu_f32_update_and_the_f64_reference_over_three_steps`
 
 use super::writable;
 use crate::backend::{AdamStep, Backend};
