@@ -211,6 +211,20 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
         }
     }
 
+    /// [`Trainer::step`] without reading the loss: the step's work is queued and its loss, still on
+    /// the device, returned (for a benchmark that must not wait for the device at every step).
+    pub fn step_unread(
+        &mut self,
+        batch: &CsrMatrix<f32>,
+        step: usize,
+        times: &mut PhaseTimes,
+    ) -> Result<Tensor<B>> {
+        match self.update(batch, step, false, times)? {
+            StepLoss::OnDevice(t) => Ok(t),
+            StepLoss::Read(_) => unreachable!("update reads only when asked"),
+        }
+    }
+
     /// The update of [`Trainer::step`]; with `read`, the loss is read (and checked) before Adam,
     /// otherwise it is left on the device.
     fn update(
