@@ -113,6 +113,21 @@ impl<B: Backend> Tensor<B> {
         }
     }
 
+    /// The device buffer, consuming the tensor: the buffer itself when no other tensor shares it,
+    /// otherwise a copy on the device (for writing in place, as the evaluation's mask does).
+    pub fn into_buffer(self) -> Result<B::Buffer> {
+        match Arc::try_unwrap(self.buf) {
+            Ok(buf) => Ok(buf),
+            Err(shared) => {
+                let cols = self.shape[1];
+                let mut copy = self.backend.zeros(self.shape[0] * cols)?;
+                self.backend
+                    .copy_cols(&shared, cols, 0, &mut copy, cols, 0, cols)?;
+                Ok(copy)
+            }
+        }
+    }
+
     /// The values as `f64`, row-major, on the host.
     pub fn to_f64(&self) -> Result<Vec<f64>> {
         Ok(self.to_vec()?.into_iter().map(|x| x.f64()).collect())
