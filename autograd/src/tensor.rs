@@ -164,3 +164,22 @@ impl<B: Backend> Tensor<B> {
 pub(crate) fn fmt_shape(s: [usize; 2]) -> String {
     format!("[{}, {}]", s[0], s[1])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Cpu;
+
+    #[test]
+    fn into_buffer_hands_over_an_unshared_buffer_and_copies_a_shared_one() {
+        let c = Cpu::<f32>::new();
+        let t = Tensor::from_vec(&c, 2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+        let own_ptr = t.buffer().as_ptr();
+        let mut copy = t.clone().into_buffer().unwrap();
+        copy[0] = -1.0;
+        assert_eq!(copy, vec![-1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(t.to_vec().unwrap(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let own = t.into_buffer().unwrap();
+        assert_eq!(own.as_ptr(), own_ptr);
+    }
+}

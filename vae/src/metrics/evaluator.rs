@@ -294,6 +294,29 @@ mod tests {
     }
 
     #[test]
+    fn a_ranking_of_other_rows_or_another_depth_is_a_shape_error() {
+        let ev = metrics("ndcg@3,recall@1");
+        let heldout = csr(2, 5, &[(0, 1)]);
+        let ranked = |rows: usize, k: usize| TopK {
+            k,
+            items: (0..rows * k).map(|i| (i % k) as u32).collect(),
+            first_nan: vec![None; rows],
+        };
+        // Row 0 ranks 0, 1, 2 with item 1 held out (rank 2); row 1 holds nothing out.
+        let batch = ev.evaluate_ranked(&ranked(2, 3), &heldout).unwrap();
+        assert_eq!((batch.evaluated_rows, batch.users_skipped), (vec![0], 1));
+        assert!((batch.values[0][0] - 1.0 / 3f64.log2()).abs() < 1e-12);
+        assert_eq!(batch.values[0][1], 0.0);
+        for (rows, k) in [(1, 3), (3, 3), (2, 2), (2, 5)] {
+            let err = ev.evaluate_ranked(&ranked(rows, k), &heldout).unwrap_err();
+            assert!(
+                matches!(err, MetricsError::Shape { .. }),
+                "{rows} rows, k {k}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn nan_scores_are_reported_with_row_and_item() {
         let mut scores = vec![0.0, 1.0, 0.5, f32::NAN];
         let err = Evaluator::default()
