@@ -347,8 +347,8 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
     /// mask of the fold-in items (`v = −∞`), on the scores' own device.
     fn fill_csr_pattern(&self, x: &Self::Csr, value: f64, y: &mut Self::Buffer) -> Result<()>;
     /// The `k' = min(k, cols)` best columns of each row of the `rows × cols` scores `s`, best first,
-    /// and each row's first NaN column: `items[r, :] = (c₁, …, c_k')` with `c₁ ≺ c₂ ≺ …` the first
-    /// of the row in the total order
+    /// and each row's first NaN column: `items[r, :] = (c₁, …, c_k')`, the row's first `k'` columns
+    /// in the total order
     /// `c ≺ c' ⇔ s[r, c] > s[r, c'] ∨ (s[r, c] = s[r, c'] ∧ c < c')`,
     /// where `−0 = +0` and NaN ranks below every number (−∞ included), NaNs tying with each other;
     /// `first_nan[r] = min {c : s[r, c] is NaN}`. Only these `rows × (k' + 1)` indices reach the
