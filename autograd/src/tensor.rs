@@ -113,6 +113,21 @@ impl<B: Backend> Tensor<B> {
         }
     }
 
+    /// The device buffer, consuming the tensor: the buffer itself when no other tensor shares it,
+    /// otherwise a copy on the device (for writing in place, as the evaluation's mask does).
+    pub fn into_buffer(self) -> Result<B::Buffer> {
+        match Arc::try_unwrap(self.buf) {
+            Ok(buf) => Ok(buf),
+            Err(shared) => {
+                let cols = self.shape[1];
+                let mut copy = self.backend.zeros(self.shape[0] * cols)?;
+                self.backend
+                    .copy_cols(&shared, cols, 0, &mut copy, cols, 0, cols)?;
+                Ok(copy)
+            }
+        }
+    }
+
     /// The values as `f64`, row-major, on the host.
     pub fn to_f64(&self) -> Result<Vec<f64>> {
         Ok(self.to_vec()?.into_iter().map(|x| x.f64()).collect())
@@ -148,4 +163,23 @@ impl<B: Backend> Tensor<B> {
 /// `[r, c]` as written in messages.
 pub(crate) fn fmt_shape(s: [usize; 2]) -> String {
     format!("[{}, {}]", s[0], s[1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Cpu;
+
+    #[test]
+    fn into_buffer_hands_over_an_unshared_buffer_and_copies_a_shared_one() {
+        let c = Cpu::<f32>::new();
+        let t = Tensor::from_vec(&c, 2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+        let own_ptr = t.buffer().as_ptr();
+        let mut copy = t.clone().into_buffer().unwrap();
+        copy[0] = -1.0;
+        assert_eq!(copy, vec![-1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(t.to_vec().unwrap(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let own = t.into_buffer().unwrap();
+        assert_eq!(own.as_ptr(), own_ptr);
+    }
 }

@@ -1,5 +1,5 @@
-// Sparse kernels: CSR × dense, the transposed product Xᵀ·D, and the multinomial likelihood on sparse
-// targets fused with its log-sum-exp. A CSR matrix is (indptr[rows + 1], indices[nnz], values[nnz]),
+// Sparse kernels: CSR × dense, the transposed product Xᵀ·D, the multinomial likelihood on sparse
+// targets fused with its log-sum-exp, and a value written at a CSR matrix's entries. A CSR matrix is (indptr[rows + 1], indices[nnz], values[nnz]),
 // columns strictly increasing within a row (autograd's CsrMatrix guarantees it).
 
 // C[r, j] = Σ_p values[p]·B[indices[p], j],  p ∈ indptr[r]..indptr[r+1]
@@ -91,5 +91,15 @@ extern "C" __global__ void multinomial_nll_rows_backward(const float* z, const f
             dz[i] = dz[i] - g * values[p0 + q];
         }
         __syncthreads();  // the next row of this block starts only when this one is complete
+    }
+}
+
+// y[r, c] = v for every stored entry (r, c) of X, its value unused: the evaluation's fold-in mask.
+// One block per row; the columns of a row are distinct, so no two threads write one element.
+extern "C" __global__ void fill_csr_pattern(const u32* indptr, const u32* indices, u64 rows,
+                                            u64 cols, float v, float* y) {
+    ROW_STRIDE(r, rows) {
+        const u64 p0 = indptr[r], nnz = indptr[r + 1] - p0;
+        COL_STRIDE(q, nnz) y[r * cols + indices[p0 + q]] = v;
     }
 }

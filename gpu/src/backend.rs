@@ -3,9 +3,9 @@
 //! primitive to its loop in `backend/cpu/`.
 
 use crate::csr::CudaCsr;
-use crate::launch::{adam, bce, elementwise, gemm, memory, random, rows, sparse};
+use crate::launch::{adam, bce, elementwise, gemm, memory, random, rows, sparse, top_k};
 use crate::{Cuda, CudaBuffer};
-use autograd::backend::{AdamStep, Backend, Binary, Gemm, Unary};
+use autograd::backend::{AdamStep, Backend, Binary, Gemm, TopK, Unary};
 use autograd::rng::RngKey;
 use autograd::{CsrMatrix, Result};
 use std::sync::Arc;
@@ -178,6 +178,13 @@ impl Backend for Cuda {
         dx: &mut CudaBuffer,
     ) -> Result<()> {
         rows::l2_normalize_rows_backward(self, y, norms, dy, cols, dx)
+    }
+
+    fn fill_csr_pattern(&self, x: &CudaCsr, value: f64, y: &mut CudaBuffer) -> Result<()> {
+        sparse::fill_csr_pattern(self, x, value, y)
+    }
+    fn top_k_rows(&self, scores: &CudaBuffer, cols: usize, k: usize) -> Result<TopK> {
+        top_k::top_k_rows(self, scores, cols, k)
     }
 
     fn dropout(&self, key: RngKey, p: f64, x: &CudaBuffer, y: &mut CudaBuffer) -> Result<()> {

@@ -52,7 +52,13 @@ pub const FILES: &[KernelFile] = &[
             "csr_t_matmul_acc",
             "multinomial_nll_rows",
             "multinomial_nll_rows_backward",
+            "fill_csr_pattern",
         ],
+    },
+    KernelFile {
+        name: "top_k.cu",
+        source: include_str!("../kernels/top_k.cu"),
+        functions: &["top_k_rows"],
     },
     KernelFile {
         name: "random.cu",

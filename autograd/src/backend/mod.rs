@@ -132,6 +132,28 @@ pub struct AdamStep {
     pub decoupled: f64,
 }
 
+/// The best columns of each row, on the host: what [`Backend::top_k_rows`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopK {
+    /// Columns ranked per row: `min(k, cols)`.
+    pub k: usize,
+    /// `rows × k` column indices, row-major, each row best first.
+    pub items: Vec<u32>,
+    /// Per row, the lowest column whose score is NaN, if any.
+    pub first_nan: Vec<Option<u32>>,
+}
+
+impl TopK {
+    /// The ranked columns of row `r`, best first.
+    pub fn row(&self, r: usize) -> &[u32] {
+        &self.items[r * self.k..(r + 1) * self.k]
+    }
+    /// The number of rows.
+    pub fn rows(&self) -> usize {
+        self.first_nan.len()
+    }
+}
+
 /// The primitives a compute device offers. `Elem` is the element type, `Buffer` a device array of
 /// `Elem`, `Csr` a sparse matrix resident on the device.
 pub trait Backend: Clone + Debug + Send + Sync + 'static {
@@ -325,6 +347,18 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
         cols: usize,
         dx: &mut Self::Buffer,
     ) -> Result<()>;
+
+    /// `y[r, c] ← v` for every stored entry `(r, c)` of `X`, whatever its value: the evaluation's
+    /// mask of the fold-in items (`v = −∞`), on the scores' own device.
+    fn fill_csr_pattern(&self, x: &Self::Csr, value: f64, y: &mut Self::Buffer) -> Result<()>;
+    /// The `k' = min(k, cols)` best columns of each row of the `rows × cols` scores `s`, best first,
+    /// and each row's first NaN column: `items[r, :] = (c₁, …, c_k')`, the row's first `k'` columns
+    /// in the total order
+    /// `c ≺ c' ⇔ s[r, c] > s[r, c'] ∨ (s[r, c] = s[r, c'] ∧ c < c')`,
+    /// where `−0 = +0` and NaN ranks below every number (−∞ included), NaNs tying with each other;
+    /// `first_nan[r] = min {c : s[r, c] is NaN}`. Only these `rows × (k' + 1)` indices reach the
+    /// host, never the scores. The CPU's is [`cpu::top_k::top_k_rows`].
+    fn top_k_rows(&self, scores: &Self::Buffer, cols: usize, k: usize) -> Result<TopK>;
 
     /// `y = x ⊙ m / (1 − p)` with the mask `m[i] = keeps(key, i)` of [`crate::rng`]. Applied to `ȳ`
     /// with the same key it is also the backward.

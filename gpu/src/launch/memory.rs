@@ -22,7 +22,7 @@ pub(crate) fn upload<T: Pooled>(g: &Cuda, host: &[T]) -> Result<DeviceBuf<T>> {
 }
 
 /// The one synchronisation point of the backend: the host is about to read the data.
-pub(crate) fn download(g: &Cuda, buf: &CudaBuffer) -> Result<Vec<f32>> {
+pub(crate) fn download<T: Pooled>(g: &Cuda, buf: &DeviceBuf<T>) -> Result<Vec<T>> {
     g.engine().download(buf).map_err(device("download"))
 }
 

@@ -12,6 +12,7 @@ pub(crate) mod memory;
 pub(crate) mod random;
 pub(crate) mod rows;
 pub(crate) mod sparse;
+pub(crate) mod top_k;
 
 use crate::error::device;
 use crate::kernels::BLOCK;

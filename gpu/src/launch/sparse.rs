@@ -1,4 +1,5 @@
-//! The launches of gpu/kernels/sparse.cu: CSR × dense, Xᵀ·D, and the multinomial likelihood.
+//! The launches of gpu/kernels/sparse.cu: CSR × dense, Xᵀ·D, the multinomial likelihood, and the
+//! fill at a CSR matrix's entries.
 
 use super::{launch, len_is, rows_config};
 use crate::csr::CudaCsr;
@@ -102,4 +103,20 @@ pub(crate) fn multinomial_nll_rows_backward(
     }
     launch!(g, "multinomial_nll_rows_backward", rows_config(t.rows);
         z, lse, &t.indptr, &t.indices, &t.values, dloss, t.rows as u64, t.cols as u64, dz)
+}
+
+/// `fill_csr_pattern`: y[r, c] = v at every stored (r, c) of X.
+pub(crate) fn fill_csr_pattern(
+    g: &Cuda,
+    x: &CudaCsr,
+    value: f64,
+    y: &mut CudaBuffer,
+) -> Result<()> {
+    const OP: &str = "fill_csr_pattern";
+    len_is(OP, "y", y.len(), x.rows * x.cols)?;
+    if x.rows == 0 || x.cols == 0 {
+        return Ok(());
+    }
+    launch!(g, "fill_csr_pattern", rows_config(x.rows);
+        &x.indptr, &x.indices, x.rows as u64, x.cols as u64, value as f32, y)
 }

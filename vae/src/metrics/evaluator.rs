@@ -1,9 +1,10 @@
 //! One evaluation batch: mask the fold-in items, rank, and score every user against the held-out items.
 
+use autograd::backend::cpu::top_k::top_k_rows;
+use autograd::backend::TopK;
 use autograd::CsrMatrix;
 use rayon::prelude::*;
 
-use super::topk::top_k_and_first_nan;
 use super::{ndcg_at_k, recall_at_k, Metric, MetricKind, MetricsAccumulator, MetricsError, Result};
 
 /// Computes a fixed list of metrics (by default NDCG@100, Recall@20, Recall@50) batch by batch.
@@ -58,7 +59,13 @@ impl Evaluator {
         MetricsAccumulator::new(&self.metrics)
     }
 
-    /// Evaluates a batch of `B = fold_in.rows()` users.
+    /// The longest ranking any metric reads: the `k` to rank once per row (the top `k` of a total
+    /// order is a prefix of its top `k_max`, so each metric cuts its own).
+    pub fn k_max(&self) -> usize {
+        self.metrics.iter().map(|m| m.k).max().unwrap_or(0)
+    }
+
+    /// Evaluates a batch of `B = fold_in.rows()` users on the host.
     ///
     /// `scores` is the model's output, `B × n_items` row-major. Every stored entry of `fold_in`
     /// (the notebook's `X_pred[data_tr.nonzero()] = -np.inf`) is set to −∞ in `scores`, in place;
@@ -94,37 +101,70 @@ impl Evaluator {
                 ),
             });
         }
-        let k_max = self.metrics.iter().map(|m| m.k).max().unwrap_or(0);
-        let per_row: Vec<Option<Vec<f64>>> = scores
+        scores
             .par_chunks_mut(n_items)
             .enumerate()
-            .map(|(row, row_scores)| {
+            .for_each(|(row, row_scores)| {
                 for &item in fold_in.row(row).0 {
                     row_scores[item as usize] = f32::NEG_INFINITY;
                 }
+            });
+        self.evaluate_ranked(&top_k_rows(scores, n_items, self.k_max()), heldout)
+    }
+
+    /// Evaluates a batch whose rows are already ranked, fold-in items masked (by
+    /// [`autograd::Backend::top_k_rows`] on the scores' device, `k` = [`Evaluator::k_max`]): every
+    /// stored entry of `heldout` is a held-out item with gain 1.
+    ///
+    /// Errors: a ranking of other rows or another length than `heldout` and the metrics ask for, or a
+    /// NaN score (naming the first such row and its first NaN item).
+    pub fn evaluate_ranked(&self, ranked: &TopK, heldout: &CsrMatrix<f32>) -> Result<BatchMetrics> {
+        let rows = heldout.rows();
+        let k = self.k_max().min(heldout.cols());
+        if ranked.rows() != rows || ranked.k != k || ranked.items.len() != rows * k {
+            return Err(MetricsError::Shape {
+                op: "evaluate_ranked",
+                detail: format!(
+                    "{} rows ranked {} deep ({} items), held-out [{rows}, {}]; expected the held-out \
+                     rows, each ranked min(k_max = {}, items) = {k} deep",
+                    ranked.rows(),
+                    ranked.k,
+                    ranked.items.len(),
+                    heldout.cols(),
+                    self.k_max()
+                ),
+            });
+        }
+        if let Some((row, item)) = ranked
+            .first_nan
+            .iter()
+            .enumerate()
+            .find_map(|(row, nan)| nan.map(|item| (row, item as usize)))
+        {
+            return Err(MetricsError::NanScore { row, item });
+        }
+        let per_row: Vec<Option<Vec<f64>>> = (0..rows)
+            .into_par_iter()
+            .map(|row| {
                 let held = heldout.row(row).0;
-                // The top k of a total order is a prefix of its top k_max: rank once, cut per metric.
-                let (ranked, first_nan) = top_k_and_first_nan(row_scores, k_max);
-                if let Some(item) = first_nan {
-                    return Err(MetricsError::NanScore { row, item });
-                }
                 if held.is_empty() {
-                    return Ok(None);
+                    return None;
                 }
-                Ok(Some(
+                let ranked = ranked.row(row);
+                Some(
                     self.metrics
                         .iter()
                         .map(|m| {
                             let value = match m.kind {
-                                MetricKind::Ndcg => ndcg_at_k(&ranked, held, m.k),
-                                MetricKind::Recall => recall_at_k(&ranked, held, m.k),
+                                MetricKind::Ndcg => ndcg_at_k(ranked, held, m.k),
+                                MetricKind::Recall => recall_at_k(ranked, held, m.k),
                             };
                             value.unwrap_or(f64::NAN)
                         })
                         .collect(),
-                ))
+                )
             })
-            .collect::<Result<_>>()?;
+            .collect();
 
         let mut batch = BatchMetrics {
             metrics: self.metrics.clone(),
@@ -251,6 +291,29 @@ mod tests {
         assert!(ev
             .evaluate_batch(&mut [], 0, &csr(0, 0, &[]), &csr(0, 0, &[]))
             .is_err());
+    }
+
+    #[test]
+    fn a_ranking_of_other_rows_or_another_depth_is_a_shape_error() {
+        let ev = metrics("ndcg@3,recall@1");
+        let heldout = csr(2, 5, &[(0, 1)]);
+        let ranked = |rows: usize, k: usize| TopK {
+            k,
+            items: (0..rows * k).map(|i| (i % k) as u32).collect(),
+            first_nan: vec![None; rows],
+        };
+        // Row 0 ranks 0, 1, 2 with item 1 held out (rank 2); row 1 holds nothing out.
+        let batch = ev.evaluate_ranked(&ranked(2, 3), &heldout).unwrap();
+        assert_eq!((batch.evaluated_rows, batch.users_skipped), (vec![0], 1));
+        assert!((batch.values[0][0] - 1.0 / 3f64.log2()).abs() < 1e-12);
+        assert_eq!(batch.values[0][1], 0.0);
+        for (rows, k) in [(1, 3), (3, 3), (2, 2), (2, 5)] {
+            let err = ev.evaluate_ranked(&ranked(rows, k), &heldout).unwrap_err();
+            assert!(
+                matches!(err, MetricsError::Shape { .. }),
+                "{rows} rows, k {k}: {err}"
+            );
+        }
     }
 
     #[test]

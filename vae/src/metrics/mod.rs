@@ -20,15 +20,14 @@ mod evaluator;
 mod metric;
 mod ndcg;
 mod recall;
-mod topk;
 
 pub use accumulator::{MetricsAccumulator, MetricsReport};
+pub use autograd::backend::cpu::top_k::top_k;
 pub use error::MetricsError;
 pub use evaluator::{BatchMetrics, Evaluator};
 pub use metric::{Metric, MetricKind};
 pub use ndcg::ndcg_at_k;
 pub use recall::recall_at_k;
-pub use topk::top_k;
 
 /// The metrics module's result type.
 pub type Result<T> = std::result::Result<T, MetricsError>;

@@ -1,11 +1,13 @@
 //! Evaluation as in the notebook: fold-in rows through the model in evaluation mode (no dropout,
-//! `z = μ`), fold-in items masked to −∞, then the ranking metrics against the held-out items.
+//! `z = μ`), fold-in items masked to −∞, then the ranking metrics against the held-out items. The
+//! masking and the ranking run on the scores' device; only the top `k` items of each row (and each
+//! row's first NaN) come back to the host.
 
 use super::error::Result;
 use crate::data::HeldoutPair;
-use crate::metrics::Evaluator;
+use crate::metrics::{BatchMetrics, Evaluator};
 use crate::vae_cf::Recommender;
-use autograd::Backend;
+use autograd::{Backend, CsrMatrix, Tensor};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -33,8 +35,7 @@ pub fn evaluate<B: Backend<Elem = f32>>(
         let idx: Vec<usize> = (start..(start + batch_size).min(rows)).collect();
         let fold_in = pair.fold_in.select_rows(&idx)?;
         let heldout = pair.heldout.select_rows(&idx)?;
-        let mut scores = model.scores(&fold_in)?.into_vec()?;
-        let batch = evaluator.evaluate_batch(&mut scores, fold_in.cols(), &fold_in, &heldout)?;
+        let batch = evaluate_scores(evaluator, model.scores(&fold_in)?, &fold_in, &heldout)?;
         acc.add(&batch)?;
     }
     let r = acc.report()?;
@@ -44,4 +45,38 @@ pub fn evaluate<B: Backend<Elem = f32>>(
         users_evaluated: r.users_evaluated,
         users_skipped: r.users_skipped,
     })
+}
+
+/// One batch of `scores` (`fold_in.rows() × items`, on any device) against `heldout`: the fold-in
+/// items set to −∞ and every row ranked where the scores are, then the metrics on the host
+/// ([`Evaluator::evaluate_ranked`]). The same metrics as [`Evaluator::evaluate_batch`] on the host
+/// copy of `scores`.
+pub fn evaluate_scores<B: Backend<Elem = f32>>(
+    evaluator: &Evaluator,
+    scores: Tensor<B>,
+    fold_in: &CsrMatrix<f32>,
+    heldout: &CsrMatrix<f32>,
+) -> Result<BatchMetrics> {
+    let backend = scores.backend().clone();
+    let cols = scores.cols();
+    let shape = [fold_in.rows(), fold_in.cols()];
+    if scores.shape() != shape || [heldout.rows(), heldout.cols()] != shape {
+        return Err(autograd::Error::Shape {
+            op: "evaluate_scores",
+            detail: format!(
+                "scores [{}, {cols}], fold-in [{}, {}], held-out [{}, {}]; expected all three alike",
+                scores.rows(),
+                fold_in.rows(),
+                fold_in.cols(),
+                heldout.rows(),
+                heldout.cols()
+            ),
+        }
+        .into());
+    }
+    let mask = backend.upload_csr(fold_in)?;
+    let mut buf = scores.into_buffer()?;
+    backend.fill_csr_pattern(&mask, f64::NEG_INFINITY, &mut buf)?;
+    let ranked = backend.top_k_rows(&buf, cols, evaluator.k_max())?;
+    Ok(evaluator.evaluate_ranked(&ranked, heldout)?)
 }

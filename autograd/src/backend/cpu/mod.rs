@@ -20,8 +20,9 @@ mod random;
 pub(crate) mod rows;
 pub mod sgemm;
 mod sparse;
+pub mod top_k;
 
-use super::{AdamStep, Backend, Binary, Gemm, Unary};
+use super::{AdamStep, Backend, Binary, Gemm, TopK, Unary};
 use crate::csr::CsrMatrix;
 use crate::error::Result;
 use crate::real::Real;
@@ -242,6 +243,14 @@ impl<T: Real> Backend for Cpu<T> {
     ) -> Result<()> {
         rows::l2_normalize_rows_backward(y, norms, dy, cols, dx);
         Ok(())
+    }
+
+    fn fill_csr_pattern(&self, x: &CsrMatrix<T>, value: f64, y: &mut Vec<T>) -> Result<()> {
+        sparse::fill_csr_pattern(x, T::of(value), y);
+        Ok(())
+    }
+    fn top_k_rows(&self, scores: &Vec<T>, cols: usize, k: usize) -> Result<TopK> {
+        Ok(top_k::top_k_rows(scores, cols, k))
     }
 
     fn dropout(&self, key: RngKey, p: f64, x: &Vec<T>, y: &mut Vec<T>) -> Result<()> {

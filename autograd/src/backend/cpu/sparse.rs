@@ -1,4 +1,5 @@
-//! Sparse loops: CSR × dense, its transpose product, and the multinomial likelihood on sparse targets.
+//! Sparse loops: CSR × dense, its transpose product, the multinomial likelihood on sparse targets,
+//! and writes at a CSR matrix's entries.
 
 use super::{for_each_row, PAR_MIN};
 use crate::csr::CsrMatrix;
@@ -14,6 +15,15 @@ pub(super) fn csr_matmul<T: Real>(x: &CsrMatrix<T>, b: &[T], n: usize, c: &mut [
             for (c, &b) in row.iter_mut().zip(brow) {
                 *c = *c + v * b
             }
+        }
+    });
+}
+
+/// `y[r, c] ← v` at every stored `(r, c)` of `X`.
+pub(super) fn fill_csr_pattern<T: Real>(x: &CsrMatrix<T>, v: T, y: &mut [T]) {
+    for_each_row(y, x.cols(), |r, row| {
+        for &c in x.row(r).0 {
+            row[c as usize] = v
         }
     });
 }

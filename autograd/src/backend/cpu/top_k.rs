@@ -1,4 +1,4 @@
-//! The `k` highest-scoring items of one row by partial selection, never a sort of all `I` items.
+//! The `k` highest-scoring columns of each row by partial selection, never a sort of all `I` items.
 //!
 //! Split the row into `m ≥ k` blocks and take the `k`-th largest block maximum, `t`: `k` items score
 //! at least `t`, so no item scoring below `t` can be in the top `k`. One vectorised pass finds `t`,
@@ -6,10 +6,41 @@
 //! scores are in no particular item order),
 //! `select_nth_unstable_by` finds the top `k` among them, and only those `k` are sorted.
 
+use super::TopK;
+use crate::real::Real;
+use rayon::prelude::*;
 use std::cmp::Ordering;
 
 /// Scores handled together: the width of the packed compares and maxima.
 const LANES: usize = 16;
+
+/// [`top_k`] of every `cols`-wide row of `scores`, rows in parallel, with each row's first NaN: the
+/// CPU's [`crate::Backend::top_k_rows`].
+pub fn top_k_rows<T: Real>(scores: &[T], cols: usize, k: usize) -> TopK {
+    let k = k.min(cols);
+    if cols == 0 {
+        return TopK {
+            k,
+            items: Vec::new(),
+            first_nan: Vec::new(),
+        };
+    }
+    let per_row: Vec<(Vec<u32>, Option<usize>)> = scores
+        .par_chunks(cols)
+        .map(|row| top_k_and_first_nan(row, k))
+        .collect();
+    let mut items = Vec::with_capacity(per_row.len() * k);
+    let mut first_nan = Vec::with_capacity(per_row.len());
+    for (ranked, nan) in per_row {
+        items.extend(ranked);
+        first_nan.push(nan.map(|c| c as u32));
+    }
+    TopK {
+        k,
+        items,
+        first_nan,
+    }
+}
 
 /// The indices of the `min(k, scores.len())` highest scores, best first.
 ///
@@ -17,21 +48,21 @@ const LANES: usize = 16;
 /// the lower item index first; NaN below every number, −∞ included. The notebook's
 /// `bn.argpartition` leaves the order among tied scores unspecified; fixing it makes every metric
 /// reproducible across thread counts and machines.
-pub fn top_k(scores: &[f32], k: usize) -> Vec<u32> {
+pub fn top_k<T: Real>(scores: &[T], k: usize) -> Vec<u32> {
     top_k_and_first_nan(scores, k).0
 }
 
 /// [`top_k`], and the index of the first NaN score if there is one: the scan sees every NaN anyway
 /// (NaN passes the threshold test), so the evaluator needs no separate pass to reject NaN rows.
-pub(super) fn top_k_and_first_nan(scores: &[f32], k: usize) -> (Vec<u32>, Option<usize>) {
+fn top_k_and_first_nan<T: Real>(scores: &[T], k: usize) -> (Vec<u32>, Option<usize>) {
     let k = k.min(scores.len());
     if k == 0 {
         return (Vec::new(), scores.iter().position(|s| s.is_nan()));
     }
     let t = threshold(scores, k);
-    let mut kept: Vec<Entry> = Vec::with_capacity(4 * k);
+    let mut kept: Vec<Entry<T>> = Vec::with_capacity(4 * k);
     let mut first_nan = None;
-    let mut keep = |item: usize, score: f32| {
+    let mut keep = |item: usize, score: T| {
         if may_rank(score, t) {
             if score.is_nan() && first_nan.is_none() {
                 first_nan = Some(item);
@@ -67,23 +98,26 @@ pub(super) fn top_k_and_first_nan(scores: &[f32], k: usize) -> (Vec<u32>, Option
 /// A score that at least `k` items reach: the `k`-th largest of the maxima of `m ∈ [k, 2k]` blocks
 /// of `scores`, or −∞ (keep everything) when blocks of 8 scores or more cannot be formed. NaN is
 /// skipped; a block of NaN only gives −∞, which can only lower the threshold.
-fn threshold(scores: &[f32], k: usize) -> f32 {
+fn threshold<T: Real>(scores: &[T], k: usize) -> T {
     let blocks = (2 * k).min(scores.len() / 8);
     if blocks < k {
-        return f32::NEG_INFINITY;
+        return T::neg_infinity();
     }
-    let mut maxima: Vec<f32> = scores
+    let mut maxima: Vec<T> = scores
         .chunks(scores.len() / blocks)
         .map(block_max)
         .collect();
-    let (_, kth, _) = maxima.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+    // The maxima are never NaN, so the order is total (−0 and +0 may tie either way: both pass `≥`
+    // the same).
+    let (_, kth, _) =
+        maxima.select_nth_unstable_by(k - 1, |a, b| b.partial_cmp(a).unwrap_or(Ordering::Equal));
     *kth
 }
 
 /// The largest score of `block` ignoring NaN (−∞ if none), in `LANES` independent lanes so that it
 /// compiles to packed `max` instructions.
-fn block_max(block: &[f32]) -> f32 {
-    let mut lanes = [f32::NEG_INFINITY; LANES];
+fn block_max<T: Real>(block: &[T]) -> T {
+    let mut lanes = [T::neg_infinity(); LANES];
     let groups = block.chunks_exact(LANES);
     let tail = groups.remainder();
     for group in groups {
@@ -93,24 +127,24 @@ fn block_max(block: &[f32]) -> f32 {
     }
     tail.iter()
         .chain(&lanes)
-        .fold(f32::NEG_INFINITY, |m, &s| if s > m { s } else { m })
+        .fold(T::neg_infinity(), |m, &s| if s > m { s } else { m })
 }
 
 /// Whether a score may be in the top `k` given the threshold `t`. NaN is kept as well, so rows with
 /// NaN stay exact (NaN then ranks last); `|` rather than `||` keeps the test branch-free.
 #[inline]
-fn may_rank(score: f32, t: f32) -> bool {
+fn may_rank<T: Real>(score: T, t: T) -> bool {
     (score >= t) | score.is_nan()
 }
 
 #[derive(Clone, Copy)]
-struct Entry {
-    score: f32,
+struct Entry<T> {
+    score: T,
     item: u32,
 }
 
 /// The ranking order, best first: descending score with NaN below everything, then ascending item.
-fn rank_order(a: &Entry, b: &Entry) -> Ordering {
+fn rank_order<T: Real>(a: &Entry<T>, b: &Entry<T>) -> Ordering {
     let by_score = match b.score.partial_cmp(&a.score) {
         Some(o) => o,
         None => a.score.is_nan().cmp(&b.score.is_nan()),
@@ -122,9 +156,9 @@ fn rank_order(a: &Entry, b: &Entry) -> Ordering {
 mod tests {
     use super::*;
 
-    /// The definition, by a full sort: what the heap must reproduce.
+    /// The definition, by a full sort: what the selection must reproduce.
     fn top_k_by_sorting(scores: &[f32], k: usize) -> Vec<u32> {
-        let mut all: Vec<Entry> = scores
+        let mut all: Vec<Entry<f32>> = scores
             .iter()
             .enumerate()
             .map(|(i, &score)| Entry {
@@ -168,6 +202,25 @@ mod tests {
         assert_eq!(top_k_and_first_nan(&scores, 5).1, None);
         let all_nan = vec![f32::NAN; 1000];
         assert_eq!(top_k(&all_nan, 3), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn top_k_rows_ranks_each_row_alone_and_names_its_first_nan() {
+        let scores = [0.5f32, f32::NAN, 0.5, 2.0, 1.0, 0.0, -0.0, f32::NAN];
+        let top = top_k_rows(&scores, 4, 3);
+        assert_eq!(
+            (top.k, top.row(0), top.row(1)),
+            (3, &[3, 0, 2][..], &[0, 1, 2][..])
+        );
+        assert_eq!(top.first_nan, vec![Some(1), Some(3)]);
+        // k beyond the row: every column, NaN last.
+        let all = top_k_rows(&scores, 4, 9);
+        assert_eq!(all.k, 4);
+        assert_eq!(all.items, vec![3, 0, 2, 1, 0, 1, 2, 3]);
+        let wide: Vec<f64> = scores.iter().map(|&s| s as f64).collect();
+        assert_eq!(top_k_rows(&wide, 4, 9), all);
+        assert_eq!(top_k_rows(&wide, 4, 0).first_nan, all.first_nan);
+        assert!(top_k_rows::<f32>(&[], 0, 5).items.is_empty());
     }
 
     #[test]
