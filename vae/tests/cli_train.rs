@@ -134,3 +134,50 @@ fn bad_flags_and_missing_folders_are_clear_errors() {
     ])
     .contains("/nonexistent"));
 }
+
+/// `--device sim` trains through the GPU backend on the simulated device and, on this small run,
+/// reports the CPU's metrics to the printed digits.
+#[test]
+fn device_sim_trains_the_gpu_code_path_to_the_cpus_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    ok(vae(&[
+        "data",
+        "synth",
+        "--out",
+        &p("data"),
+        "--users",
+        "200",
+        "--heldout-users",
+        "20",
+        "--items",
+        "40",
+        "--mean-clicks",
+        "8",
+        "--seed",
+        "3",
+    ]));
+    let train = |device: &str| {
+        let out = ok(vae(&[
+            "train",
+            "--data",
+            &p("data"),
+            "--dims",
+            "12,4",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "50",
+            "--device",
+            device,
+            "--out",
+            &p(device),
+        ]));
+        let test = out
+            .lines()
+            .find(|l| l.contains("test: ndcg@100"))
+            .map(str::to_string);
+        test.unwrap_or_else(|| panic!("no test line in:\n{out}"))
+    };
+    assert_eq!(train("sim"), train("cpu"));
+}

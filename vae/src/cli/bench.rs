@@ -15,12 +15,12 @@ use clap::Args;
 use vae::data::{pro_sg, synth, Dataset, Preset, ShuffledBatches};
 use vae::train::{evaluate, ModelKind, PhaseTimes, TrainConfig, Trainer};
 
-use super::common::{cuda, parse_device, set_threads, Device};
+use super::common::{gpu_backend, parse_device, set_threads, Device};
 use super::values::{ModelKindArg, PresetArg};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// cpu, cuda or cuda:N.
+    /// cpu, cuda, cuda:N, or sim (the GPU code path on the simulated device, slow).
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: Device,
     #[arg(long, value_enum, default_value = "vae")]
@@ -95,9 +95,9 @@ fn peak_memory_mib() -> Option<f64> {
 
 pub fn bench_cmd(a: BenchArgs) -> anyhow::Result<()> {
     set_threads(a.threads)?;
-    match a.device {
-        Device::Cpu => run(&Cpu::<f32>::new(), &a, Some(Isa::selected())),
-        Device::Cuda(n) => run(&cuda(n, a.tf32)?, &a, None),
+    match gpu_backend(&a.device, a.tf32)? {
+        None => run(&Cpu::<f32>::new(), &a, Some(Isa::selected())),
+        Some(g) => run(&g, &a, None),
     }
 }
 

@@ -15,17 +15,21 @@ use vae::train::{self, EpochSummary, Progress, RunDir, Trainer};
 pub enum Device {
     Cpu,
     Cuda(usize),
+    /// The GPU backend on the simulated device (gpu/README.md): the CUDA code path without a GPU,
+    /// slowly; for trying and checking it, not for training at scale.
+    Sim,
 }
 
 pub fn parse_device(s: &str) -> Result<Device, String> {
     match s {
         "cpu" => Ok(Device::Cpu),
         "cuda" => Ok(Device::Cuda(0)),
+        "sim" => Ok(Device::Sim),
         _ => s
             .strip_prefix("cuda:")
             .and_then(|n| n.parse().ok())
             .map(Device::Cuda)
-            .ok_or_else(|| format!("--device {s}: expected cpu, cuda or cuda:N")),
+            .ok_or_else(|| format!("--device {s}: expected cpu, cuda, cuda:N or sim")),
     }
 }
 
@@ -45,6 +49,19 @@ pub fn cuda(n: usize, tf32: bool) -> anyhow::Result<gpu::Cuda> {
     let dev = gpu::Cuda::new(n).with_context(|| format!("--device cuda:{n}"))?;
     dev.set_tf32(tf32).context("--tf32")?;
     Ok(dev)
+}
+
+/// The GPU backend `device` names (`cuda:N` or `sim`); `None` for the CPU.
+pub fn gpu_backend(device: &Device, tf32: bool) -> anyhow::Result<Option<gpu::Cuda>> {
+    Ok(match *device {
+        Device::Cpu => None,
+        Device::Cuda(n) => Some(cuda(n, tf32)?),
+        Device::Sim => {
+            let dev = gpu::Cuda::simulated().context("--device sim")?;
+            dev.set_tf32(tf32).context("--tf32")?;
+            Some(dev)
+        }
+    })
 }
 
 /// A count that must be positive (sizes, epochs).

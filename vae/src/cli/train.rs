@@ -13,8 +13,8 @@ use vae::train::{self, LrSchedule, ModelKind, RunDir, RunOptions, Start, TrainCo
 use vae::vae_cf::Anneal;
 
 use super::common::{
-    at_least_one, cuda, metric, metrics_text, non_negative, parse_device, positive, probability,
-    set_threads, Console, Device, RunFlags,
+    at_least_one, gpu_backend, metric, metrics_text, non_negative, parse_device, positive,
+    probability, set_threads, Console, Device, RunFlags,
 };
 use super::ncf::{self, NcfArgs, NcfFlags};
 
@@ -63,7 +63,7 @@ pub struct TrainArgs {
     /// of its config.json (only --epochs may change, to extend the run).
     #[arg(long, conflicts_with = "out")]
     resume: Option<PathBuf>,
-    /// cpu, cuda or cuda:N.
+    /// cpu, cuda, cuda:N, or sim (the GPU code path on the simulated device, slow).
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: Device,
     /// Epochs (default 200 for vae/dae, 20 for NCF).
@@ -281,9 +281,9 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
                 config: ncf::config(kind, protocol, &a.ncf, common),
                 epochs_given: a.epochs.is_some(),
             };
-            return match a.device {
-                Device::Cpu => ncf::train(&Cpu::<f32>::new(), &a.data, args, &run, resume),
-                Device::Cuda(n) => ncf::train(&cuda(n, a.tf32)?, &a.data, args, &run, resume),
+            return match gpu_backend(&a.device, a.tf32)? {
+                None => ncf::train(&Cpu::<f32>::new(), &a.data, args, &run, resume),
+                Some(g) => ncf::train(&g, &a.data, args, &run, resume),
             };
         }
     };
@@ -299,8 +299,8 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
         loss_every: a.loss_every,
     };
     let mut console = Console::new();
-    let trained = match a.device {
-        Device::Cpu => train::train(
+    let trained = match gpu_backend(&a.device, a.tf32)? {
+        None => train::train(
             &Cpu::<f32>::new(),
             &a.data,
             start,
@@ -308,14 +308,7 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
             &options,
             &mut console,
         ),
-        Device::Cuda(n) => train::train(
-            &cuda(n, a.tf32)?,
-            &a.data,
-            start,
-            &run,
-            &options,
-            &mut console,
-        ),
+        Some(g) => train::train(&g, &a.data, start, &run, &options, &mut console),
     };
     let results = match trained {
         Err(TrainError::Interrupted { .. }) => {
