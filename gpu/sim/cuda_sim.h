@@ -7,9 +7,10 @@
 //
 // What a kernel may use is what is defined here: threadIdx / blockIdx / blockDim / gridDim, static
 // __shared__ arrays (one copy per block: the host thread running the block owns it), __syncthreads,
-// atomicAdd, and the CUDA math functions the kernels call, from the host's libm. No kernel uses warp
+// and the CUDA math functions the kernels call, from the host's libm. No kernel uses atomics, warp
 // shuffles, votes or dynamic shared memory, so none is defined: a kernel that starts to use one fails
-// to compile here, and the simulator must learn it first.
+// to compile here, and the simulator must learn it first (atomics for real, since blocks run on
+// several host threads at once).
 //
 // Numerics: the host's expf, logf, tanhf, log1pf, log, cos are correctly rounded or within 1 ulp,
 // inside CUDA's documented bounds (expf 2 ulp, logf 1 ulp, tanhf 2 ulp, log/cos 1 ulp in double), so
@@ -22,7 +23,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -135,14 +135,3 @@ static inline unsigned int __umulhi(unsigned int a, unsigned int b) {
     return (unsigned int)(((unsigned long long)a * b) >> 32);
 }
 static inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
-
-// Blocks run on several host threads at once, so atomics are real atomics here too.
-static inline float atomicAdd(float* p, float v) {
-    return std::atomic_ref<float>(*p).fetch_add(v);
-}
-static inline double atomicAdd(double* p, double v) {
-    return std::atomic_ref<double>(*p).fetch_add(v);
-}
-static inline unsigned int atomicAdd(unsigned int* p, unsigned int v) {
-    return std::atomic_ref<unsigned int>(*p).fetch_add(v);
-}

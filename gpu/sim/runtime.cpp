@@ -10,6 +10,8 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
+#include <atomic>
 #include <thread>
 #include <vector>
 
