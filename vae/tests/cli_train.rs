@@ -21,15 +21,13 @@ fn ok(out: Output) -> String {
     text
 }
 
-#[test]
-fn train_then_eval_then_recommend() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+/// 200 synthetic users (20 held out) over 40 items into `out`.
+fn synth(out: &str, seed: &str) {
     ok(vae(&[
         "data",
         "synth",
         "--out",
-        &p("data"),
+        out,
         "--users",
         "200",
         "--heldout-users",
@@ -39,8 +37,15 @@ fn train_then_eval_then_recommend() {
         "--mean-clicks",
         "8",
         "--seed",
-        "2",
+        seed,
     ]));
+}
+
+#[test]
+fn train_then_eval_then_recommend() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    synth(&p("data"), "2");
     let out = ok(vae(&[
         "train",
         "--data",
@@ -141,22 +146,7 @@ fn bad_flags_and_missing_folders_are_clear_errors() {
 fn device_sim_trains_the_gpu_code_path_to_the_cpus_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    ok(vae(&[
-        "data",
-        "synth",
-        "--out",
-        &p("data"),
-        "--users",
-        "200",
-        "--heldout-users",
-        "20",
-        "--items",
-        "40",
-        "--mean-clicks",
-        "8",
-        "--seed",
-        "3",
-    ]));
+    synth(&p("data"), "3");
     let train = |device: &str| {
         let out = ok(vae(&[
             "train",

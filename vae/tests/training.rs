@@ -241,16 +241,20 @@ fn a_resume_without_epochs_goes_to_the_runs_own_epoch_count() {
     assert_eq!(run.records().unwrap().len(), 2);
 }
 
+/// A step this large puts weights near f32's maximum, so the next logits overflow to ±∞.
+fn diverging_config() -> TrainConfig {
+    TrainConfig {
+        lr: 1e38,
+        ..tiny_config(ModelKind::Dae, 5)
+    }
+}
+
 #[test]
 fn a_nan_loss_stops_training_naming_epoch_and_step() {
     let dir = tempfile::tempdir().unwrap();
     let data = tiny_data(dir.path(), 60);
     let run = RunDir::new(dir.path().join("run")).unwrap();
-    // A step this large puts weights near f32's maximum, so the next logits overflow to ±∞.
-    let config = TrainConfig {
-        lr: 1e38,
-        ..tiny_config(ModelKind::Dae, 5)
-    };
+    let config = diverging_config();
     let err = train::train(
         &Cpu::<f32>::new(),
         &data,
@@ -438,14 +442,11 @@ fn a_run_on_the_gpu_path_reads_its_loss_without_a_sync_per_step_to_the_same_run(
 }
 
 #[test]
-fn a_nan_found_at_a_deferred_read_names_its_step_and_the_checkpoint_before_it() {
+fn a_nan_found_at_a_deferred_read_names_its_step() {
     let dir = tempfile::tempdir().unwrap();
     let data = tiny_data(dir.path(), 60);
     let run = RunDir::new(dir.path().join("run")).unwrap();
-    let config = TrainConfig {
-        lr: 1e38,
-        ..tiny_config(ModelKind::Dae, 5)
-    };
+    let config = diverging_config();
     let err = fresh_reading_every(&Cpu::<f32>::new(), &data, config, &run, Some(0)).unwrap_err();
     match &err {
         TrainError::NonFinite { epoch, step, .. } => assert!(*epoch < 5 && *step < 4),
