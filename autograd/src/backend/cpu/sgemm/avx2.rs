@@ -1,8 +1,12 @@
 //! The AVX2 + FMA microkernel: a 6 × 16 tile of `C` in 12 ymm accumulators (two 8-lane vectors a
 //! row). Per `p`: two loads of `B`, six broadcasts of `A`, 12 FMAs; 15 of the 16 ymm registers are
-//! live in the loop (BLIS's Haswell sgemm uses the same shape).
+//! live in the loop (BLIS's Haswell sgemm uses the same shape). The six `A` values of a `p` are read
+//! through two row pointers (rows 0–2, 3–5) at offsets `0, s, 2s` for the sliver's row step `s`.
 
 use std::arch::x86_64::*;
+
+use super::avx512::opaque;
+use super::kernels::{ASliver, BSliver};
 
 pub(super) const MR: usize = 6;
 pub(super) const NR: usize = 16;
@@ -10,15 +14,15 @@ pub(super) const NR: usize = 16;
 /// See [`super::kernels::KernelFn`].
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA; `a` and `b` must hold `kc · MR` and `kc · NR` values; `c`
-/// must address a `rows × cols` tile with row stride `rsc`, readable unless `β = 0`; `bias`, unless
-/// null, `cols` values.
+/// The CPU must support AVX2 and FMA; `a` and `b` must address `MR × kc` and `kc × NR` readable
+/// values; `c` must address a `rows × cols` tile with row stride `rsc`, readable unless `β = 0`;
+/// `bias`, unless null, `cols` values.
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn kernel(
     kc: usize,
-    a: *const f32,
-    b: *const f32,
+    a: ASliver,
+    b: BSliver,
     c: *mut f32,
     rsc: usize,
     alpha: f32,
@@ -36,17 +40,26 @@ pub(super) unsafe fn kernel(
         _mm_prefetch::<_MM_HINT_T0>(row);
         _mm_prefetch::<_MM_HINT_T0>(row.add(NR * 4 - 1));
     }
-    let (mut a, mut b) = (a, b);
+    // Offsets 0, s, 2s from two row pointers (base + index × {1, 2}), so no address is computed in
+    // the loop; the pointers are opaque to the optimiser (see `avx512::opaque`).
+    let (s1, s2) = (a.row_step, 2 * a.row_step);
+    let mut triples = [a.ptr, a.ptr.add(3 * s1)].map(opaque);
+    let mut bp = b.ptr;
     for _ in 0..kc {
-        let b0 = _mm256_loadu_ps(b);
-        let b1 = _mm256_loadu_ps(b.add(8));
-        for (i, row) in acc.iter_mut().enumerate() {
-            let ai = _mm256_broadcast_ss(&*a.add(i));
-            row[0] = _mm256_fmadd_ps(ai, b0, row[0]);
-            row[1] = _mm256_fmadd_ps(ai, b1, row[1]);
+        let b0 = _mm256_loadu_ps(bp);
+        let b1 = _mm256_loadu_ps(bp.add(8));
+        for (t, rows) in triples.iter().zip(acc.chunks_exact_mut(3)) {
+            let values = [*t, t.add(s1), t.add(s2)];
+            for (row, &v) in rows.iter_mut().zip(&values) {
+                let ai = _mm256_broadcast_ss(&*v);
+                row[0] = _mm256_fmadd_ps(ai, b0, row[0]);
+                row[1] = _mm256_fmadd_ps(ai, b1, row[1]);
+            }
         }
-        a = a.add(MR);
-        b = b.add(NR);
+        for t in &mut triples {
+            *t = opaque(t.add(a.p_step));
+        }
+        bp = bp.add(b.p_step);
     }
     let (va, vb) = (_mm256_set1_ps(alpha), _mm256_set1_ps(beta));
     if rows == MR && cols == NR {

@@ -1,7 +1,7 @@
 //! The register-blocked microkernels of [`super`] and the choice among them.
 //!
-//! A microkernel computes one `MR × NR` tile of `C` from a packed sliver of `A` (for each `p`, the
-//! `MR` values `A[i, p]`) and a packed sliver of `B` (for each `p`, the `NR` values `B[p, j]`):
+//! A microkernel computes one `MR × NR` tile of `C` from a sliver of `A` (`MR` rows × `kc`) and a
+//! sliver of `B` (`kc` × `NR` columns):
 //!
 //! ```text
 //! for p in 0..kc:                       acc[i][j] += A[i, p] · B[p, j]
@@ -18,9 +18,15 @@
 //! at a time, whatever the tile's position, so an edge tile (computed whole on zero-padded slivers,
 //! then cut) rounds exactly as an interior one.
 //!
+//! A sliver is two strides, not a layout ([`ASliver`], [`BSliver`]): the `B` row of a `p` must be
+//! `NR` contiguous values, the `A` values of a `p` may lie anywhere a row step apart. So a packed
+//! sliver (`A`: step 1 between rows, `MR` between `p`s; `B`: `NR` between `p`s) and one read in
+//! place from a row-major operand (`A`: a row of `A` between rows, 1 between `p`s) run through the
+//! same loop, with the same operations in the same order — the same bits.
+//!
 //! | ISA | tile `MR × NR` | accumulators | registers in the loop |
 //! |-----|----------------|--------------|-----------------------|
-//! | AVX-512F | 12 × 32 | 24 zmm | 24 + 2 `B` vectors (of 32; `A` broadcasts fold into the FMA) |
+//! | AVX-512F | 12 × 32 | 24 zmm | 24 + 2 `B` vectors + 1 broadcast (of 32) |
 //! | AVX2 + FMA | 6 × 16 | 12 ymm | 12 + 2 `B` + 1 broadcast (of 16) |
 //! | portable | 4 × 8 | 32 scalars | whatever the compiler makes of it (SSE2 on x86-64) |
 //!
@@ -110,11 +116,26 @@ impl Isa {
     }
 }
 
+/// Where a kernel reads its `MR × kc` sliver of `A`: `A[i, p]` at `ptr + i·row_step + p·p_step`.
+#[derive(Clone, Copy)]
+pub(super) struct ASliver {
+    pub ptr: *const f32,
+    pub row_step: usize,
+    pub p_step: usize,
+}
+
+/// Where a kernel reads its `kc × NR` sliver of `B`: `B[p, j]` at `ptr + p·p_step + j`.
+#[derive(Clone, Copy)]
+pub(super) struct BSliver {
+    pub ptr: *const f32,
+    pub p_step: usize,
+}
+
 /// `kernel(kc, a, b, c, rsc, alpha, beta, bias, rows, cols)`: the tile `C[0..rows, 0..cols]` (row
-/// stride `rsc`) ← `α · Σ_p a[p·MR + i] · b[p·NR + j] + β · C (+ bias[j])`, with `rows ≤ MR`,
+/// stride `rsc`) ← `α · Σ_p A[i, p] · B[p, j] + β · C (+ bias[j])`, with `rows ≤ MR`,
 /// `cols ≤ NR`; `bias` null for none.
 pub(super) type KernelFn =
-    unsafe fn(usize, *const f32, *const f32, *mut f32, usize, f32, f32, *const f32, usize, usize);
+    unsafe fn(usize, ASliver, BSliver, *mut f32, usize, f32, f32, *const f32, usize, usize);
 
 /// A microkernel with the block sizes the loops around it use (see the table in [`super`]).
 #[derive(Clone, Copy)]
@@ -207,12 +228,12 @@ const PORTABLE_NR: usize = 8;
 /// The fallback microkernel in plain Rust, for CPUs with neither AVX2 nor AVX-512.
 ///
 /// # Safety
-/// `a` and `b` must hold `kc · 4` and `kc · 8` values; `c` as in [`store_edge`].
+/// `a` and `b` must address `4 × kc` and `kc × 8` readable values; `c` as in [`store_edge`].
 #[allow(clippy::too_many_arguments)]
 unsafe fn portable_kernel(
     kc: usize,
-    a: *const f32,
-    b: *const f32,
+    a: ASliver,
+    b: BSliver,
     c: *mut f32,
     rsc: usize,
     alpha: f32,
@@ -223,13 +244,14 @@ unsafe fn portable_kernel(
 ) {
     const MR: usize = PORTABLE_MR;
     const NR: usize = PORTABLE_NR;
-    let a = std::slice::from_raw_parts(a, kc * MR);
-    let b = std::slice::from_raw_parts(b, kc * NR);
     let mut acc = [0f32; MR * NR];
-    for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+    for p in 0..kc {
+        let ap = a.ptr.add(p * a.p_step);
+        let bp = std::slice::from_raw_parts(b.ptr.add(p * b.p_step), NR);
         for i in 0..MR {
+            let ai = *ap.add(i * a.row_step);
             for j in 0..NR {
-                acc[i * NR + j] += ap[i] * bp[j];
+                acc[i * NR + j] += ai * bp[j];
             }
         }
     }

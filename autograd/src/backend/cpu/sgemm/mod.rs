@@ -12,10 +12,11 @@
 //! for jc in 0..n step NC                       5th loop: a panel of NC columns of B and C
 //!   for pc in 0..k step KC                     4th loop: the k sum, outermost among the blocks
 //!     pack B[pc.., jc..] (KC × NC)  → L3       shared by all threads
-//!     pack A[.., pc..]   (m × KC)   → L2       shared; each task reads its MC rows
+//!     (A[.., pc..] is read in place; only its edge sliver is packed, see below)
 //!     for each task (MC rows × CHUNK columns), in parallel, beside the next step's packing:
 //!       for jr in CHUNK step NR               2nd loop: one KC × NR sliver of B  → L1/L2
-//!         for ir in MC step MR                1st loop: one MR × KC sliver of A streamed from L2
+//!         for ir in MC step MR                1st loop: one MR × KC sliver of A, from L2 after
+//!                                             the task's first sliver of B brought it there
 //!           microkernel: C[ir.., jr..] (MR × NR, in registers) += A sliver · B sliver
 //! ```
 //!
@@ -29,6 +30,20 @@
 //! two vector loads per 24 FMAs are within what L2 feeds. AVX2 (`6 × 16`): `KC = 512`, `MC = 96`,
 //! its `B` sliver `32 KiB`, in L1. `k` is cut into equal blocks of at most `KC` (600 = 2 × 300, not
 //! 512 + 88).
+//!
+//! # Packing only where it pays
+//! Packing buys three things: sequential loads, no cache-set or TLB conflicts, and zero rows past an
+//! edge. For `B` all three matter — its sliver is `NR` columns of `KC` different rows, re-read by
+//! every sliver of `A` that passes — and reading `B` in place, tried, was no faster at `X·W` and 7–12% slower at `Xᵀ·Ȳ`. For `A` the
+//! kernel loads only `MR` scalars a `p` (broadcasts), from `MR` rows whose `KC` values are
+//! contiguous (row-major `A`) or from one run of `MR` values (`Aᵀ` stored row-major): both are
+//! streams the prefetchers follow, and a task's `MC × KC` block stays in L2 for all its `B` slivers.
+//! So `A` is read in place (the kernel takes a sliver as two strides, [`kernels::ASliver`]), which
+//! saves transposing it: at `X̄ = Ȳ·Wᵀ`, 10 M values of `Ȳ` a call, 3–6% of its time (measured).
+//! Two exceptions are packed: the edge sliver of fewer than `MR` rows (zero-padded, so the kernel
+//! still computes a whole tile), and a row-major `A` whose rows lie a multiple of 4 KiB apart, whose
+//! `MR` values would all map to one cache set. A sliver read in place and a packed one go through
+//! the same loop in the same order, so the result has the same bits either way.
 //!
 //! # Threads and bits
 //! The tasks of one `(jc, pc)` step are handed to rayon's pool, which steals: a thread that
@@ -64,7 +79,7 @@ use rayon::prelude::*;
 
 use crate::backend::Gemm;
 pub use kernels::Isa;
-use kernels::Kernel;
+use kernels::{ASliver, BSliver, Kernel};
 use pack::View;
 
 /// Below this many multiply-adds a GEMM runs on the calling thread.
@@ -97,6 +112,25 @@ pub unsafe fn sgemm_with(
     c: *mut f32,
     isa: Isa,
     parallel: bool,
+) {
+    sgemm_impl(g, a, b, bias, c, isa, parallel, true)
+}
+
+/// [`sgemm_with`], reading slivers of `A` in place where that pays (`a_in_place`) or packing all
+/// of them (the tests compare the two).
+///
+/// # Safety
+/// As [`sgemm_with`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn sgemm_impl(
+    g: Gemm,
+    a: &[f32],
+    b: &[f32],
+    bias: Option<&[f32]>,
+    c: *mut f32,
+    isa: Isa,
+    parallel: bool,
+    a_in_place: bool,
 ) {
     let Gemm { m, n, k, .. } = g;
     assert!(
@@ -152,6 +186,9 @@ pub unsafe fn sgemm_with(
     let k_blocks = k.div_ceil(kern.kc);
     let kc_max = k.div_ceil(k_blocks);
     let m_slivers = m.div_ceil(mr);
+    // Which slivers are read in place rather than packed (see "Packing only where it pays").
+    let a_direct = a_in_place && direct_a(av);
+    let a_edge = m % mr != 0;
     // Every (panel, k block) step, in the order of the loops above.
     let steps: Vec<Step> = (0..n)
         .step_by(kern.nc)
@@ -172,8 +209,8 @@ pub unsafe fn sgemm_with(
 
     let mut packs = PACKS.take().unwrap_or_default();
     // Two pairs of packing buffers: step s computes from pair s mod 2 while the next step is packed
-    // into the other.
-    let a_len = m_slivers * mr * kc_max;
+    // into the other. A sliver read in place needs no room; an edge sliver always does.
+    let a_len = if a_direct { 1 } else { m_slivers } * mr * kc_max;
     let b_len = kern.nc.min(n).div_ceil(nr) * nr * kc_max;
     let [a0, a1] = &mut packs.a;
     let [b0, b1] = &mut packs.b;
@@ -183,15 +220,22 @@ pub unsafe fn sgemm_with(
     ];
     let c = SendPtr(c);
 
-    // A step's packing into a buffer pair, as jobs of a few slivers each.
+    // A step's packing into a buffer pair, as jobs of a few slivers each: every sliver, or only
+    // the edge one when the others are read in place. `slot0` is the sliver stored first.
     let pack_jobs = |st: Step, (a_buf, b_buf): (SendPtr, SendPtr)| {
-        let a = (0..m_slivers)
+        let (a_from, a_slot0) = match (a_direct, a_edge) {
+            (false, _) => (0, 0),
+            (true, true) => (m_slivers - 1, m_slivers - 1),
+            (true, false) => (m_slivers, 0),
+        };
+        let a = (a_from..m_slivers)
             .step_by(PACK_SLIVERS)
             .map(move |first| Job::PackA {
                 st,
                 buf: a_buf,
                 first,
                 count: PACK_SLIVERS.min(m_slivers - first),
+                slot0: a_slot0,
             });
         let n_slivers = st.nc.div_ceil(nr);
         let b = (0..n_slivers)
@@ -210,12 +254,15 @@ pub unsafe fn sgemm_with(
             buf,
             first,
             count,
+            slot0,
         } => {
             let len = mr * st.kc;
             for s in first..first + count {
-                // SAFETY: sliver s of this buffer lies within its a_len values, and only this job
-                // writes it while no job reads the buffer.
-                let dst = unsafe { std::slice::from_raw_parts_mut(buf.get().add(s * len), len) };
+                // SAFETY: sliver s goes to slot s − slot0, within this buffer's a_len values, and
+                // only this job writes it while no job reads the buffer.
+                let dst = unsafe {
+                    std::slice::from_raw_parts_mut(buf.get().add((s - slot0) * len), len)
+                };
                 let i0 = s * mr;
                 // SAFETY: av covers op(A) (m × k, length checked above); the sliver is inside it.
                 unsafe { pack::a_sliver(dst, av, (i0, mr.min(m - i0)), (st.p0, st.kc), mr, simd) }
@@ -243,13 +290,31 @@ pub unsafe fn sgemm_with(
     run_jobs(pack_jobs(steps[0], bufs[0]).collect(), parallel, &pack);
     for (s, &st) in steps.iter().enumerate() {
         let (a_buf, b_buf) = bufs[s % 2];
-        let (kc, nc, jc) = (st.kc, st.nc, st.jc);
-        // SAFETY: packed in the batch before this one; no job of this batch writes this pair.
-        let (ap, bp) = unsafe {
-            (
-                std::slice::from_raw_parts(a_buf.get(), m_slivers * mr * kc),
-                std::slice::from_raw_parts(b_buf.get(), nc.div_ceil(nr) * nr * kc),
-            )
+        let (kc, nc, jc, p0) = (st.kc, st.nc, st.jc, st.p0);
+        // The slivers of this step: in place, or in the buffer pair packed in the batch before
+        // this one (which no job of this batch writes).
+        let a_sliver = |is: usize| {
+            if a_direct && !(a_edge && is + 1 == m_slivers) {
+                ASliver {
+                    // SAFETY: row is·mr, column p0 of op(A) lie inside it (m × k).
+                    ptr: unsafe { av.at(is * mr, p0) },
+                    row_step: av.rs,
+                    p_step: av.cs,
+                }
+            } else {
+                let slot = if a_direct { 0 } else { is };
+                ASliver {
+                    // SAFETY: the slot lies within the buffer's a_len values.
+                    ptr: unsafe { a_buf.get().add(slot * mr * kc) },
+                    row_step: 1,
+                    p_step: mr,
+                }
+            }
+        };
+        let b_sliver = |js: usize| BSliver {
+            // SAFETY: sliver js lies within the buffer's b_len values.
+            ptr: unsafe { b_buf.get().add(js * nr * kc) },
+            p_step: nr,
         };
         // The first k block applies β; later ones add to what it wrote.
         let beta = if st.first { beta } else { 1.0 };
@@ -264,10 +329,8 @@ pub unsafe fn sgemm_with(
             let (i0, j0) = ((t / chunks) * kern.mc, (t % chunks) * width);
             let (i1, j1) = ((i0 + kern.mc).min(m), (j0 + width).min(nc));
             for js in j0 / nr..j1.div_ceil(nr) {
-                let b_sliver = &bp[js * nr * kc..(js + 1) * nr * kc];
                 let cols = nr.min(nc - js * nr);
                 for is in i0 / mr..i1.div_ceil(mr) {
-                    let a_sliver = &ap[is * mr * kc..(is + 1) * mr * kc];
                     let rows = mr.min(m - is * mr);
                     let tile = (is * mr) * n + jc + js * nr;
                     let bias = if bias.get().is_null() {
@@ -276,13 +339,14 @@ pub unsafe fn sgemm_with(
                         // SAFETY: the bias has n values; jc + js·nr < n.
                         unsafe { bias.get().add(jc + js * nr) as *const f32 }
                     };
-                    // SAFETY: the slivers hold kc·mr and kc·nr values; the tile lies inside C's
-                    // m × n elements, and this task alone writes it in this step.
+                    // SAFETY: the slivers address mr × kc and kc × nr values of op(A), op(B) or
+                    // a packed copy; the tile lies inside C's m × n elements, and this task alone
+                    // writes it in this step.
                     unsafe {
                         (kern.run)(
                             kc,
-                            a_sliver.as_ptr(),
-                            b_sliver.as_ptr(),
+                            a_sliver(is),
+                            b_sliver(js),
                             c.get().add(tile),
                             n,
                             alpha,
@@ -311,6 +375,13 @@ pub unsafe fn sgemm_with(
     PACKS.set(Some(packs));
 }
 
+/// Whether the slivers of `op(A)` are read in place. They may be in either layout; the exception
+/// is a row-major `A` whose rows lie a multiple of 4 KiB apart, where the `MR` values of a `p` would
+/// all fall in the same set of every cache, evicting each other: that one is packed.
+fn direct_a(av: View) -> bool {
+    av.cs != 1 || !av.rs.is_multiple_of(1024)
+}
+
 /// Slivers packed by one job: enough to outweigh a job's hand-off, few enough to spread.
 const PACK_SLIVERS: usize = 4;
 
@@ -332,13 +403,16 @@ struct Step {
 enum Job {
     /// The tiles of task `t` of the current step.
     Compute(usize),
-    /// Slivers `first .. first + count` of a step's A (B) into a packing buffer.
+    /// Slivers `first .. first + count` of a step's A into a packing buffer, sliver `slot0` at
+    /// its start.
     PackA {
         st: Step,
         buf: SendPtr,
         first: usize,
         count: usize,
+        slot0: usize,
     },
+    /// Slivers `first .. first + count` of a step's B into a packing buffer.
     PackB {
         st: Step,
         buf: SendPtr,

@@ -15,6 +15,16 @@ pub(super) struct View {
     pub cs: usize,
 }
 
+impl View {
+    /// The address of element `(r, c)`.
+    ///
+    /// # Safety
+    /// The element must lie inside the matrix the view was made from.
+    pub unsafe fn at(self, r: usize, c: usize) -> *const f32 {
+        self.ptr.add(r * self.rs + c * self.cs)
+    }
+}
+
 // SAFETY: a view is only read, and the slice it was made from outlives the GEMM that reads it.
 unsafe impl Send for View {}
 unsafe impl Sync for View {}

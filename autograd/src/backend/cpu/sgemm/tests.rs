@@ -189,6 +189,35 @@ fn products_spanning_several_panels_and_k_blocks_match_the_f64_sum() {
     }
 }
 
+/// Slivers of `A` read in place (the default) give the bits of the same slivers packed, on every
+/// path and form, edge slivers included (203 and 29 rows are no multiple of any `MR`).
+#[test]
+fn reading_a_in_place_gives_the_bits_of_packing_it() {
+    for (m, n, k) in [(203, 1100, 700), (29, 70, 1030)] {
+        for (trans_a, trans_b) in [(false, false), (false, true), (true, false)] {
+            let g = gemm(m, n, k, trans_a, trans_b);
+            let (a, b) = (values(g.m * g.k, 12), values(g.k * g.n, 13));
+            for isa in paths() {
+                let [in_place, packed] = [true, false].map(|a_in_place| {
+                    let mut c = vec![0f32; g.m * g.n];
+                    // SAFETY: c holds m × n values and aliases neither operand.
+                    unsafe {
+                        super::sgemm_impl(g, &a, &b, None, c.as_mut_ptr(), isa, true, a_in_place)
+                    };
+                    c
+                });
+                assert!(
+                    in_place
+                        .iter()
+                        .zip(&packed)
+                        .all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "{isa:?} {m}×{n}×{k}, {trans_a} {trans_b}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn results_are_bit_identical_on_one_two_and_three_threads() {
     for (trans_a, trans_b) in [(false, false), (false, true), (true, false)] {
