@@ -10,7 +10,13 @@ pub(super) fn csr_matmul<T: Real>(x: &CsrMatrix<T>, b: &[T], n: usize, c: &mut [
     for_each_row(c, n, |r, row| {
         row.fill(T::zero());
         let (cols, vals) = x.row(r);
-        for (&k, &v) in cols.iter().zip(vals) {
+        for (i, (&k, &v)) in cols.iter().zip(vals).enumerate() {
+            // The rows of B a row of X picks are scattered (one per click, 2.4 KB apart at the
+            // first layer): ask for the next one while this one is added. Measured at ML-20M's
+            // shape, 5.7–7.6 → 4.6–5.6 ms a batch (`vae bench --ops`).
+            if let Some(&next) = cols.get(i + 1) {
+                prefetch(&b[next as usize * n..(next as usize + 1) * n]);
+            }
             let brow = &b[k as usize * n..(k as usize + 1) * n];
             for (c, &b) in row.iter_mut().zip(brow) {
                 *c = *c + v * b
@@ -172,6 +178,21 @@ pub(super) fn multinomial_nll_rows_backward<T: Real>(
             row[i as usize] = row[i as usize] - g * v
         }
     });
+}
+
+/// Asks for the cache lines of `v`.
+#[inline(always)]
+fn prefetch<T>(v: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let p = v.as_ptr() as *const i8;
+        for off in (0..std::mem::size_of_val(v)).step_by(64) {
+            // SAFETY: a prefetch of an address inside `v`; it reads nothing architecturally.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.add(off))
+            }
+        }
+    }
 }
 
 #[cfg(test)]
