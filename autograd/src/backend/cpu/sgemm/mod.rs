@@ -12,7 +12,7 @@
 //! for jc in 0..n step NC                       5th loop: a panel of NC columns of B and C
 //!   for pc in 0..k step KC                     4th loop: the k sum, outermost among the blocks
 //!     pack B[pc.., jc..] (KC × NC)  → L3       shared by all threads
-//!     (A[.., pc..] is read in place; only its edge sliver is packed, see below)
+//!     (a row-major A[.., pc..] is read in place, its edge sliver packed; Aᵀ packed, see below)
 //!     for each task (MC rows × CHUNK columns), in parallel, beside the next step's packing:
 //!       for jr in CHUNK step NR               2nd loop: one KC × NR sliver of B  → L1/L2
 //!         for ir in MC step MR                1st loop: one MR × KC sliver of A, from L2 after
@@ -34,16 +34,22 @@
 //! # Packing only where it pays
 //! Packing buys three things: sequential loads, no cache-set or TLB conflicts, and zero rows past an
 //! edge. For `B` all three matter — its sliver is `NR` columns of `KC` different rows, re-read by
-//! every sliver of `A` that passes — and reading `B` in place, tried, was no faster at `X·W` and 7–12% slower at `Xᵀ·Ȳ`. For `A` the
-//! kernel loads only `MR` scalars a `p` (broadcasts), from `MR` rows whose `KC` values are
-//! contiguous (row-major `A`) or from one run of `MR` values (`Aᵀ` stored row-major): both are
-//! streams the prefetchers follow, and a task's `MC × KC` block stays in L2 for all its `B` slivers.
-//! So `A` is read in place (the kernel takes a sliver as two strides, [`kernels::ASliver`]), which
-//! saves transposing it: at `X̄ = Ȳ·Wᵀ`, 10 M values of `Ȳ` a call, 3–6% of its time (measured).
-//! Two exceptions are packed: the edge sliver of fewer than `MR` rows (zero-padded, so the kernel
-//! still computes a whole tile), and a row-major `A` whose rows lie a multiple of 4 KiB apart, whose
-//! `MR` values would all map to one cache set. A sliver read in place and a packed one go through
-//! the same loop in the same order, so the result has the same bits either way.
+//! every sliver of `A` that passes — and reading `B` in place, tried, was no faster at `X·W` and
+//! 7–12% slower at `Xᵀ·Ȳ`. For `A` the kernel loads only `MR` scalars a `p` (broadcasts). From a
+//! row-major `A` they come from `MR` rows whose `KC` values are contiguous: `MR` streams the
+//! prefetchers follow, every line they bring used whole, and a task's `MC × KC` block stays in L2
+//! for all its `B` slivers. So a row-major `A` is read in place (the kernel takes a sliver as two
+//! strides, [`kernels::ASliver`]), which saves transposing it: at `X̄ = Ȳ·Wᵀ`, 10 M values of `Ȳ` a
+//! call, 3–6% of its time (measured). A transposed `A` (`Aᵀ` stored row-major, as `Xᵀ` in
+//! `W̄ = Xᵀ·Ȳ`) is packed: the `MR` values of a `p` are one run of `MR · 4` bytes, a row of `A` away
+//! from the next `p`'s, so a sliver read in place pulls a whole 64-byte line through L1 for 24
+//! (AVX2) or 48 (AVX-512) bytes of it, and the wasted lines push the `B` sliver out of L1. Measured
+//! at `Xᵀ·Ȳ` on the AVX2 path: 193–195 GFLOP/s in place, 225 packed (on AVX-512, no difference);
+//! that operand is the small one (`Xᵀ`, `600 × 500`), so packing it costs little. Two row-major
+//! cases are packed too: the edge sliver of fewer than `MR` rows (zero-padded, so the kernel still
+//! computes a whole tile), and an `A` whose rows lie a multiple of 4 KiB apart, whose `MR` values
+//! would all map to one cache set. A sliver read in place and a packed one go through the same loop
+//! in the same order, so the result has the same bits either way.
 //!
 //! # Threads and bits
 //! The tasks of one `(jc, pc)` step are handed to rayon's pool, which steals: a thread that
@@ -375,11 +381,12 @@ unsafe fn sgemm_impl(
     PACKS.set(Some(packs));
 }
 
-/// Whether the slivers of `op(A)` are read in place. They may be in either layout; the exception
-/// is a row-major `A` whose rows lie a multiple of 4 KiB apart, where the `MR` values of a `p` would
-/// all fall in the same set of every cache, evicting each other: that one is packed.
+/// Whether the slivers of `op(A)` are read in place: only from a row-major `A` (a transposed one
+/// would waste most of every line it brings, see "Packing only where it pays"), and not when its
+/// rows lie a multiple of 4 KiB apart, where the `MR` values of a `p` would all fall in the same
+/// set of every cache, evicting each other.
 fn direct_a(av: View) -> bool {
-    av.cs != 1 || !av.rs.is_multiple_of(1024)
+    av.cs == 1 && !av.rs.is_multiple_of(1024)
 }
 
 /// Slivers packed by one job: enough to outweigh a job's hand-off, few enough to spread.
