@@ -45,7 +45,12 @@ pub(super) unsafe fn kernel(
     let (s1, s2) = (a.row_step, 2 * a.row_step);
     let mut triples = [a.ptr, a.ptr.add(3 * s1)].map(opaque);
     let mut bp = b.ptr;
+    // The packed sliver of B after this one starts `kc` rows on; ask L2 for the line of it that
+    // this `p` will want next (a row of 16 values is one line), so the sliver the next tiles read
+    // is on its way from L3 while this one is used. Past the buffer's end the hint is dropped.
+    let next_sliver = b.p_step * kc;
     for _ in 0..kc {
+        _mm_prefetch::<_MM_HINT_T1>(bp.wrapping_add(next_sliver) as *const i8);
         let b0 = _mm256_loadu_ps(bp);
         let b1 = _mm256_loadu_ps(bp.add(8));
         for (t, rows) in triples.iter().zip(acc.chunks_exact_mut(3)) {

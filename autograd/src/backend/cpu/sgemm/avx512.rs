@@ -45,7 +45,13 @@ pub(super) unsafe fn kernel(
     let (s1, s2, s3) = (a.row_step, 2 * a.row_step, 3 * a.row_step);
     let mut quads = [a.ptr, a.ptr.add(4 * s1), a.ptr.add(8 * s1)].map(opaque);
     let mut bp = b.ptr;
+    // The packed sliver of B after this one starts `kc` rows on; ask L2 for the two lines of it
+    // that this `p` will want next (a row of 32 values), so the sliver the next tiles read is on
+    // its way from L3 while this one is used. Past the buffer's end the hint is dropped.
+    let next_sliver = b.p_step * kc;
     for _ in 0..kc {
+        _mm_prefetch::<_MM_HINT_T1>(bp.wrapping_add(next_sliver) as *const i8);
+        _mm_prefetch::<_MM_HINT_T1>(bp.wrapping_add(next_sliver + 16) as *const i8);
         let b0 = _mm512_loadu_ps(bp);
         let b1 = _mm512_loadu_ps(bp.add(16));
         for (q, rows) in quads.iter().zip(acc.chunks_exact_mut(4)) {
