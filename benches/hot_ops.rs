@@ -58,6 +58,12 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    // The output layer's bias gradient, b̄ = 1ᵀ·Ȳ: one read of Ȳ (40 MB).
+    let mut gb = vec![0f32; ITEMS];
+    g.bench_function("sum_cols_acc b̄ = 1ᵀ·Ȳ 500x20108", |b| {
+        b.iter(|| cpu.sum_cols_acc(&dz, ITEMS, 0.0, &mut gb).unwrap())
+    });
+
     // The sparse first layer: nnz·600 multiply-adds each way.
     g.throughput(Throughput::Elements((x.nnz() * HIDDEN) as u64));
     let mut h = vec![0f32; BATCH * HIDDEN];
