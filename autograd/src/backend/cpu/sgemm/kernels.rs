@@ -167,20 +167,20 @@ impl Kernel {
             Isa::Avx512 => Kernel {
                 mr: super::avx512::MR,
                 nr: super::avx512::NR,
-                kc: 512,
+                kc: 1024,
                 mc: 48,
                 chunk: 512,
-                nc: 4096,
+                nc: 2048,
                 run: super::avx512::kernel,
             },
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => Kernel {
                 mr: super::avx2::MR,
                 nr: super::avx2::NR,
-                kc: 512,
-                mc: 96,
+                kc: 1024,
+                mc: 48,
                 chunk: 512,
-                nc: 4096,
+                nc: 2048,
                 run: super::avx2::kernel,
             },
             _ => Kernel {

@@ -20,16 +20,19 @@
 //!           microkernel: C[ir.., jr..] (MR × NR, in registers) += A sliver · B sliver
 //! ```
 //!
-//! Sizes (AVX-512: `MR × NR = 12 × 32`, `KC = 512`, `MC = 48`, `CHUNK = 512`, `NC = 4096`): a task's
-//! `A` block is `48 · 512 · 4 B = 96 KiB` and a `B` sliver `512 · 32 · 4 B = 64 KiB`, both in the
-//! core's L2 (1 MiB), the sliver reused by the `MC / MR = 4` slivers of `A` that pass it and its
-//! rows streamed into L1 two vectors at a time; a packed `B` panel (`8 MiB`) and `A` (`m · 2 KiB`)
-//! sit in L3. The textbook choice keeps the `B` sliver in L1 (`KC = 256`, `MC = 96`); measured on
-//! the AVX-512 machine, the deeper block was faster for all three forms of the output layer (at
-//! `A·Bᵀ`, where `k` = 20,108, 5–20%), since it halves the passes over `C` and the hand-offs, and
-//! two vector loads per 24 FMAs are within what L2 feeds. AVX2 (`6 × 16`): `KC = 512`, `MC = 96`,
-//! its `B` sliver `32 KiB`, in L1. `k` is cut into equal blocks of at most `KC` (600 = 2 × 300, not
-//! 512 + 88).
+//! Sizes (AVX-512: `MR × NR = 12 × 32`, `KC = 1024`, `MC = 48`, `CHUNK = 512`, `NC = 2048`): a
+//! task's `A` block is `48 · 1024 · 4 B = 192 KiB` and a `B` sliver `1024 · 32 · 4 B = 128 KiB`,
+//! both in the core's L2, the sliver reused by the `MC / MR = 4` slivers of `A` that pass it and its
+//! rows streamed into L1 two vectors at a time (two vector loads per 24 FMAs are within what L2
+//! feeds); a packed `B` panel (`KC × NC`, `8 MiB`) sits in L3. AVX2 (`6 × 16`): the same `KC`,
+//! `MC`, `NC`, its `B` sliver `64 KiB`, so a task's blocks (`256 KiB`) also fit the 512 KiB L2 of
+//! the AVX2 EPYCs. The textbook choice keeps the `B` sliver in L1 (`KC = 256`); the deeper block
+//! was measured faster for every form of the output layer, on both paths: `k` = 600 and 500 are one
+//! block, so `C` (40–48 MB) is written once and never read back, and at `A·Bᵀ` (`k` = 20,108) it
+//! halves the passes over `C` and the hand-offs. Interleaved on the AVX-512 machine, `KC` 512 →
+//! 1024: `X·W` 422 → 441 GFLOP/s, `Ȳ·Wᵀ` 417 → 428 on AVX-512, 218 → 230 on AVX2 (`Xᵀ·Ȳ`, one block
+//! either way, unchanged); `NC` 4096 → 2048 changed nothing and keeps the panel at 8 MiB. `k` is
+//! cut into equal blocks of at most `KC` (20,108 = 19 × 1006 + 994, not 19 × 1024 + 652).
 //!
 //! # Packing only where it pays
 //! Packing buys three things: sequential loads, no cache-set or TLB conflicts, and zero rows past an

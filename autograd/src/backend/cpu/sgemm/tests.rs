@@ -73,11 +73,13 @@ fn check(g: Gemm, got: &[f32], want: &[(f64, f64)], what: &str) -> Result<(), Te
     Ok(())
 }
 
+/// Shapes with tails in every dimension; `k` up to 1,100, so some cases take two `k` blocks on
+/// every path (`KC` is 1,024 on the vector paths, 256 on the portable one).
 fn shape() -> impl Strategy<Value = Gemm> {
     (
         1usize..=110,
         1usize..=150,
-        1usize..=600,
+        1usize..=1100,
         any::<bool>(),
         any::<bool>(),
         prop_oneof![Just((1.0, 0.0)), Just((1.0, 1.0)), Just((-0.75, 0.5))],
@@ -166,14 +168,15 @@ fn an_empty_inner_dimension_scales_c_by_beta() {
     assert_eq!(c, vec![1.0; 12]);
 }
 
-/// Wider than one packed panel of `B` (4,096 columns) and deeper than one `k` block, so every
-/// loop of the nest runs more than once and ends on a partial block.
+/// Wider than one packed panel of `B` (2,048 columns on the vector paths, 4,096 on the portable
+/// one) and deeper than one `k` block (1,024 and 256), so every loop of the nest runs more than
+/// once and ends on a partial block.
 #[test]
 fn products_spanning_several_panels_and_k_blocks_match_the_f64_sum() {
     for (trans_a, trans_b) in [(false, false), (false, true), (true, false)] {
         let g = Gemm {
             beta: 1.0,
-            ..gemm(29, 4096 + 45, 530, trans_a, trans_b)
+            ..gemm(29, 4096 + 45, 1100, trans_a, trans_b)
         };
         let (a, b, c0) = (
             values(g.m * g.k, 7),
@@ -221,7 +224,8 @@ fn reading_a_in_place_gives_the_bits_of_packing_it() {
 #[test]
 fn results_are_bit_identical_on_one_two_and_three_threads() {
     for (trans_a, trans_b) in [(false, false), (false, true), (true, false)] {
-        let g = gemm(203, 1100, 700, trans_a, trans_b);
+        // Two k blocks on every path: the later block adds to what the first wrote.
+        let g = gemm(203, 1100, 1100, trans_a, trans_b);
         let (a, b) = (values(g.m * g.k, 10), values(g.k * g.n, 11));
         for isa in paths() {
             let mut one = vec![0f32; g.m * g.n];
