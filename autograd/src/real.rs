@@ -33,6 +33,13 @@ pub trait Real:
         }
     }
 
+    /// `acc_i += x_i`, in f64.
+    fn add_into_f64(acc: &mut [f64], x: &[Self]) {
+        for (a, v) in acc.iter_mut().zip(x) {
+            *a += v.f64()
+        }
+    }
+
     /// `y_i = tanh x_i`.
     fn tanh_slice(x: &[Self], y: &mut [Self]) {
         for (y, &v) in y.iter_mut().zip(x) {
@@ -80,6 +87,9 @@ impl Real for f32 {
     }
     fn tanh_slice(x: &[f32], y: &mut [f32]) {
         exp_lanes::tanh_slice(x, y)
+    }
+    fn add_into_f64(acc: &mut [f64], x: &[f32]) {
+        rows::add_widened(acc, x)
     }
     unsafe fn gemm_raw(g: Gemm, a: &[f32], b: &[f32], c: *mut f32) {
         sgemm::sgemm(g, a, b, None, c)

@@ -126,35 +126,6 @@ fn scaled_exp_of(x: &[f32], shift: f32, scale: f32, out: &mut [f32]) {
     }
 }
 
-/// One public function, compiled three times (AVX-512, AVX2, baseline) and picked at run time.
-macro_rules! dispatch {
-    ($(#[$doc:meta])* $name:ident => $body:ident ($($arg:ident: $ty:ty),*) -> $ret:ty) => {
-        $(#[$doc])*
-        pub fn $name($($arg: $ty),*) -> $ret {
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx512f")]
-                unsafe fn avx512($($arg: $ty),*) -> $ret {
-                    $body($($arg),*)
-                }
-                #[target_feature(enable = "avx2")]
-                unsafe fn avx2($($arg: $ty),*) -> $ret {
-                    $body($($arg),*)
-                }
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the CPU was just found to have the instructions enabled.
-                    return unsafe { avx512($($arg),*) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    // SAFETY: as above.
-                    return unsafe { avx2($($arg),*) };
-                }
-            }
-            $body($($arg),*)
-        }
-    };
-}
-
 dispatch!(
     /// `max_i x_i`, ignoring NaN; `−∞` for an empty row.
     row_max => max_of(x: &[f32]) -> f32

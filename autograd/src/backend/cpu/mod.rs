@@ -10,6 +10,36 @@
 //! inputs (rows are never split, reductions over rows run sequentially over per-row results), so the
 //! same inputs give bit-identical outputs whatever the number of threads.
 
+/// One public function, compiled three times (AVX-512, AVX2, baseline) and picked at run time.
+/// Defined before the modules below so that each of them can use it (`exp_lanes`, `rows`).
+macro_rules! dispatch {
+    ($(#[$doc:meta])* $name:ident => $body:ident ($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        $(#[$doc])*
+        pub fn $name($($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                unsafe fn avx512($($arg: $ty),*) -> $ret {
+                    $body($($arg),*)
+                }
+                #[target_feature(enable = "avx2")]
+                unsafe fn avx2($($arg: $ty),*) -> $ret {
+                    $body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU was just found to have the instructions enabled.
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: as above.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+
 mod adam;
 mod bce;
 mod elementwise;

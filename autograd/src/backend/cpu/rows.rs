@@ -45,7 +45,7 @@ pub(super) fn sum_cols_acc<T: Real>(x: &[T], cols: usize, beta: f64, s: &mut [T]
         let c0 = b * BLOCK;
         let mut acc: Vec<f64> = s.iter().map(|v| beta * v.f64()).collect();
         for r in 0..rows {
-            add_widened(&mut acc, &x[r * cols + c0..r * cols + c0 + s.len()]);
+            T::add_into_f64(&mut acc, &x[r * cols + c0..r * cols + c0 + s.len()]);
         }
         for (s, a) in s.iter_mut().zip(acc) {
             *s = T::of(a)
@@ -53,38 +53,19 @@ pub(super) fn sum_cols_acc<T: Real>(x: &[T], cols: usize, beta: f64, s: &mut [T]
     });
 }
 
-/// `acc[j] += x[j]` in f64, on the widest vectors this CPU has: baseline x86-64 converts and adds
-/// two values an instruction, which left the column sums of the output layer's gradient (`b̄`) at a
-/// third of the memory's speed. Each `acc[j]` gets the same additions in the same order on every
-/// path, so the sums have the same bits.
-fn add_widened<T: Real>(acc: &mut [f64], x: &[T]) {
-    #[inline(always)]
-    fn add<T: Real>(acc: &mut [f64], x: &[T]) {
-        for (a, v) in acc.iter_mut().zip(x) {
-            *a += v.f64()
-        }
+#[inline(always)]
+fn add_widened_of(acc: &mut [f64], x: &[f32]) {
+    for (a, v) in acc.iter_mut().zip(x) {
+        *a += *v as f64
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f")]
-        unsafe fn avx512<T: Real>(acc: &mut [f64], x: &[T]) {
-            add(acc, x)
-        }
-        #[target_feature(enable = "avx2")]
-        unsafe fn avx2<T: Real>(acc: &mut [f64], x: &[T]) {
-            add(acc, x)
-        }
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU was just found to have the instructions enabled.
-            return unsafe { avx512(acc, x) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: as above.
-            return unsafe { avx2(acc, x) };
-        }
-    }
-    add(acc, x)
 }
+
+dispatch!(
+    /// `acc[j] += x[j]` in f64: baseline x86-64 converts and adds two values an instruction, which
+    /// left the column sums of the output layer's gradient (`b̄`) at a third of the memory's speed.
+    /// Each `acc[j]` gets the same additions in the same order on every path: the same bits.
+    add_widened => add_widened_of(acc: &mut [f64], x: &[f32]) -> ()
+);
 
 pub(super) fn broadcast_col<T: Real>(v: &[T], cols: usize, alpha: f64, y: &mut [T]) {
     let alpha = T::of(alpha);
