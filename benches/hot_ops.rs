@@ -107,6 +107,14 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
+
+    // The reparameterisation's noise, ε ~ N(0, I), one per latent value of the batch (500 × 200):
+    // Philox words, then Box–Muller in f64.
+    g.throughput(Throughput::Elements((BATCH * 200) as u64));
+    let mut eps = vec![0f32; BATCH * 200];
+    g.bench_function("gaussian ε 500x200", |b| {
+        b.iter(|| cpu.gaussian(RngKey::new(9, 1), &mut eps).unwrap())
+    });
     g.finish();
 }
 
