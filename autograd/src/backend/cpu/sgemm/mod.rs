@@ -239,11 +239,18 @@ unsafe fn sgemm_impl(
     let width = |st: Step| st.nc.div_ceil(chunks(st)).div_ceil(nr) * nr;
     let tasks = |st: Step| m.div_ceil(kern.mc) * chunks(st);
 
+    // With one k block every panel multiplies the same block of A: it is packed once, by the first
+    // step, and read from there by all (at W̄ = Xᵀ·Ȳ, 1.2 MB once instead of once per panel, ten
+    // times).
+    let a_once = k_blocks == 1;
+    let a_step = |s: usize| if a_once { 0 } else { s };
     // A step's packing, as jobs of a few slivers each: every sliver, or only the edge one when the
-    // others are read in place. `slot0` is the sliver stored first.
+    // others are read in place, or none when the first step's serve. `slot0` is the sliver stored
+    // first.
     let pack_jobs = |s: usize| {
         let st = steps[s];
         let (a_from, a_slot0) = match (a_direct, a_edge) {
+            _ if a_step(s) != s => (m_slivers, 0),
             (false, _) => (0, 0),
             (true, true) => (m_slivers - 1, m_slivers - 1),
             (true, false) => (m_slivers, 0),
@@ -357,10 +364,11 @@ unsafe fn sgemm_impl(
     let compute = |s: usize, t: usize| {
         let st = steps[s];
         packed.wait(s, pack_total[s]);
+        packed.wait(a_step(s), pack_total[a_step(s)]);
         if !st.first {
             tile_done.wait(tile_slot0[s - 1] + t, 1);
         }
-        let (a_buf, b_buf) = bufs[s % 2];
+        let (a_buf, b_buf) = (bufs[a_step(s) % 2].0, bufs[s % 2].1);
         let (kc, nc, jc, p0) = (st.kc, st.nc, st.jc, st.p0);
         // The slivers of this step: in place, or in the buffer pair its packing jobs filled.
         let a_sliver = |is: usize| {

@@ -248,6 +248,36 @@ fn results_are_bit_identical_on_one_two_and_three_threads() {
     }
 }
 
+/// More threads than a step has tasks (one block of rows: 1 to 4 tasks a step, 8 threads on this
+/// machine's cores), so threads run ahead into later panels while earlier jobs are still running,
+/// and the packed `Aᵀ` of a single `k` block is read by every panel from the first step's buffer:
+/// the bits of one thread, round after round.
+#[test]
+fn threads_outnumbering_the_tasks_give_the_bits_of_one_thread() {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(8)
+        .build()
+        .unwrap();
+    for (trans_a, trans_b) in [(true, false), (false, false), (false, true)] {
+        let g = gemm(12, 3 * 2048 + 300, 400, trans_a, trans_b);
+        let (a, b) = (values(g.m * g.k, 12), values(g.k * g.n, 13));
+        for isa in paths() {
+            let mut one = vec![0f32; g.m * g.n];
+            run(g, &a, &b, &mut one, isa, false);
+            for round in 0..20 {
+                let mut many = vec![0f32; g.m * g.n];
+                pool.install(|| run(g, &a, &b, &mut many, isa, true));
+                assert!(
+                    one.iter()
+                        .zip(&many)
+                        .all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "{isa:?} {trans_a} {trans_b}, round {round}"
+                );
+            }
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
 
