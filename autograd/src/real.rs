@@ -1,6 +1,6 @@
 //! The element types the CPU backend computes in: `f32` for training, `f64` for gradient checks.
 
-use crate::backend::cpu::{exp_lanes, gemm, rows, sgemm};
+use crate::backend::cpu::{exp_lanes, gemm, rows, sgemm, sparse};
 use crate::backend::Gemm;
 use std::fmt::{Debug, Display};
 
@@ -37,6 +37,13 @@ pub trait Real:
     fn add_into_f64(acc: &mut [f64], x: &[Self]) {
         for (a, v) in acc.iter_mut().zip(x) {
             *a += v.f64()
+        }
+    }
+
+    /// `acc_i ← acc_i + v·x_i`: a multiply, then an add (two roundings, never fused).
+    fn add_scaled(acc: &mut [Self], v: Self, x: &[Self]) {
+        for (a, &b) in acc.iter_mut().zip(x) {
+            *a = *a + v * b
         }
     }
 
@@ -90,6 +97,9 @@ impl Real for f32 {
     }
     fn add_into_f64(acc: &mut [f64], x: &[f32]) {
         rows::add_widened(acc, x)
+    }
+    fn add_scaled(acc: &mut [f32], v: f32, x: &[f32]) {
+        sparse::add_scaled(acc, v, x)
     }
     unsafe fn gemm_raw(g: Gemm, a: &[f32], b: &[f32], c: *mut f32) {
         sgemm::sgemm(g, a, b, None, c)

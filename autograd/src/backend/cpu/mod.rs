@@ -49,7 +49,7 @@ pub(crate) mod gemm;
 mod random;
 pub(crate) mod rows;
 pub mod sgemm;
-mod sparse;
+pub(crate) mod sparse;
 pub mod top_k;
 
 use super::{AdamStep, Backend, Binary, Gemm, TopK, Unary};

@@ -17,10 +17,7 @@ pub(super) fn csr_matmul<T: Real>(x: &CsrMatrix<T>, b: &[T], n: usize, c: &mut [
             if let Some(&next) = cols.get(i + 1) {
                 prefetch(&b[next as usize * n..(next as usize + 1) * n]);
             }
-            let brow = &b[k as usize * n..(k as usize + 1) * n];
-            for (c, &b) in row.iter_mut().zip(brow) {
-                *c = *c + v * b
-            }
+            T::add_scaled(row, v, &b[k as usize * n..(k as usize + 1) * n]);
         }
     });
 }
@@ -59,9 +56,7 @@ pub(super) fn csr_t_matmul_acc<T: Real>(x: &CsrMatrix<T>, d: &[T], n: usize, c: 
                         j1 - j0,
                     )
                 };
-                for (c, &g) in crow.iter_mut().zip(drow) {
-                    *c = *c + v * g
-                }
+                T::add_scaled(crow, v, drow);
             }
         }
     });
@@ -73,7 +68,9 @@ const ITEM_ROWS_PER_TASK: usize = 64;
 /// `C = Xᵀ·D` in a new buffer, built row by row of `C`. The batch's clicks are regrouped by item (a
 /// counting sort, `O(nnz + k)`), then each row `C[i, :] = Σ_r x_ri · D[r, :]` is written once, rows in
 /// parallel, unclicked items as zeros: one streaming pass over `C` instead of a zero-fill followed by
-/// scattered updates. The users of an item come in increasing `r`, the order in which
+/// scattered updates. A row is summed in a buffer that stays in L1 and copied out once, rather than
+/// summed in place (`cargo bench --bench hot_ops -- csr_t_matmul_new`, with the vector
+/// [`add_scaled`]: 3.1 → 2.5–2.7 ms). The users of an item come in increasing `r`, the order in which
 /// [`csr_t_matmul_acc`] adds them, so both give the same bits.
 pub(super) fn csr_t_matmul_new<T: Real>(x: &CsrMatrix<T>, d: &[T], n: usize) -> Vec<T> {
     let k = x.cols();
@@ -106,25 +103,40 @@ pub(super) fn csr_t_matmul_new<T: Real>(x: &CsrMatrix<T>, d: &[T], n: usize) -> 
         .par_chunks_mut(n * ITEM_ROWS_PER_TASK)
         .enumerate()
         .for_each(|(t, block)| {
+            // A row is summed in a buffer that stays in L1, then copied out whole.
+            let mut acc = vec![T::zero(); n];
             for (j, row) in block.chunks_mut(n).enumerate() {
                 let item = t * ITEM_ROWS_PER_TASK + j;
-                for o in row.iter_mut() {
-                    o.write(T::zero());
-                }
-                // SAFETY: every element of `row` was initialised just above.
-                let row = unsafe { &mut *(row as *mut [std::mem::MaybeUninit<T>] as *mut [T]) };
+                acc.fill(T::zero());
                 for p in start[item]..start[item + 1] {
                     let (r, v) = (users[p] as usize, values[p]);
-                    for (o, &g) in row.iter_mut().zip(&d[r * n..(r + 1) * n]) {
-                        *o = *o + v * g
-                    }
+                    T::add_scaled(&mut acc, v, &d[r * n..(r + 1) * n]);
                 }
+                // SAFETY: `row` has room for n values, and `acc` holds n.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(acc.as_ptr(), row.as_mut_ptr() as *mut T, n)
+                };
             }
         });
     // SAFETY: the loop above initialised all k × n elements, each row exactly once.
     unsafe { c.set_len(k * n) };
     c
 }
+
+#[inline(always)]
+fn add_scaled_of(acc: &mut [f32], v: f32, x: &[f32]) {
+    for (a, &b) in acc.iter_mut().zip(x) {
+        *a += v * b
+    }
+}
+
+dispatch!(
+    /// `acc_i ← acc_i + v·x_i` on AVX-512 or AVX2 vectors where the CPU has them: the inner loop of
+    /// the sparse products, a row of 600 hidden values per click, which baseline x86-64 runs four
+    /// lanes at a time. Same operations (a multiply, then an add; Rust never fuses them), so the
+    /// same bits on every path.
+    add_scaled => add_scaled_of(acc: &mut [f32], v: f32, x: &[f32]) -> ()
+);
 
 /// `(ℓ_u, lse_u)` of one row.
 fn nll_row<T: Real>(z: &[T], cols: &[u32], vals: &[T]) -> (f64, f64) {
@@ -212,6 +224,29 @@ mod tests {
             }
         }
         (z, CsrMatrix::from_triplets(rows, items, &t).unwrap())
+    }
+
+    #[test]
+    fn the_vector_add_scaled_has_the_bits_of_the_baseline_loop() {
+        // 613 values: whole AVX-512 and AVX2 vectors and a tail; magnitudes spread so that the
+        // product's rounding matters.
+        let x: Vec<f32> = (0..613)
+            .map(|i| ((i * 7919 % 1009) as f32 - 504.0) * 1.37e-3)
+            .collect();
+        let acc0: Vec<f32> = (0..613)
+            .map(|i| ((i * 104_729 % 997) as f32 - 498.0) * 0.71)
+            .collect();
+        for v in [0.3f32, -1.7e-4, 3.1e5] {
+            let (mut got, mut want) = (acc0.clone(), acc0.clone());
+            add_scaled(&mut got, v, &x);
+            add_scaled_of(&mut want, v, &x);
+            assert!(
+                got.iter()
+                    .zip(&want)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "v = {v}"
+            );
+        }
     }
 
     #[test]

@@ -12,8 +12,10 @@
 //! for jc in 0..n step NC                       5th loop: a panel of NC columns of B and C
 //!   for pc in 0..k step KC                     4th loop: the k sum, outermost among the blocks
 //!     pack B[pc.., jc..] (KC × NC)  → L3       shared by all threads
-//!     (a row-major A[.., pc..] is read in place, its edge sliver packed; Aᵀ packed, see below)
-//!     for each task (MC rows × CHUNK columns), in parallel, beside the next step's packing:
+//!     (a row-major A[.., pc..] is read in place, its edge sliver packed; Aᵀ packed, see below,
+//!     once for all panels when k is one block)
+//!     for each task (MC rows × CHUNK columns), by whichever thread is free, beside the next
+//!     step's packing (see "Threads and bits"):
 //!       for jr in CHUNK step NR               2nd loop: one KC × NR sliver of B  → L1/L2
 //!         for ir in MC step MR                1st loop: one MR × KC sliver of A, from L2 after
 //!                                             the task's first sliver of B brought it there
@@ -29,7 +31,7 @@
 //! the AVX2 EPYCs. The textbook choice keeps the `B` sliver in L1 (`KC = 256`); the deeper block
 //! was measured faster for every form of the output layer, on both paths: `k` = 600 and 500 are one
 //! block, so `C` (40–48 MB) is written once and never read back, and at `A·Bᵀ` (`k` = 20,108) it
-//! halves the passes over `C` and the hand-offs. Interleaved on the AVX-512 machine, `KC` 512 →
+//! halves the passes over `C` and the steps. Interleaved on the AVX-512 machine, `KC` 512 →
 //! 1024: `X·W` 422 → 441 GFLOP/s, `Ȳ·Wᵀ` 417 → 428 on AVX-512, 218 → 230 on AVX2 (`Xᵀ·Ȳ`, one block
 //! either way, unchanged); `NC` 4096 → 2048 changed nothing and keeps the panel at 8 MiB. `k` is
 //! cut into equal blocks of at most `KC` (20,108 = 19 × 1006 + 994, not 19 × 1024 + 652).
