@@ -73,8 +73,8 @@ pub trait Real:
     }
 }
 
-/// f32, the training type, takes the vectorised row loops of `backend::cpu::exp_lanes`; f64, the
-/// gradient-check type, keeps libm's `exp` and the trait's plain loops.
+/// f32, the training type, takes the vectorised row loops of `backend::cpu::exp_lanes`, `rows` and
+/// `sparse`; f64, the gradient-check type, keeps libm's `exp` and the trait's plain loops.
 impl Real for f32 {
     const DTYPE: &'static str = "f32";
     fn of(x: f64) -> Self {

@@ -246,9 +246,9 @@ unsafe fn sgemm_impl(
     // times).
     let a_once = k_blocks == 1;
     let a_step = |s: usize| if a_once { 0 } else { s };
-    // A step's packing, as jobs of a few slivers each: every sliver, or only the edge one when the
-    // others are read in place, or none when the first step's serve. `slot0` is the sliver stored
-    // first.
+    // A step's packing, as jobs of a few slivers each: every sliver of A, or only the edge one
+    // when the others are read in place, or none when the first step's packed A serves; then every
+    // sliver of B. `slot0` is the A sliver stored first.
     let pack_jobs = |s: usize| {
         let st = steps[s];
         let (a_from, a_slot0) = match (a_direct, a_edge) {
