@@ -314,9 +314,10 @@ unsafe fn sgemm_impl(
         tile_slot0.push(tile_slots);
         tile_slots += tasks(st);
     }
-    let packed = schedule::Done::new(steps.len());
-    let computed = schedule::Done::new(steps.len());
-    let tile_done = schedule::Done::new(tile_slots);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let packed = schedule::Done::new(steps.len(), &failed);
+    let computed = schedule::Done::new(steps.len(), &failed);
+    let tile_done = schedule::Done::new(tile_slots, &failed);
 
     let pack = |s: usize, job: Job| {
         let st = steps[s];
@@ -439,7 +440,7 @@ unsafe fn sgemm_impl(
         computed.add(s);
     };
 
-    schedule::run_in_order(&jobs, parallel, &|&job| match job {
+    schedule::run_in_order(&jobs, parallel, &failed, &|&job| match job {
         Job::Compute { s, t } => compute(s, t),
         Job::PackA { s, .. } | Job::PackB { s, .. } => pack(s, job),
     });
