@@ -298,9 +298,10 @@ unsafe fn sgemm_impl(
         }
         jobs.extend(packs);
     }
-    // What a job waits for. A task of step s: the step's packing jobs, all `pack_total[s]` of them,
-    // and past the first k block the same task of the block before (same panel, same tiles). A
-    // packing job of step s: the tasks of step s − 2, which read the buffer pair it overwrites.
+    // What a job waits for. A task of step s: the step's packing jobs, all `pack_total[s]` of them
+    // (and the first step's too when that step packed A for all), and past the first k block the
+    // same task of the block before (same panel, same tiles). A packing job of step s: the tasks of
+    // step s − 2, which read the buffer pair it overwrites.
     let mut pack_total = vec![0; steps.len()];
     for job in &jobs {
         if let Job::PackA { s, .. } | Job::PackB { s, .. } = *job {
@@ -367,7 +368,10 @@ unsafe fn sgemm_impl(
     let compute = |s: usize, t: usize| {
         let st = steps[s];
         packed.wait(s, pack_total[s]);
-        packed.wait(a_step(s), pack_total[a_step(s)]);
+        if a_step(s) != s {
+            // Its A was packed by the first step, whose jobs may still be running.
+            packed.wait(a_step(s), pack_total[a_step(s)]);
+        }
         if !st.first {
             tile_done.wait(tile_slot0[s - 1] + t, 1);
         }

@@ -52,6 +52,18 @@ fn run(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32], isa: Isa, parallel: bool) {
     unsafe { sgemm_with(g, a, b, None, c.as_mut_ptr(), isa, parallel) }
 }
 
+/// Whether two results have the same bits, element by element.
+fn same_bits(x: &[f32], y: &[f32]) -> bool {
+    x.len() == y.len() && x.iter().zip(y).all(|(a, b)| a.to_bits() == b.to_bits())
+}
+
+/// `op(A)·op(B)` into zeros, in parallel on `pool`'s threads.
+fn on_pool(pool: &rayon::ThreadPool, g: Gemm, a: &[f32], b: &[f32], isa: Isa) -> Vec<f32> {
+    let mut c = vec![0f32; g.m * g.n];
+    pool.install(|| run(g, a, b, &mut c, isa, true));
+    c
+}
+
 /// Checks `got` against the f64 sum: NaN where it is NaN, the same infinity, and otherwise within
 /// `k + 2` f32 roundings of the sum of absolute terms.
 fn check(g: Gemm, got: &[f32], want: &[(f64, f64)], what: &str) -> Result<(), TestCaseError> {
@@ -210,10 +222,7 @@ fn reading_a_in_place_gives_the_bits_of_packing_it() {
                     c
                 });
                 assert!(
-                    in_place
-                        .iter()
-                        .zip(&packed)
-                        .all(|(x, y)| x.to_bits() == y.to_bits()),
+                    same_bits(&in_place, &packed),
                     "{isa:?} {m}×{n}×{k}, {trans_a} {trans_b}"
                 );
             }
@@ -235,12 +244,8 @@ fn results_are_bit_identical_on_one_two_and_three_threads() {
                     .num_threads(threads)
                     .build()
                     .unwrap();
-                let mut many = vec![0f32; g.m * g.n];
-                pool.install(|| run(g, &a, &b, &mut many, isa, true));
                 assert!(
-                    one.iter()
-                        .zip(&many)
-                        .all(|(x, y)| x.to_bits() == y.to_bits()),
+                    same_bits(&one, &on_pool(&pool, g, &a, &b, isa)),
                     "{isa:?} {threads} threads, {trans_a} {trans_b}"
                 );
             }
@@ -265,12 +270,8 @@ fn threads_outnumbering_the_tasks_give_the_bits_of_one_thread() {
             let mut one = vec![0f32; g.m * g.n];
             run(g, &a, &b, &mut one, isa, false);
             for round in 0..20 {
-                let mut many = vec![0f32; g.m * g.n];
-                pool.install(|| run(g, &a, &b, &mut many, isa, true));
                 assert!(
-                    one.iter()
-                        .zip(&many)
-                        .all(|(x, y)| x.to_bits() == y.to_bits()),
+                    same_bits(&one, &on_pool(&pool, g, &a, &b, isa)),
                     "{isa:?} {trans_a} {trans_b}, round {round}"
                 );
             }
@@ -298,10 +299,7 @@ proptest! {
             let mut got = c0.clone();
             // SAFETY: got holds m × n values; bias n.
             unsafe { sgemm_with(g, &a, &b, Some(&bias), got.as_mut_ptr(), isa, true) };
-            prop_assert!(
-                got.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits()),
-                "{:?} {:?}", isa, g
-            );
+            prop_assert!(same_bits(&got, &want), "{:?} {:?}", isa, g);
         }
     }
 }
