@@ -205,6 +205,7 @@ unsafe fn sgemm_impl(
     // Which slivers are read in place rather than packed (see "Packing only where it pays").
     let a_direct = a_in_place && direct_a(av);
     let a_edge = m % mr != 0;
+    let b_by_rows = bv.cs == 1;
     // Every (panel, k block) step, in the order of the loops above.
     let steps: Vec<Step> = (0..n)
         .step_by(kern.nc)
@@ -265,14 +266,17 @@ unsafe fn sgemm_impl(
                 count: PACK_SLIVERS.min(m_slivers - first),
                 slot0: a_slot0,
             });
-        let n_slivers = st.nc.div_ceil(nr);
-        let b = (0..n_slivers)
-            .step_by(PACK_SLIVERS)
-            .map(move |first| Job::PackB {
-                s,
-                first,
-                count: PACK_SLIVERS.min(n_slivers - first),
-            });
+        // A row-major B by rows (see pack::b_rows), a transposed one by slivers.
+        let (units, per_job) = if b_by_rows {
+            (st.kc, PACK_ROWS)
+        } else {
+            (st.nc.div_ceil(nr), PACK_SLIVERS)
+        };
+        let b = (0..units).step_by(per_job).map(move |first| Job::PackB {
+            s,
+            first,
+            count: per_job.min(units - first),
+        });
         a.chain(b)
     };
     // Every job, in the order the threads claim them: the first step's packing, then each step's
@@ -348,6 +352,21 @@ unsafe fn sgemm_impl(
                     }
                 }
             }
+            Job::PackB { first, count, .. } if b_by_rows => {
+                // SAFETY: rows first .. first + count of every sliver of the step, within the
+                // buffer's b_len values, written by this job alone while no job reads the buffer
+                // (as for A); bv covers op(B) (k × n, length checked above), the rows inside.
+                unsafe {
+                    pack::b_rows(
+                        b_buf.get(),
+                        bv,
+                        (st.p0, st.kc),
+                        first..first + count,
+                        (st.jc, st.nc),
+                        nr,
+                    )
+                }
+            }
             Job::PackB { first, count, .. } => {
                 let len = nr * st.kc;
                 for sl in first..first + count {
@@ -357,7 +376,7 @@ unsafe fn sgemm_impl(
                     let j0 = sl * nr;
                     let cols = (st.jc + j0, nr.min(st.nc - j0));
                     // SAFETY: as for A.
-                    unsafe { pack::b_sliver(dst, bv, (st.p0, st.kc), cols, nr, simd) }
+                    unsafe { pack::bt_sliver(dst, bv, (st.p0, st.kc), cols, nr, simd) }
                 }
             }
             Job::Compute { .. } => unreachable!("not a packing job"),
@@ -459,8 +478,13 @@ fn direct_a(av: View) -> bool {
     av.cs == 1 && !av.rs.is_multiple_of(1024)
 }
 
-/// Slivers packed by one job: enough to outweigh a job's hand-off, few enough to spread.
+/// Slivers of `A` or of a transposed `B` packed by one job: enough to outweigh a job's hand-off,
+/// few enough to spread.
 const PACK_SLIVERS: usize = 4;
+
+/// Rows of a row-major `B` packed by one job: 16 rows of a 2048-column panel are 128 KiB, about
+/// what four slivers of a transposed one are.
+const PACK_ROWS: usize = 16;
 
 /// One (panel of B, block of k) step of the loop nest.
 #[derive(Clone, Copy)]
@@ -488,7 +512,8 @@ enum Job {
         count: usize,
         slot0: usize,
     },
-    /// Slivers `first .. first + count` of the step's B into its packing buffer.
+    /// Rows `first .. first + count` of every sliver of the step's B into its packing buffer
+    /// when `B` is row-major; slivers `first .. first + count` when it is transposed.
     PackB {
         s: usize,
         first: usize,
