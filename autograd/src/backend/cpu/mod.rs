@@ -94,6 +94,24 @@ fn for_each_row<T: Send>(y: &mut [T], cols: usize, f: impl Fn(usize, &mut [T]) +
     }
 }
 
+/// Asks for the cache lines of `v`: for reads the hardware prefetchers do not follow, such as rows
+/// of a matrix a whole row apart, each starting on a new page.
+#[inline(always)]
+fn prefetch<T>(v: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let p = v.as_ptr() as *const i8;
+        for off in (0..std::mem::size_of_val(v)).step_by(64) {
+            // SAFETY: a prefetch of an address inside `v`; it reads nothing architecturally.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.add(off))
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = v;
+}
+
 /// Runs `f(offset, chunk)` over contiguous chunks of `y`, in parallel when `y` is large.
 fn for_each_chunk<T: Send>(y: &mut [T], f: impl Fn(usize, &mut [T]) + Sync + Send) {
     if y.len() >= PAR_MIN {

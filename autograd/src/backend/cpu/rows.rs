@@ -1,7 +1,7 @@
 //! Row-wise loops: broadcasting, reductions, column copies, log-softmax, L2 normalisation, gathers.
 //! Sums accumulate in f64 so an f32 row of 20,108 logits loses nothing to the summation order.
 
-use super::{for_each_row, PAR_MIN};
+use super::{for_each_row, prefetch, PAR_MIN};
 use crate::real::Real;
 use rayon::prelude::*;
 
@@ -40,12 +40,22 @@ pub(super) fn sum_cols_acc<T: Real>(x: &[T], cols: usize, beta: f64, s: &mut [T]
         return;
     }
     let rows = x.len() / cols;
-    const BLOCK: usize = 256;
+    // Each task sums a block of columns down all the rows, in row order, in f64. A block's rows
+    // are runs of 2 KiB a whole row apart (80 KB for the output layer's Ȳ), each on a new page
+    // where the hardware prefetchers start over, so the run `ROWS_AHEAD` rows on is asked for
+    // while this one is added: `hot_ops` `sum_cols_acc` 1.46–1.57 ms → 0.70–0.76 (blocks of 256
+    // to 2048 columns, 1 to 8 rows ahead, all measured within 0.7–1.1 ms).
+    const BLOCK: usize = 512;
+    const ROWS_AHEAD: usize = 4;
     s.par_chunks_mut(BLOCK).enumerate().for_each(|(b, s)| {
         let c0 = b * BLOCK;
+        let run = |r: usize| &x[r * cols + c0..r * cols + c0 + s.len()];
         let mut acc: Vec<f64> = s.iter().map(|v| beta * v.f64()).collect();
         for r in 0..rows {
-            T::add_into_f64(&mut acc, &x[r * cols + c0..r * cols + c0 + s.len()]);
+            if r + ROWS_AHEAD < rows {
+                prefetch(run(r + ROWS_AHEAD));
+            }
+            T::add_into_f64(&mut acc, run(r));
         }
         for (s, a) in s.iter_mut().zip(acc) {
             *s = T::of(a)

@@ -1,7 +1,7 @@
 //! Sparse loops: CSR × dense, its transpose product, the multinomial likelihood on sparse targets,
 //! and writes at a CSR matrix's entries.
 
-use super::{for_each_row, PAR_MIN};
+use super::{for_each_row, prefetch, PAR_MIN};
 use crate::csr::CsrMatrix;
 use crate::real::Real;
 use rayon::prelude::*;
@@ -190,21 +190,6 @@ pub(super) fn multinomial_nll_rows_backward<T: Real>(
             row[i as usize] = row[i as usize] - g * v
         }
     });
-}
-
-/// Asks for the cache lines of `v`.
-#[inline(always)]
-fn prefetch<T>(v: &[T]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let p = v.as_ptr() as *const i8;
-        for off in (0..std::mem::size_of_val(v)).step_by(64) {
-            // SAFETY: a prefetch of an address inside `v`; it reads nothing architecturally.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.add(off))
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 //! A transpose is only a pair of strides here: `Aᵀ` is packed by reading `A` with its strides
 //! swapped, never by materialising it.
 
+use super::super::prefetch;
+
 /// A read-only strided matrix: element `(r, c)` at `ptr + r·rs + c·cs`.
 #[derive(Clone, Copy)]
 pub(super) struct View {
@@ -92,7 +94,7 @@ pub(super) unsafe fn b_rows(
     for p in rows {
         let src = b.ptr.add((p0 + p) * b.rs + j0);
         if p + ROWS_AHEAD < kc {
-            prefetch_run(src.add(ROWS_AHEAD * b.rs), cols);
+            prefetch(std::slice::from_raw_parts(src.add(ROWS_AHEAD * b.rs), cols));
         }
         for q in 0..cols.div_ceil(nr) {
             let w = nr.min(cols - q * nr);
@@ -104,18 +106,6 @@ pub(super) unsafe fn b_rows(
 /// How many rows of `B` ahead [`b_rows`] asks for: one and two measured alike (4.2–4.4 and
 /// 4.2–4.3 ms at `X·W`), and rows by themselves, none ahead, 6.2–7.0.
 const ROWS_AHEAD: usize = 2;
-
-/// Asks for the cache lines of `len` values from `src`.
-#[inline(always)]
-unsafe fn prefetch_run(src: *const f32, len: usize) {
-    #[cfg(target_arch = "x86_64")]
-    for l in (0..len).step_by(16) {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(src.add(l) as *const i8);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (src, len);
-}
 
 /// `d[..w] = src[..w]`, `d[w..nr] = 0`: one row of a sliver. A whole row of the vector paths'
 /// widths is a copy of constant length, which the compiler makes a few vector moves instead of a
