@@ -5,10 +5,11 @@
 //! `cargo bench --bench dense_layer`. One forward + backward is three GEMMs of 500×600×20,108
 //! (`Y = X·W`, `W̄ = Xᵀ·Ȳ`, `X̄ = Ȳ·Wᵀ`): 3 · 2 · 500 · 600 · 20,108 ≈ 36.2 GFLOP, plus the bias and
 //! its gradient, which are memory-bound and small. Each form runs through our packed GEMM (the path
-//! `AUTOGRAD_SGEMM_ISA` or the CPU picks) and, for comparison, through matrixmultiply 0.3.
+//! `AUTOGRAD_CPU_ISA` or the CPU picks) and, for comparison, through matrixmultiply 0.3.
 
 use autograd::backend::cpu::fma_peak::fma_peak_gflops;
-use autograd::backend::cpu::sgemm::{sgemm_with, Isa};
+use autograd::backend::cpu::sgemm::sgemm_with;
+use autograd::backend::cpu::Isa;
 use autograd::backend::{Backend, Gemm};
 use autograd::init::xavier_uniform;
 use autograd::{Cpu, Parameter, Tape, Tensor};

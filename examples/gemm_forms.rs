@@ -3,11 +3,12 @@
 //! `cargo bench --bench dense_layer` takes minutes. On a noisy machine, run it beside the peer
 //! (`scripts/openblas_gemm.py`) several times and compare the best rounds.
 //!
-//! `cargo run --release --example gemm_forms [-- ROUNDS]` (3 by default); `AUTOGRAD_SGEMM_ISA`
+//! `cargo run --release --example gemm_forms [-- ROUNDS]` (3 by default); `AUTOGRAD_CPU_ISA`
 //! picks the path, `RAYON_NUM_THREADS=1` runs one thread, `FORM=NN|TN|NT` one form.
 
 use autograd::backend::cpu::fma_peak::fma_peak_gflops;
-use autograd::backend::cpu::sgemm::{sgemm_with, Isa};
+use autograd::backend::cpu::sgemm::sgemm_with;
+use autograd::backend::cpu::Isa;
 use autograd::backend::Gemm;
 use std::time::Instant;
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use autograd::backend::cpu::fma_peak::fma_peak_gflops;
-use autograd::backend::cpu::sgemm::Isa;
+use autograd::backend::cpu::Isa;
 use autograd::backend::{Backend, Gemm};
 use autograd::profile::OpProfile;
 use autograd::Cpu;

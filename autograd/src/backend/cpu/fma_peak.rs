@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use super::sgemm::Isa;
+use super::Isa;
 
 const CHAINS: usize = 12;
 const ITERS: usize = 1 << 22;

@@ -10,7 +10,8 @@
 //! inputs (rows are never split, reductions over rows run sequentially over per-row results), so the
 //! same inputs give bit-identical outputs whatever the number of threads.
 
-/// One public function, compiled three times (AVX-512, AVX2, baseline) and picked at run time.
+/// One public function, compiled three times (AVX-512, AVX2, baseline), the one run picked by
+/// [`Isa::selected`].
 /// Defined before the modules below so that each of them can use it (`exp_lanes`, `rows`).
 macro_rules! dispatch {
     ($(#[$doc:meta])* $name:ident => $body:ident ($($arg:ident: $ty:ty),*) -> $ret:ty) => {
@@ -26,13 +27,12 @@ macro_rules! dispatch {
                 unsafe fn avx2($($arg: $ty),*) -> $ret {
                     $body($($arg),*)
                 }
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the CPU was just found to have the instructions enabled.
-                    return unsafe { avx512($($arg),*) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2") {
+                match $crate::backend::cpu::Isa::selected() {
+                    // SAFETY: the selected path is one this CPU was found to run.
+                    $crate::backend::cpu::Isa::Avx512 => return unsafe { avx512($($arg),*) },
                     // SAFETY: as above.
-                    return unsafe { avx2($($arg),*) };
+                    $crate::backend::cpu::Isa::Avx2 => return unsafe { avx2($($arg),*) },
+                    $crate::backend::cpu::Isa::Portable => {}
                 }
             }
             $body($($arg),*)
@@ -46,11 +46,14 @@ mod elementwise;
 pub(crate) mod exp_lanes;
 pub mod fma_peak;
 pub(crate) mod gemm;
+mod isa;
 mod random;
 pub(crate) mod rows;
 pub mod sgemm;
 pub(crate) mod sparse;
 pub mod top_k;
+
+pub use isa::Isa;
 
 use super::{AdamStep, Backend, Binary, Gemm, TopK, Unary};
 use crate::csr::CsrMatrix;

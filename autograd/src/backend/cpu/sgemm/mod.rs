@@ -93,8 +93,8 @@ mod avx512;
 
 use std::cell::Cell;
 
+use super::Isa;
 use crate::backend::Gemm;
-pub use kernels::Isa;
 use kernels::{ASliver, BSliver, Kernel};
 use pack::View;
 
