@@ -11,21 +11,28 @@
 //! same inputs give bit-identical outputs whatever the number of threads.
 
 /// One public function, compiled three times (AVX-512, AVX2, baseline), the one run picked by
-/// [`Isa::selected`].
+/// [`Isa::selected`]. A body written `name::<FMA>` is generic over whether it fuses multiply-adds:
+/// the vector paths run it with `true`, the baseline one with `false` (see `exp_lanes`).
 /// Defined before the modules below so that each of them can use it (`exp_lanes`, `rows`).
 macro_rules! dispatch {
+    ($(#[$doc:meta])* $name:ident => $body:ident::<FMA> ($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        dispatch!(@ $(#[$doc])* $name => ($body::<true>, $body::<false>) ($($arg: $ty),*) -> $ret);
+    };
     ($(#[$doc:meta])* $name:ident => $body:ident ($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        dispatch!(@ $(#[$doc])* $name => ($body, $body) ($($arg: $ty),*) -> $ret);
+    };
+    (@ $(#[$doc:meta])* $name:ident => ($vector:expr, $base:expr) ($($arg:ident: $ty:ty),*) -> $ret:ty) => {
         $(#[$doc])*
         pub fn $name($($arg: $ty),*) -> $ret {
             #[cfg(target_arch = "x86_64")]
             {
-                #[target_feature(enable = "avx512f")]
+                #[target_feature(enable = "avx512f,fma")]
                 unsafe fn avx512($($arg: $ty),*) -> $ret {
-                    $body($($arg),*)
+                    $vector($($arg),*)
                 }
-                #[target_feature(enable = "avx2")]
+                #[target_feature(enable = "avx2,fma")]
                 unsafe fn avx2($($arg: $ty),*) -> $ret {
-                    $body($($arg),*)
+                    $vector($($arg),*)
                 }
                 match $crate::backend::cpu::Isa::selected() {
                     // SAFETY: the selected path is one this CPU was found to run.
@@ -35,7 +42,7 @@ macro_rules! dispatch {
                     $crate::backend::cpu::Isa::Portable => {}
                 }
             }
-            $body($($arg),*)
+            $base($($arg),*)
         }
     };
 }
