@@ -11,17 +11,19 @@
 //! from the exponent bits, in two halves so that results near the ends of the f32 range come out as
 //! subnormals or infinity rather than garbage. NaN stays NaN.
 //!
-//! Each function takes `FMA`: with it, every `a·b + c` of the reduction and the polynomial is one
-//! fused multiply-add (`f32::mul_add`, one rounding), without it a multiplication and an addition.
-//! The AVX-512 and AVX2 paths run `FMA = true` on the FMA units, the portable one `FMA = false`
-//! (baseline x86-64 has no FMA instruction, and `mul_add` there is a libm call, 17× slower). With
-//! fused operations the `eˣ` takes about 23 vector operations instead of 32: `hot_ops`'
-//! `multinomial_nll` forward and backward went from 3.12 and 3.02 ms to 2.29–2.48 and 2.11–2.20
-//! on the AVX2 path, from 1.94 and 1.67 to 1.47–1.51 and 1.54–1.67 on AVX-512. Element `i` always lands in lane `i mod
-//! 16`, and `mul_add` rounds once wherever it runs, so the two vector paths give the same bits as
-//! each other and as `FMA = true` in baseline code (the tests' reference), on any number of
-//! threads; the portable path differs from them in the last bits, as the GEMM's portable kernel
-//! does. The vector paths are the same source compiled with wider instructions enabled.
+//! Each function takes `FMA`: with it, every `a·b + c` of the range reduction and the polynomials
+//! is one fused multiply-add (`f32::mul_add`, one rounding), without it a multiplication and an
+//! addition. The AVX-512 and AVX2 paths run `FMA = true` on the FMA units, the portable one
+//! `FMA = false` (baseline x86-64 has no FMA instruction, and `mul_add` there is a libm call, 17×
+//! slower). Fused, an `eˣ` takes about 23 vector operations instead of 32: `hot_ops`'
+//! `multinomial_nll` forward and backward went from 3.12 and 3.02 ms to 2.29–2.48 and 2.11–2.20 on
+//! the AVX2 path, from 1.94 and 1.67 to 1.47–1.51 and 1.54–1.67 on AVX-512.
+//!
+//! Element `i` always lands in lane `i mod 16`, and `mul_add` rounds once wherever it runs, so the
+//! two vector paths give the same bits as each other and as `FMA = true` in baseline code (the
+//! tests' reference), on any number of threads; the portable path differs from them in the last
+//! bits, as the GEMM's portable kernel does. The vector paths are the same source compiled with
+//! wider instructions enabled.
 
 const LANES: usize = 16;
 /// Lane partial sums are folded into f64 every `BLOCK` elements, so no f32 sum grows long.
