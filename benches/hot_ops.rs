@@ -108,6 +108,26 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    // Adam's arithmetic alone (two divisions and a square root an element): 12,288 parameters,
+    // whose θ, g, m, v (192 KiB) stay in the core's L2, on one thread (below the parallel
+    // threshold). Its time per element, against the pass above's on two threads, is the part of
+    // that pass spent computing rather than waiting for memory: what fusing Adam into the GEMM that
+    // computes `g` would add to the GEMM (docs/benchmarks.md, fourth session).
+    const IN_CACHE: usize = 12 * 1024;
+    g.throughput(Throughput::Elements(IN_CACHE as u64));
+    let small_grad = vec![1e-3f32; IN_CACHE];
+    let (mut p, mut pm, mut pv) = (
+        vec![0.1f32; IN_CACHE],
+        vec![0f32; IN_CACHE],
+        vec![0f32; IN_CACHE],
+    );
+    g.bench_function("adam 12288 in cache, one thread", |b| {
+        b.iter(|| {
+            cpu.adam(step, &mut p, &small_grad, &mut pm, &mut pv)
+                .unwrap()
+        })
+    });
+
     // The reparameterisation's noise, ε ~ N(0, I), one per latent value of the batch (500 × 200):
     // Philox words, then Box–Muller in f64.
     g.throughput(Throughput::Elements((BATCH * 200) as u64));
