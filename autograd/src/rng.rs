@@ -31,32 +31,52 @@ fn mulhilo(a: u32, b: u32) -> (u32, u32) {
     ((p >> 32) as u32, p as u32)
 }
 
+/// One Philox4x32 round of the counter `c` under the round key `k`.
+#[inline(always)]
+fn round(c: [u32; 4], k: [u32; 2]) -> [u32; 4] {
+    let (hi0, lo0) = mulhilo(M0, c[0]);
+    let (hi1, lo1) = mulhilo(M1, c[2]);
+    [hi1 ^ c[1] ^ k[0], lo1, hi0 ^ c[3] ^ k[1], lo0]
+}
+
+/// The key of the next round: the Weyl sequence `key + (W0, W1)`.
+#[inline(always)]
+fn next_key(k: [u32; 2]) -> [u32; 2] {
+    [k[0].wrapping_add(W0), k[1].wrapping_add(W1)]
+}
+
 /// Philox4x32 with 10 rounds: four 32-bit words for `counter` under `key`.
 pub fn philox4x32(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
     let (mut c, mut k) = (counter, key);
-    for round in 0..10 {
-        if round > 0 {
-            k[0] = k[0].wrapping_add(W0);
-            k[1] = k[1].wrapping_add(W1);
+    for r in 0..10 {
+        if r > 0 {
+            k = next_key(k);
         }
-        let (hi0, lo0) = mulhilo(M0, c[0]);
-        let (hi1, lo1) = mulhilo(M1, c[2]);
-        c = [hi1 ^ c[1] ^ k[0], lo1, hi0 ^ c[3] ^ k[1], lo0];
+        c = round(c, k);
     }
     c
 }
 
+/// The counter of element `index` of the draw `key`.
+#[inline(always)]
+fn counter(key: RngKey, index: u64) -> [u32; 4] {
+    [
+        index as u32,
+        (index >> 32) as u32,
+        key.step as u32,
+        (key.step >> 32) as u32,
+    ]
+}
+
+/// The Philox key of the draw `key`: its seed.
+#[inline(always)]
+fn philox_key(key: RngKey) -> [u32; 2] {
+    [key.seed as u32, (key.seed >> 32) as u32]
+}
+
 /// The four words of element `index` of the draw `key`.
 pub fn draw(key: RngKey, index: u64) -> [u32; 4] {
-    philox4x32(
-        [
-            index as u32,
-            (index >> 32) as u32,
-            key.step as u32,
-            (key.step >> 32) as u32,
-        ],
-        [key.seed as u32, (key.seed >> 32) as u32],
-    )
+    philox4x32(counter(key, index), philox_key(key))
 }
 
 /// [`draw`] for the `L` consecutive indices `index0 + l`, as `words[w][l]` (word `w` of lane `l`):
@@ -67,25 +87,17 @@ pub fn draw(key: RngKey, index: u64) -> [u32; 4] {
 pub fn draw_lanes<const L: usize>(key: RngKey, index0: u64) -> [[u32; L]; 4] {
     let mut c = [[0u32; L]; 4];
     for l in 0..L {
-        let index = index0 + l as u64;
-        c[0][l] = index as u32;
-        c[1][l] = (index >> 32) as u32;
-        c[2][l] = key.step as u32;
-        c[3][l] = (key.step >> 32) as u32;
+        let first = counter(key, index0 + l as u64);
+        (0..4).for_each(|w| c[w][l] = first[w]);
     }
-    let mut k = [key.seed as u32, (key.seed >> 32) as u32];
-    for round in 0..10 {
-        if round > 0 {
-            k[0] = k[0].wrapping_add(W0);
-            k[1] = k[1].wrapping_add(W1);
+    let mut k = philox_key(key);
+    for r in 0..10 {
+        if r > 0 {
+            k = next_key(k);
         }
         for l in 0..L {
-            let (hi0, lo0) = mulhilo(M0, c[0][l]);
-            let (hi1, lo1) = mulhilo(M1, c[2][l]);
-            let next = [hi1 ^ c[1][l] ^ k[0], lo1, hi0 ^ c[3][l] ^ k[1], lo0];
-            for (w, v) in next.into_iter().enumerate() {
-                c[w][l] = v;
-            }
+            let next = round([c[0][l], c[1][l], c[2][l], c[3][l]], k);
+            (0..4).for_each(|w| c[w][l] = next[w]);
         }
     }
     c
