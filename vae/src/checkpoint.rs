@@ -5,11 +5,18 @@
 //! The header is written here rather than by the safetensors crate, whose metadata is a `HashMap`
 //! serialised in a per-process random order: the same state must give the same bytes, so that a
 //! resumed run's folder can be compared byte for byte with an uninterrupted one.
+//!
+//! Every file carries the SHA-256 of each tensor and of its metadata ([`digest`]); [`load`] checks
+//! them, reads no more than the header declares, and refuses NaN and ±inf, so nothing damaged is
+//! trusted. A reader opens the file once: a checkpoint replaced while it reads (by rename) does not
+//! change what it reads.
+
+pub mod digest;
 
 use safetensors::{Dtype, SafeTensors};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// What can go wrong with a checkpoint, naming the file (and the tensor).
@@ -23,6 +30,15 @@ pub enum CheckpointError {
     },
     #[error("{path}: not a valid safetensors file: {detail}")]
     Corrupt { path: PathBuf, detail: String },
+    /// A line of a run log (`metrics.jsonl`, `timings.jsonl`) that is not a record.
+    #[error("{}:{line}: not a record of the run log: {detail}", path.display())]
+    BadLine {
+        path: PathBuf,
+        line: usize,
+        detail: String,
+    },
+    #[error("{}: cannot write it as JSON: {detail}", path.display())]
+    Json { path: PathBuf, detail: String },
     #[error("{path}: tensor {name} is missing")]
     Missing { path: PathBuf, name: String },
     #[error("{path}: tensor {name} has shape {found:?} ({dtype}), expected {expected:?} (F32)")]
@@ -32,6 +48,18 @@ pub enum CheckpointError {
         found: Vec<usize>,
         dtype: String,
         expected: [usize; 2],
+    },
+    #[error(
+        "{path}: {what} does not match the digest stored with it: the file is damaged (a flipped \
+         bit, a partial copy or an edit); use a copy of it or train again"
+    )]
+    Damaged { path: PathBuf, what: String },
+    #[error("{path}: tensor {name} holds {value} at index {index}; a checkpoint must be finite")]
+    NonFinite {
+        path: PathBuf,
+        name: String,
+        index: usize,
+        value: f32,
     },
 }
 
@@ -50,7 +78,11 @@ pub struct NamedTensor {
 pub struct Checkpoint {
     path: PathBuf,
     pub tensors: BTreeMap<String, NamedTensor>,
+    /// The metadata as saved, without the digests.
     pub metadata: BTreeMap<String, String>,
+    /// Whether the file carried digests (and so was checked against them): those written before
+    /// digests were added carry none.
+    pub verified: bool,
 }
 
 impl Checkpoint {
@@ -121,6 +153,11 @@ fn commit_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result
     Ok(())
 }
 
+/// Whether `name` is the temporary file of an atomic write (`.NAME.tmp-PID`).
+pub fn is_interrupted_write(name: &str) -> bool {
+    name.starts_with('.') && name.contains(".tmp-")
+}
+
 /// Removes from `dir` the temporary files of atomic writes that an interruption cut short (the old
 /// file beside each is whole); returns their paths. Only one process writes a run folder, so any
 /// such file there is from a process that has died.
@@ -129,7 +166,7 @@ pub fn remove_interrupted_writes(dir: &Path) -> Result<Vec<PathBuf>> {
     for entry in std::fs::read_dir(dir).map_err(io(dir))? {
         let path = entry.map_err(io(dir))?.path();
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        if name.is_some_and(|n| n.starts_with('.') && n.contains(".tmp-")) {
+        if name.is_some_and(|n| is_interrupted_write(&n)) {
             std::fs::remove_file(&path).map_err(io(&path))?;
             removed.push(path);
         }
@@ -139,9 +176,9 @@ pub fn remove_interrupted_writes(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Writes `value` as pretty JSON, atomically.
 pub fn write_json_atomic(path: &Path, value: &impl Serialize) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| CheckpointError::Corrupt {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CheckpointError::Json {
         path: path.to_path_buf(),
-        detail: format!("cannot serialise: {e}"),
+        detail: e.to_string(),
     })?;
     write_atomic(path, (text + "\n").as_bytes())
 }
@@ -165,9 +202,10 @@ fn header(tensors: &[&NamedTensor], metadata: &BTreeMap<String, String>) -> Vec<
     bytes
 }
 
-/// Saves f32 tensors and string metadata as a safetensors file, atomically. Each tensor's
-/// little-endian bytes are made a block at a time while the file is written, so a checkpoint of
-/// Adam's state (≈ 300 MB at ML-20M's shape) never exists in memory a second time.
+/// Saves f32 tensors and string metadata as a safetensors file, atomically, with the digest of each
+/// tensor and of the metadata added to the metadata. Each tensor's little-endian bytes are made a
+/// block at a time while the file is written, so a checkpoint of Adam's state (≈ 300 MB at ML-20M's
+/// shape) never exists in memory a second time.
 pub fn save(
     path: &Path,
     tensors: &[NamedTensor],
@@ -189,7 +227,17 @@ pub fn save(
     // The data follows the header's (sorted) order of names.
     let mut sorted: Vec<&NamedTensor> = tensors.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
-    let head = header(&sorted, metadata);
+    let mut metadata: BTreeMap<String, String> = metadata
+        .iter()
+        .filter(|(k, _)| !k.starts_with(digest::PREFIX))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let own = digest::of_metadata(&metadata);
+    metadata.insert(digest::METADATA_KEY.to_string(), own);
+    for t in &sorted {
+        metadata.insert(digest::tensor_key(&t.name), digest::of_values(&t.data));
+    }
+    let head = header(&sorted, &metadata);
     commit_atomic(path, |tmp| {
         let file = std::fs::File::create(tmp).map_err(io(tmp))?;
         let mut w = BufWriter::new(file);
@@ -206,23 +254,94 @@ pub fn save(
     })
 }
 
-/// Loads every F32 matrix of a safetensors file, and its metadata.
+/// safetensors' own bound on a header (100 MB).
+const MAX_HEADER: u64 = 100_000_000;
+
+/// The bytes of the safetensors file `path`, read through one handle and no further than its header
+/// declares: a link to a device, or a file longer or shorter than its header says, is refused
+/// before its data is read.
+fn read_bounded(path: &Path) -> Result<Vec<u8>> {
+    let corrupt = |detail: String| CheckpointError::Corrupt {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let mut file = std::fs::File::open(path).map_err(io(path))?;
+    let meta = file.metadata().map_err(io(path))?;
+    if !meta.is_file() {
+        return Err(corrupt("not a regular file".into()));
+    }
+    let size = meta.len();
+    let mut len = [0u8; 8];
+    file.read_exact(&mut len)
+        .map_err(|_| corrupt(format!("{size} bytes, too short for a header")))?;
+    let n = u64::from_le_bytes(len);
+    if n > MAX_HEADER || 8 + n > size {
+        return Err(corrupt(format!(
+            "its header length field says {n} bytes, the file holds {size}"
+        )));
+    }
+    let mut head = vec![0u8; n as usize];
+    file.read_exact(&mut head).map_err(io(path))?;
+    let entries: BTreeMap<String, serde_json::Value> = serde_json::from_slice(&head)
+        .map_err(|e| corrupt(format!("its header is not JSON: {e}")))?;
+    let data_len = entries
+        .iter()
+        .filter(|(k, _)| *k != "__metadata__")
+        .filter_map(|(_, v)| v["data_offsets"][1].as_u64())
+        .max()
+        .unwrap_or(0);
+    let declared = 8 + n + data_len;
+    if declared != size {
+        return Err(corrupt(format!(
+            "the file is {size} bytes, its header declares {declared}"
+        )));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    bytes.extend_from_slice(&len);
+    bytes.extend_from_slice(&head);
+    file.take(data_len)
+        .read_to_end(&mut bytes)
+        .map_err(io(path))?;
+    if bytes.len() as u64 != declared {
+        return Err(corrupt(format!(
+            "the file ended at {} of its {declared} bytes while it was read",
+            bytes.len()
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Loads every F32 matrix of a safetensors file, and its metadata, checking the digests the file
+/// carries and that every value is finite.
 pub fn load(path: &Path) -> Result<Checkpoint> {
-    let bytes = std::fs::read(path).map_err(io(path))?;
+    let bytes = read_bounded(path)?;
     let corrupt = |e: safetensors::SafeTensorError| CheckpointError::Corrupt {
         path: path.to_path_buf(),
         detail: e.to_string(),
     };
     let (_, header) = SafeTensors::read_metadata(&bytes).map_err(corrupt)?;
-    let metadata = header
+    let mut metadata: BTreeMap<String, String> = header
         .metadata()
         .clone()
         .unwrap_or_default()
         .into_iter()
         .collect();
+    let damaged = |what: String| CheckpointError::Damaged {
+        path: path.to_path_buf(),
+        what,
+    };
+    let verified = metadata.keys().any(|k| k.starts_with(digest::PREFIX));
+    if verified && metadata.get(digest::METADATA_KEY) != Some(&digest::of_metadata(&metadata)) {
+        return Err(damaged("the metadata".into()));
+    }
     let st = SafeTensors::deserialize(&bytes).map_err(corrupt)?;
     let mut tensors = BTreeMap::new();
     for (name, view) in st.tensors() {
+        if verified
+            && metadata.get(&digest::tensor_key(&name)) != Some(&digest::of_bytes(view.data()))
+        {
+            return Err(damaged(format!("tensor {name}")));
+        }
         let shape = view.shape().to_vec();
         let expected = match shape[..] {
             [r, c] => [r, c],
@@ -238,11 +357,19 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
                 expected,
             });
         }
-        let data = view
+        let data: Vec<f32> = view
             .data()
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
+        if let Some(index) = data.iter().position(|v| !v.is_finite()) {
+            return Err(CheckpointError::NonFinite {
+                path: path.to_path_buf(),
+                name,
+                index,
+                value: data[index],
+            });
+        }
         tensors.insert(
             name.clone(),
             NamedTensor {
@@ -252,10 +379,21 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
             },
         );
     }
+    if verified {
+        // A digest whose tensor is gone: the header lost an entry.
+        if let Some(k) = metadata.keys().find(|k| {
+            k.strip_prefix(digest::PREFIX)
+                .is_some_and(|n| k.as_str() != digest::METADATA_KEY && !tensors.contains_key(n))
+        }) {
+            return Err(damaged(format!("the header (no tensor for {k})")));
+        }
+    }
+    metadata.retain(|k, _| !k.starts_with(digest::PREFIX));
     Ok(Checkpoint {
         path: path.to_path_buf(),
         tensors,
         metadata,
+        verified,
     })
 }
 
@@ -371,5 +509,137 @@ mod tests {
         assert_eq!(load(&path).unwrap().tensors.len(), 2);
         assert_eq!(remove_interrupted_writes(dir.path()).unwrap(), [half]);
         assert_eq!(load(&path).unwrap().tensors.len(), 2);
+    }
+
+    /// The header's length and where each tensor's bytes start, from the file itself.
+    fn layout(bytes: &[u8]) -> (usize, Vec<(String, usize)>) {
+        let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let (_, meta) = SafeTensors::read_metadata(bytes).unwrap();
+        let mut starts: Vec<(String, usize)> = meta
+            .tensors()
+            .into_iter()
+            .map(|(name, info)| (name, 8 + n + info.data_offsets.0))
+            .collect();
+        starts.sort_by_key(|(_, s)| *s);
+        (n, starts)
+    }
+
+    #[test]
+    fn a_flipped_bit_anywhere_is_refused_naming_the_file_and_what_is_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("best.safetensors");
+        let meta = BTreeMap::from([("epoch".to_string(), "7".to_string())]);
+        save(&path, &sample(), &meta).unwrap();
+        let good = std::fs::read(&path).unwrap();
+        assert!(load(&path).unwrap().verified);
+        let (n, starts) = layout(&good);
+        let epoch_at = good
+            .windows(4)
+            .position(|w| w == br#""7","#)
+            .expect("the epoch's value in the header")
+            + 1;
+        let mut cases = vec![(epoch_at, "the metadata".to_string())];
+        for (name, start) in &starts {
+            cases.push((start + 1, format!("tensor {name}")));
+        }
+        for (at, what) in cases {
+            let mut bad = good.clone();
+            bad[at] ^= 0x01;
+            std::fs::write(&path, &bad).unwrap();
+            let err = load(&path).unwrap_err().to_string();
+            assert!(
+                err.contains("best.safetensors") && err.contains(&format!("{what} does not match")),
+                "byte {at}: {err}"
+            );
+        }
+        // Elsewhere in the header, a flip breaks its JSON or its length: refused all the same.
+        for at in [0, 3, 8, 8 + n / 2, 8 + n - 1] {
+            let mut bad = good.clone();
+            bad[at] ^= 0x01;
+            std::fs::write(&path, &bad).unwrap();
+            let err = load(&path).unwrap_err().to_string();
+            assert!(err.contains("best.safetensors: "), "byte {at}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_non_finite_weight_is_refused_naming_the_tensor() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("best.safetensors");
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let mut tensors = sample();
+            tensors[0].data[4] = bad;
+            save(&path, &tensors, &BTreeMap::new()).unwrap();
+            let err = load(&path).unwrap_err().to_string();
+            assert!(
+                err.contains("best.safetensors: tensor encoder.0.weight holds")
+                    && err.contains("at index 4"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_link_to_a_device_or_a_file_longer_than_its_header_is_refused_without_reading_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("best.safetensors");
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let err = load(&path).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        std::fs::remove_file(&path).unwrap();
+        save(&path, &sample(), &BTreeMap::new()).unwrap();
+        let mut longer = std::fs::read(&path).unwrap();
+        let declared = longer.len();
+        longer.extend_from_slice(&[0; 12]);
+        std::fs::write(&path, &longer).unwrap();
+        let err = load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!(
+                "the file is {} bytes, its header declares {declared}",
+                declared + 12
+            )),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_digests_keep_a_header_that_safetensors_itself_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("best.safetensors");
+        let meta = BTreeMap::from([("epoch".to_string(), "7".to_string())]);
+        save(&path, &sample(), &meta).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        // The reader Python's `safetensors.torch.load_file` is built on: every metadata value a
+        // string, every tensor where its offsets say.
+        let st = SafeTensors::deserialize(&bytes).unwrap();
+        assert_eq!(st.names().len(), 2);
+        let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+        let saved = header.metadata().clone().unwrap();
+        assert_eq!(saved["epoch"], "7");
+        assert_eq!(
+            saved["sha256.encoder.0.bias"],
+            digest::of_values(&[-1., 0.5, 0.25])
+        );
+        assert_eq!(load(&path).unwrap().metadata, meta);
+    }
+
+    #[test]
+    fn a_checkpoint_from_before_digests_loads_unverified() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("best.safetensors");
+        let t = &sample()[1];
+        let data: Vec<u8> = t.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let st = safetensors::serialize(
+            [(
+                t.name.as_str(),
+                safetensors::tensor::TensorView::new(Dtype::F32, vec![1, 3], &data).unwrap(),
+            )],
+            None,
+        )
+        .unwrap();
+        std::fs::write(&path, st).unwrap();
+        let ck = load(&path).unwrap();
+        assert!(!ck.verified);
+        assert_eq!(ck.tensor("encoder.0.bias", [1, 3]).unwrap(), &t.data[..]);
     }
 }

@@ -34,7 +34,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
 
 /// Appends `value` as one line to `path`, in one write so that a kill leaves at most one torn line.
 pub fn append(path: &Path, value: &impl Serialize) -> Result<(), CheckpointError> {
-    let mut line = serde_json::to_vec(value).map_err(|e| CheckpointError::Corrupt {
+    let mut line = serde_json::to_vec(value).map_err(|e| CheckpointError::Json {
         path: path.into(),
         detail: e.to_string(),
     })?;
@@ -54,9 +54,10 @@ pub fn read(path: &Path) -> Result<Vec<EpochRecord>, CheckpointError> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| CheckpointError::Corrupt {
+            serde_json::from_str(l).map_err(|e| CheckpointError::BadLine {
                 path: path.into(),
-                detail: format!("line {}: {e}", i + 1),
+                line: i + 1,
+                detail: e.to_string(),
             })
         })
         .collect()
@@ -102,9 +103,10 @@ pub fn cut_for_resume(path: &Path, next_epoch: usize) -> Result<Option<String>, 
             }
             (Some(_), Err(e)) => {
                 let n = bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1;
-                return Err(CheckpointError::Corrupt {
+                return Err(CheckpointError::BadLine {
                     path: path.into(),
-                    detail: format!("line {n}: {e}"),
+                    line: n,
+                    detail: e.to_string(),
                 });
             }
         }
@@ -163,7 +165,8 @@ mod tests {
         std::fs::write(&path, "{\"epoch\": 0}\n").unwrap();
         let err = read(&path).unwrap_err().to_string();
         assert!(
-            err.contains("metrics.jsonl") && err.contains("line 1"),
+            err.contains("metrics.jsonl:1: not a record of the run log")
+                && !err.contains("safetensors"),
             "{err}"
         );
     }
@@ -197,7 +200,7 @@ mod tests {
         let path = dir.path().join("metrics.jsonl");
         std::fs::write(&path, "garbage\n{\"epoch\":0}\n").unwrap();
         let err = cut_for_resume(&path, 5).unwrap_err().to_string();
-        assert!(err.contains("line 1"), "{err}");
+        assert!(err.contains("metrics.jsonl:1: "), "{err}");
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
             "garbage\n{\"epoch\":0}\n"
