@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use vae::data::Dataset;
+use vae::train::data_fingerprint::{self, ITEMS};
 use vae::train::{evaluate, RunDir};
 
 use super::common::load_run;
@@ -29,6 +30,14 @@ pub struct EvalArgs {
 pub fn eval_cmd(a: EvalArgs) -> anyhow::Result<()> {
     let data = Dataset::load(&a.data)?;
     let run = RunDir::open(&a.checkpoint)?;
+    // Another split of the same items is fair to score; other items in the same number are not.
+    let mut items = run.read_data_fingerprint()?;
+    items.retain(|k, _| k == ITEMS);
+    data_fingerprint::verify(
+        &items,
+        &data_fingerprint::pro_sg_files(&a.data),
+        &run.config(),
+    )?;
     let t = load_run(&run, data.n_items)?;
     let pair = match a.split {
         Split::Test => &data.test,

@@ -16,7 +16,8 @@ use vae::ncf::{
     NcfTrainer,
 };
 use vae::run_log::{EpochRecord, EpochTiming};
-use vae::train::{Progress, RunDir};
+use vae::train::data_fingerprint::{self, DataFingerprint};
+use vae::train::{run_lock, Progress, RunDir};
 
 use super::common::{at_least_one, Console, EpochLine, RunFlags};
 use super::values::{LearnerArg, ProtocolArg};
@@ -178,6 +179,8 @@ impl<B: Backend<Elem = f32>> NcfObserver<B> for RunObserver<'_> {
 pub struct NcfArgs {
     pub config: NcfConfig,
     pub epochs_given: bool,
+    /// A fresh run may replace the run in its folder (`--overwrite`).
+    pub overwrite: bool,
 }
 
 /// Trains (or resumes) an NCF model into `run`.
@@ -188,7 +191,20 @@ pub fn train<B: Backend<Elem = f32>>(
     run: &RunDir,
     resume: bool,
 ) -> anyhow::Result<()> {
+    let _lock = run_lock::lock(&run.dir)?;
+    if !resume {
+        run.prepare_fresh(args.overwrite)?;
+    }
     let path = ratings_file(data)?;
+    // The rating file is recorded by its role, so the same bytes under another name are the same data.
+    let files = [("ratings".to_string(), path.clone())];
+    let fingerprint: DataFingerprint = if resume {
+        let recorded = run.read_data_fingerprint()?;
+        data_fingerprint::verify(&recorded, &files, &run.config())?;
+        recorded
+    } else {
+        data_fingerprint::of_files(&files)?
+    };
     let ratings = data::load(&path, &Format::Auto, &LoadOptions::default())?;
     let config = if resume {
         let text = std::fs::read_to_string(run.config())
@@ -206,7 +222,7 @@ pub fn train<B: Backend<Elem = f32>>(
                 epochs: args.config.epochs,
                 ..saved
             };
-            checkpoint::write_json_atomic(&run.config(), &extended)?;
+            run.write_config(&extended, &fingerprint)?;
             extended
         } else {
             saved
@@ -264,6 +280,7 @@ pub fn train<B: Backend<Elem = f32>>(
         for line in run.cut_logs_for_resume(t.epoch)? {
             println!("{line}");
         }
+        run.check_history(t.epoch)?;
         for leftover in checkpoint::remove_interrupted_writes(&run.dir)? {
             println!(
                 "removed {}, a write the interruption cut short",
@@ -291,8 +308,7 @@ pub fn train<B: Backend<Elem = f32>>(
         m.extend(final_metrics(&config, &records));
         m
     } else {
-        run.clear_logs()?;
-        checkpoint::write_json_atomic(&run.config(), &config)?;
+        run.write_config(&config, &fingerprint)?;
         train_ncf(backend, &config, &ratings, &mut obs)?.metrics
     };
     obs.console.finish();

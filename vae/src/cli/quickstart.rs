@@ -20,6 +20,10 @@ pub struct QuickstartArgs {
     out: PathBuf,
     #[arg(long, default_value_t = 200)]
     epochs: usize,
+    /// Replace the run already in --out (a second quickstart); without it that run is kept and
+    /// the command refused.
+    #[arg(long)]
+    overwrite: bool,
 }
 
 pub fn quickstart_cmd(a: QuickstartArgs) -> anyhow::Result<()> {
@@ -40,7 +44,10 @@ pub fn quickstart_cmd(a: QuickstartArgs) -> anyhow::Result<()> {
         &split_dir,
         Start::Fresh(config),
         &run,
-        &RunOptions::default(),
+        &RunOptions {
+            overwrite: a.overwrite,
+            ..RunOptions::default()
+        },
         &mut Console::new(),
     )?;
     println!(

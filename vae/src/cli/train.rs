@@ -63,6 +63,10 @@ pub struct TrainArgs {
     /// of its config.json (only --epochs may change, to extend the run).
     #[arg(long, conflicts_with = "out")]
     resume: Option<PathBuf>,
+    /// Let --out replace the run in its folder (that run's files are deleted; other files are
+    /// kept). Without it, a folder that is not empty is refused.
+    #[arg(long, conflicts_with = "resume")]
+    overwrite: bool,
     /// cpu, cuda, cuda:N, or sim (the GPU code path on the simulated device, slow).
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: Device,
@@ -280,6 +284,7 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
             let args = NcfArgs {
                 config: ncf::config(kind, protocol, &a.ncf, common),
                 epochs_given: a.epochs.is_some(),
+                overwrite: a.overwrite,
             };
             return match gpu_backend(&a.device, a.tf32)? {
                 None => ncf::train(&Cpu::<f32>::new(), &a.data, args, &run, resume),
@@ -297,6 +302,7 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
         checkpoint_every: Some(a.checkpoint_every.unwrap_or(CHECKPOINT_EVERY)),
         stop: Some(stop_on_signals()?),
         loss_every: a.loss_every,
+        overwrite: a.overwrite,
     };
     let mut console = Console::new();
     let trained = match gpu_backend(&a.device, a.tf32)? {

@@ -38,6 +38,23 @@ pub enum TrainError {
         step: usize,
         saved: PathBuf,
     },
+    /// Another process trains in the run folder.
+    #[error(
+        "{}: {holder} is training in this run folder (it holds the folder's lock); wait for it to \
+         end or stop it, or give another folder",
+        dir.display()
+    )]
+    Locked { dir: PathBuf, holder: String },
+    /// A fresh run's folder is not empty; `what` says how to go on.
+    #[error(
+        "{}: the folder is not empty ({found}); {what}",
+        dir.display()
+    )]
+    NotEmpty {
+        dir: PathBuf,
+        found: String,
+        what: String,
+    },
     #[error("{0}")]
     Invalid(String),
 }

@@ -1,10 +1,12 @@
 //! Training and evaluating Mult-VAE and Mult-DAE as the authors' notebook does, on any backend.
 
 pub mod config;
+pub mod data_fingerprint;
 pub mod error;
 pub mod evaluate;
 pub mod run;
 pub mod run_dir;
+pub mod run_lock;
 pub mod trainer;
 
 pub use config::{LrSchedule, ModelKind, TrainConfig};

@@ -2,9 +2,11 @@
 //! best epoch, evaluate the test split once with the best weights, write the run folder.
 
 use super::config::TrainConfig;
+use super::data_fingerprint::{self, DataFingerprint};
 use super::error::{Result, TrainError};
 use super::evaluate::evaluate;
 use super::run_dir::{self, Results, RunDir};
+use super::run_lock;
 use super::trainer::{EpochSummary, PhaseTimes, Trainer};
 use crate::data::Dataset;
 use autograd::Backend;
@@ -31,7 +33,8 @@ impl Progress for Quiet {}
 /// How a run begins.
 #[derive(Debug, Clone)]
 pub enum Start {
-    /// A new run of this configuration; the folder's earlier logs and checkpoints are replaced.
+    /// A new run of this configuration, in an empty folder (or, with [`RunOptions::overwrite`], one
+    /// whose run is replaced).
     Fresh(TrainConfig),
     /// The run saved in the folder, continued as its `config.json` says; `epochs` changes only
     /// the number of epochs (and is written back to `config.json`).
@@ -49,6 +52,9 @@ pub struct RunOptions {
     /// Read the losses every this many steps instead of the device's default (1 on the CPU, only
     /// at checkpoints and epoch ends elsewhere); see [`Trainer::set_loss_every`].
     pub loss_every: Option<usize>,
+    /// A fresh run may replace the run in its folder (deleting that run's files; other files are
+    /// kept). Without it a folder that is not empty is refused.
+    pub overwrite: bool,
 }
 
 impl RunOptions {
@@ -57,7 +63,8 @@ impl RunOptions {
     }
 }
 
-/// Trains on the `pro_sg` folder `data_dir` into `run`, fresh or resumed as `start` says.
+/// Trains on the `pro_sg` folder `data_dir` into `run`, fresh or resumed as `start` says, holding
+/// the folder's lock throughout (a second process on the same folder is refused).
 pub fn train<B: Backend<Elem = f32>>(
     backend: &B,
     data_dir: &Path,
@@ -66,11 +73,17 @@ pub fn train<B: Backend<Elem = f32>>(
     options: &RunOptions,
     progress: &mut dyn Progress,
 ) -> Result<Results> {
+    let _lock = run_lock::lock(&run.dir)?;
+    if let Start::Fresh(_) = start {
+        run.prepare_fresh(options.overwrite)?;
+    }
     let data = Dataset::load(data_dir)?;
     let mut t = match start {
         Start::Fresh(config) => {
             let t = Trainer::new(backend, data.n_items, config)?;
-            begin(run, &t, &data)?;
+            let fingerprint =
+                data_fingerprint::of_files(&data_fingerprint::pro_sg_files(data_dir))?;
+            begin(run, &t, &data, &fingerprint)?;
             t
         }
         Start::Resume { epochs } => resume(backend, data_dir, &data, run, epochs, progress)?,
@@ -108,19 +121,15 @@ pub fn train<B: Backend<Elem = f32>>(
     Ok(results)
 }
 
-/// A fresh run's folder: its configuration and items, and nothing left of an earlier run that a
-/// later `--resume` could mistake for this one's.
-fn begin<B: Backend<Elem = f32>>(run: &RunDir, t: &Trainer<B>, data: &Dataset) -> Result<()> {
-    run.clear_logs()?;
-    for stale in [run.last(), run.best(), run.results()] {
-        if stale.exists() {
-            std::fs::remove_file(&stale).map_err(|source| TrainError::Io {
-                path: stale,
-                source,
-            })?;
-        }
-    }
-    run.write_config(&t.config)?;
+/// A fresh run's folder (made ready by [`RunDir::prepare_fresh`]): its configuration, the
+/// fingerprint of its data, and its items.
+fn begin<B: Backend<Elem = f32>>(
+    run: &RunDir,
+    t: &Trainer<B>,
+    data: &Dataset,
+    fingerprint: &DataFingerprint,
+) -> Result<()> {
+    run.write_config(&t.config, fingerprint)?;
     let items = run.path("items.txt");
     std::fs::write(&items, data.unique_sid.join("\n") + "\n").map_err(|source| TrainError::Io {
         path: items,
@@ -139,12 +148,22 @@ fn resume<B: Backend<Elem = f32>>(
     progress: &mut dyn Progress,
 ) -> Result<Trainer<B>> {
     let saved = run.read_config()?;
+    let recorded = run.read_data_fingerprint()?;
+    data_fingerprint::verify(
+        &recorded,
+        &data_fingerprint::pro_sg_files(data_dir),
+        &run.config(),
+    )?;
     if !run.last().exists() {
         return Err(TrainError::Invalid(format!(
             "{}: no checkpoint to resume from (the run stopped before its first one); start it \
-             again with --out",
+             again with --out and --overwrite",
             run.last().display()
         )));
+    }
+    // The run ends by scoring the best weights: a damaged file is said now, not after training.
+    if run.best().exists() {
+        crate::checkpoint::load(&run.best())?;
     }
     let mut t = Trainer::new(backend, data.n_items, saved)?;
     let items_here = t.model.params()[0].value().rows();
@@ -156,6 +175,10 @@ fn resume<B: Backend<Elem = f32>>(
         )),
         other => other,
     })?;
+    for line in run.cut_logs_for_resume(t.epoch)? {
+        progress.note(&line);
+    }
+    run.check_history(t.epoch)?;
     if let Some(e) = epochs.filter(|&e| e != t.config.epochs) {
         let done = t.epoch + usize::from(t.step > 0);
         if e < done {
@@ -169,10 +192,7 @@ fn resume<B: Backend<Elem = f32>>(
             run.config().display()
         ));
         t.config.epochs = e;
-        run.write_config(&t.config)?;
-    }
-    for line in run.cut_logs_for_resume(t.epoch)? {
-        progress.note(&line);
+        run.write_config(&t.config, &recorded)?;
     }
     for leftover in crate::checkpoint::remove_interrupted_writes(&run.dir)? {
         progress.note(&format!(

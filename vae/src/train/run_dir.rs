@@ -7,6 +7,7 @@
 //! a resume cuts what the checkpoint does not cover (see [`run_log::cut_for_resume`]).
 
 use super::config::TrainConfig;
+use super::data_fingerprint::DataFingerprint;
 use super::error::{Result, TrainError};
 use super::evaluate::Evaluation;
 use super::trainer::{EpochSummary, Trainer};
@@ -36,6 +37,21 @@ pub struct Results {
     pub test_users_evaluated: usize,
     pub test_users_skipped: usize,
 }
+
+/// Every file a run writes in its folder; a folder holding any of them holds a run.
+pub const RUN_FILES: [&str; 11] = [
+    "config.json",
+    "metrics.jsonl",
+    "timings.jsonl",
+    "last.safetensors",
+    "best.safetensors",
+    "results.json",
+    "items.txt",
+    "beta_ndcg.png",
+    "beta_ndcg.svg",
+    "loss.png",
+    "loss.svg",
+];
 
 const ADAM_M: &str = "optimizer.adam.m.";
 const ADAM_V: &str = "optimizer.adam.v.";
@@ -92,8 +108,37 @@ impl RunDir {
             .map_err(|e| TrainError::Invalid(format!("{}: {e}", path.display())))
     }
 
-    pub fn write_config(&self, c: &TrainConfig) -> Result<()> {
-        Ok(checkpoint::write_json_atomic(&self.config(), c)?)
+    /// Writes `config.json`: the configuration `c` (Mult-VAE/DAE's or NCF's), with the
+    /// fingerprint of the data it trains on under `data`.
+    pub fn write_config(&self, c: &impl Serialize, data: &DataFingerprint) -> Result<()> {
+        #[derive(Serialize)]
+        struct ConfigFile<'a, C: Serialize> {
+            #[serde(flatten)]
+            config: &'a C,
+            #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+            data: &'a DataFingerprint,
+        }
+        Ok(checkpoint::write_json_atomic(
+            &self.config(),
+            &ConfigFile { config: c, data },
+        )?)
+    }
+
+    /// The data fingerprint `config.json` records (empty for runs from before it was recorded).
+    pub fn read_data_fingerprint(&self) -> Result<DataFingerprint> {
+        #[derive(Deserialize)]
+        struct DataOf {
+            #[serde(default)]
+            data: DataFingerprint,
+        }
+        let path = self.config();
+        let text = std::fs::read_to_string(&path).map_err(|source| TrainError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        serde_json::from_str::<DataOf>(&text)
+            .map(|d| d.data)
+            .map_err(|e| TrainError::Invalid(format!("{}: {e}", path.display())))
     }
 
     pub fn timings(&self) -> PathBuf {
@@ -137,13 +182,92 @@ impl RunDir {
         Ok(said)
     }
 
-    /// Removes the files a fresh run writes anew (a folder reused with `--out`).
-    pub fn clear_logs(&self) -> Result<()> {
-        for log in [self.metrics(), self.timings()] {
-            if log.exists() {
-                std::fs::remove_file(&log)
-                    .map_err(|source| TrainError::Io { path: log, source })?;
+    /// Checks, before a resume trains anything, that `metrics.jsonl` holds a line for each of the
+    /// `next_epoch` epochs the checkpoint has trained (the best epoch among them): its history is
+    /// what picks the best epoch and draws the plots, and it cannot be made again.
+    pub fn check_history(&self, next_epoch: usize) -> Result<()> {
+        let path = self.metrics();
+        if next_epoch == 0 {
+            return Ok(());
+        }
+        if !path.exists() {
+            return Err(TrainError::Invalid(format!(
+                "{}: missing, but the checkpoint has trained {next_epoch} epoch(s) whose \
+                 validation it held; restore it to resume, or start again with --overwrite",
+                path.display()
+            )));
+        }
+        let logged: std::collections::BTreeSet<usize> =
+            self.records()?.iter().map(|r| r.epoch).collect();
+        let missing: Vec<String> = (0..next_epoch)
+            .filter(|e| !logged.contains(e))
+            .map(|e| e.to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(TrainError::Invalid(format!(
+                "{}: no line for epoch(s) {} of the {next_epoch} the checkpoint has trained; \
+                 restore the file to resume, or start again with --overwrite",
+                path.display(),
+                missing.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Makes the folder ready for a fresh run: empty, or, with `overwrite`, with every file of a
+    /// run (and of an interrupted write) removed and any other file kept. Without `overwrite` a
+    /// folder that holds anything is refused, saying whether it holds a run: a finished run is
+    /// never replaced by accident, and two runs never mix.
+    pub fn prepare_fresh(&self, overwrite: bool) -> Result<()> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| TrainError::Io { path, source }
+        };
+        let mut entries: Vec<String> = std::fs::read_dir(&self.dir)
+            .map_err(io(&self.dir))?
+            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect::<std::io::Result<_>>()
+            .map_err(io(&self.dir))?;
+        entries.sort();
+        let is_run_file =
+            |n: &String| RUN_FILES.contains(&n.as_str()) || checkpoint::is_interrupted_write(n);
+        let (mut run_files, others): (Vec<String>, Vec<String>) =
+            entries.into_iter().partition(is_run_file);
+        // In the order a run writes them: config.json first says most.
+        run_files.sort_by_key(|n| RUN_FILES.iter().position(|f| f == n).unwrap_or(usize::MAX));
+        if overwrite {
+            for name in &run_files {
+                let path = self.path(name);
+                std::fs::remove_file(&path).map_err(io(&path))?;
             }
+            return Ok(());
+        }
+        let listed = |names: &[String]| {
+            let mut shown = names.iter().take(4).cloned().collect::<Vec<_>>().join(", ");
+            if names.len() > 4 {
+                shown += &format!(" and {} more", names.len() - 4);
+            }
+            shown
+        };
+        if !run_files.is_empty() {
+            return Err(TrainError::NotEmpty {
+                dir: self.dir.clone(),
+                found: format!("a run: {}", listed(&run_files)),
+                what: format!(
+                    "continue it with `vae train --data DIR --resume {}`, or give --overwrite to \
+                     replace it (its files are deleted), or give another --out",
+                    self.dir.display()
+                ),
+            });
+        }
+        if !others.is_empty() {
+            return Err(TrainError::NotEmpty {
+                dir: self.dir.clone(),
+                found: listed(&others),
+                what: "give a new or empty folder, or --overwrite to write the run beside those \
+                       files (they are kept)"
+                    .into(),
+            });
         }
         Ok(())
     }
