@@ -158,3 +158,39 @@ fn resume_of_a_folder_that_is_no_run_says_so() {
     ]);
     fails_saying(&out, &["not a run folder (no config.json)"]);
 }
+
+#[test]
+fn metrics_in_any_case_or_spacing_are_kept_in_their_canonical_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = synth(dir.path());
+    let run = dir.path().join("run");
+    let out = vae(&[
+        "train",
+        "--data",
+        &data,
+        "--out",
+        run.to_str().unwrap(),
+        "--model",
+        "dae",
+        "--dims",
+        "12",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "50",
+        "--k",
+        "Recall@5, NDCG@10",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains("ndcg@10 ") && stdout.contains("recall@5 "),
+        "{stdout}"
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(
+        config["metrics"],
+        serde_json::json!(["recall@5", "ndcg@10"])
+    );
+}

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use autograd::Cpu;
 use indicatif::{ProgressBar, ProgressStyle};
+use vae::metrics::Metric;
 use vae::train::{self, EpochSummary, Progress, RunDir, Trainer};
 
 /// Where the computation runs.
@@ -115,11 +116,10 @@ pub fn probability(s: &str) -> Result<f64, String> {
     })
 }
 
-/// A metric as `--k` lists them (`ndcg@100`, `recall@20`).
-pub fn metric(s: &str) -> Result<String, String> {
-    s.parse::<vae::metrics::Metric>()
-        .map(|_| s.to_string())
-        .map_err(|e| e.to_string())
+/// A metric as `--k` lists them (`ndcg@100`, `recall@20`; any case, spaces around), which
+/// displays in the one spelling config.json and the metric tables use.
+pub fn metric(s: &str) -> Result<Metric, String> {
+    s.parse::<Metric>().map_err(|e| e.to_string())
 }
 
 /// The run flags every model shares: `--lr` and `--seed` resolved to their common defaults,

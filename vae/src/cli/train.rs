@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::Context;
 use autograd::Cpu;
 use clap::{Args, ValueEnum};
+use vae::metrics::{Metric, MetricKind};
 use vae::ncf::{NcfModelKind, Protocol};
 use vae::train::{self, LrSchedule, ModelKind, RunDir, RunOptions, Start, TrainConfig, TrainError};
 use vae::vae_cf::Anneal;
@@ -112,7 +113,7 @@ pub struct TrainArgs {
     /// Metrics, comma-separated; the first NDCG picks the best epoch (default
     /// ndcg@100,recall@20,recall@50).
     #[arg(long, value_delimiter = ',', value_parser = metric)]
-    k: Option<Vec<String>>,
+    k: Option<Vec<Metric>>,
     /// Mult-VAE/DAE: also checkpoint every this many updates within an epoch (default 300, about
     /// 2 minutes of ML-20M on a 2-core CPU); a checkpoint ends every epoch anyway.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -193,12 +194,13 @@ impl TrainArgs {
         };
         c.eval_batch_size = self.eval_batch_size.unwrap_or(c.eval_batch_size);
         if let Some(k) = &self.k {
+            let names: Vec<String> = k.iter().map(Metric::to_string).collect();
             anyhow::ensure!(
-                k.iter().any(|m| m.to_lowercase().starts_with("ndcg@")),
+                k.iter().any(|m| m.kind == MetricKind::Ndcg),
                 "--k {}: the list needs an ndcg@K to pick the best epoch",
-                k.join(",")
+                names.join(",")
             );
-            c.metrics = k.clone();
+            c.metrics = names;
         }
         Ok(c)
     }
