@@ -194,3 +194,29 @@ fn metrics_in_any_case_or_spacing_are_kept_in_their_canonical_names() {
         serde_json::json!(["recall@5", "ndcg@10"])
     );
 }
+
+#[test]
+fn threads_beyond_four_per_core_are_refused_naming_the_flag() {
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let most = (4 * cores).to_string();
+    let too_many = (4 * cores + 1).to_string();
+    let train = [
+        "train",
+        "--data",
+        "/nonexistent",
+        "--out",
+        "/nonexistent/run",
+    ];
+    for command in [&train[..], &["bench", "--epoch"]] {
+        fails_saying(
+            &vae(&[command, &["--threads", &too_many]].concat()),
+            &[&format!("--threads {too_many}: at most {most}")],
+        );
+    }
+    let out = vae(&[&train[..], &["--threads", &most]].concat());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("/nonexistent"),
+        "{stderr}"
+    );
+}

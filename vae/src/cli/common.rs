@@ -34,9 +34,23 @@ pub fn parse_device(s: &str) -> Result<Device, String> {
     }
 }
 
+/// The most `--threads` per core. The work is compute-bound loops, so threads beyond the cores
+/// only take turns on them (`--threads 1000` made an epoch 60× slower on 2 cores), and a typo's
+/// 100000 spawns threads for minutes without answering SIGTERM. Four per core still lets one
+/// measure oversubscription, or use a share of a machine whose count of cores is wrong for the
+/// container it runs in.
+const THREADS_PER_CORE: usize = 4;
+
 pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
     if let Some(n) = threads {
         anyhow::ensure!(n > 0, "--threads must be at least 1");
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let most = THREADS_PER_CORE.saturating_mul(cores);
+        anyhow::ensure!(
+            n <= most,
+            "--threads {n}: at most {most} ({THREADS_PER_CORE} per core, and this machine has \
+             {cores}); threads beyond the cores only take turns on them"
+        );
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global()
