@@ -220,3 +220,38 @@ fn threads_beyond_four_per_core_are_refused_naming_the_flag() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_run_too_large_for_the_memory_is_refused_before_allocating_and_every_run_says_its_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = synth(dir.path());
+    let run = dir.path().join("run");
+    let run = run.to_str().unwrap();
+    let small = vae(&[
+        "train", "--data", &data, "--out", run, "--model", "dae", "--dims", "12", "--epochs", "1",
+    ]);
+    let stdout = String::from_utf8_lossy(&small.stdout);
+    assert!(small.status.success(), "{small:?}");
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .is_some_and(|l| l.starts_with("memory: ~")
+                && l.contains("(weights ")
+                && l.contains(" available")),
+        "{stdout}"
+    );
+    // 2·10¹⁸ weights: no machine holds them; the refusal needs /proc/meminfo (Linux).
+    if std::fs::read_to_string("/proc/meminfo").is_ok_and(|m| m.contains("MemAvailable:")) {
+        let huge = vae(&[
+            "train",
+            "--data",
+            &data,
+            "--out",
+            run,
+            "--dims",
+            "1000000000,1000000000",
+        ]);
+        fails_saying(&huge, &["the run needs ~", "PiB (weights", "available"]);
+    }
+}

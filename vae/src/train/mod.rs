@@ -3,6 +3,7 @@
 pub mod config;
 pub mod error;
 pub mod evaluate;
+pub mod memory;
 pub mod run;
 pub mod run_dir;
 pub mod trainer;
@@ -10,6 +11,7 @@ pub mod trainer;
 pub use config::{LrSchedule, ModelKind, TrainConfig};
 pub use error::{Result, TrainError};
 pub use evaluate::{evaluate, Evaluation};
+pub use memory::MemoryEstimate;
 pub use run::{train, Progress, Quiet, RunOptions, Start};
 pub use run_dir::{Results, RunDir};
 pub use trainer::{build_model, EpochSummary, PhaseTimes, Trainer};
