@@ -196,6 +196,121 @@ fn metrics_in_any_case_or_spacing_are_kept_in_their_canonical_names() {
 }
 
 #[test]
+fn flags_the_model_does_not_read_or_another_flag_overrides_are_refused_naming_both() {
+    let base = [
+        "train",
+        "--data",
+        "/nonexistent",
+        "--out",
+        "/nonexistent/run",
+    ];
+    for (flags, says) in [
+        (
+            &["--factors", "8"][..],
+            "--factors applies to --model gmf|neumf, not --model vae",
+        ),
+        (
+            &["--model", "mlp", "--factors", "8"],
+            "--factors applies to --model gmf|neumf, not --model mlp",
+        ),
+        (
+            &["--model", "dae", "--layers", "8,4"],
+            "--layers applies to --model mlp|neumf, not --model dae",
+        ),
+        (
+            &["--model", "dae", "--protocol", "explicit"],
+            "--protocol applies to --model gmf|mlp|neumf, not --model dae",
+        ),
+        (
+            &["--learner", "sgd"],
+            "--learner applies to --model gmf|mlp|neumf, not --model vae",
+        ),
+        (
+            &["--model", "gmf", "--pretrain"],
+            "--pretrain applies to --model neumf, not --model gmf",
+        ),
+        (
+            &["--model", "gmf", "--dims", "10"],
+            "--dims applies to --model vae|dae, not --model gmf",
+        ),
+        (
+            &["--model", "neumf", "--dropout", "0.2"],
+            "--dropout applies to --model vae|dae, not --model neumf",
+        ),
+        (
+            &["--model", "mlp", "--k", "ndcg@10"],
+            "--k applies to --model vae|dae, not --model mlp",
+        ),
+        (
+            &["--model", "gmf", "--eval-batch-size", "10"],
+            "--eval-batch-size applies to --model vae|dae, not --model gmf",
+        ),
+        (
+            &["--model", "dae", "--beta", "0.2"],
+            "--beta applies to --model vae, not --model dae",
+        ),
+        (
+            &["--model", "dae", "--anneal-cap", "0.2"],
+            "--anneal-cap applies to --model vae, not --model dae",
+        ),
+        (
+            &["--l2", "0.01"],
+            "--l2 applies to --model dae, not --model vae",
+        ),
+        (
+            &["--beta", "0.2", "--anneal-cap", "0.3"],
+            "--beta fixes β, which --anneal-cap would anneal",
+        ),
+        (
+            &["--beta", "0.2", "--total-anneal-steps", "10"],
+            "--beta fixes β, which --total-anneal-steps would anneal",
+        ),
+        (
+            &["--lr-epochs", "3"],
+            "--lr-epochs applies to --lr-schedule plateau|step, not --lr-schedule constant (the \
+             default)",
+        ),
+        (
+            &["--lr-schedule", "constant", "--lr-epochs", "3"],
+            "--lr-epochs applies to --lr-schedule plateau|step, not --lr-schedule constant",
+        ),
+    ] {
+        fails_saying(&vae(&[&base[..], flags].concat()), &[says]);
+    }
+    // Each model's own flags get as far as the missing data.
+    for flags in [
+        &[
+            "--model",
+            "neumf",
+            "--factors",
+            "4",
+            "--layers",
+            "8,4",
+            "--pretrain",
+        ][..],
+        &[
+            "--model",
+            "dae",
+            "--l2",
+            "0.01",
+            "--lr-schedule",
+            "step",
+            "--lr-epochs",
+            "3",
+        ],
+        &["--beta", "0.2", "--dims", "20,10", "--k", "ndcg@10"],
+    ] {
+        let out = vae(&[&base[..], flags].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains("/nonexistent"),
+            "{flags:?}: {stderr}"
+        );
+        assert!(!stderr.contains("applies to"), "{flags:?}: {stderr}");
+    }
+}
+
+#[test]
 fn threads_beyond_four_per_core_are_refused_naming_the_flag() {
     let cores = std::thread::available_parallelism().unwrap().get();
     let most = (4 * cores).to_string();

@@ -41,6 +41,14 @@ enum ModelArg {
     Neumf,
 }
 
+impl ModelArg {
+    /// As `--model` spells it.
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_string())
+    }
+}
+
 /// The defaults of the flags Mult-VAE/DAE and NCF share.
 const LR: f64 = 1e-3;
 const SEED: u64 = 98765;
@@ -164,6 +172,71 @@ impl TrainArgs {
         .collect()
     }
 
+    /// Refuses a flag the model does not read, or one another flag overrides, naming both: a
+    /// dropped flag would run something other than what the command says.
+    fn refuse_ignored_flags(&self, model: ModelArg) -> anyhow::Result<()> {
+        use ModelArg::{Dae, Gmf, Mlp, Neumf, Vae};
+        let vae_dae: &[ModelArg] = &[Vae, Dae];
+        let ncf: &[ModelArg] = &[Gmf, Mlp, Neumf];
+        let scoped: [(&str, bool, &[ModelArg]); 16] = [
+            // β weighs the KL term of Eq. 12, which Mult-DAE does not have.
+            ("--beta", self.beta.is_some(), &[Vae]),
+            ("--anneal-cap", self.anneal_cap.is_some(), &[Vae]),
+            (
+                "--total-anneal-steps",
+                self.total_anneal_steps.is_some(),
+                &[Vae],
+            ),
+            // The notebook's Mult-DAE regulariser; Mult-VAE is built without one.
+            ("--l2", self.l2.is_some(), &[Dae]),
+            ("--dims", self.dims.is_some(), vae_dae),
+            ("--dropout", self.dropout.is_some(), vae_dae),
+            ("--patience", self.patience.is_some(), vae_dae),
+            ("--lr-schedule", self.lr_schedule.is_some(), vae_dae),
+            ("--lr-epochs", self.lr_epochs.is_some(), vae_dae),
+            ("--eval-batch-size", self.eval_batch_size.is_some(), vae_dae),
+            ("--k", self.k.is_some(), vae_dae),
+            ("--protocol", self.ncf.protocol.is_some(), ncf),
+            ("--learner", self.ncf.learner.is_some(), ncf),
+            // GMF's embeddings; the MLP has only its tower.
+            ("--factors", self.ncf.factors.is_some(), &[Gmf, Neumf]),
+            ("--layers", self.ncf.layers.is_some(), &[Mlp, Neumf]),
+            ("--pretrain", self.ncf.pretrain, &[Neumf]),
+        ];
+        for (flag, given, models) in scoped {
+            anyhow::ensure!(
+                !given || models.contains(&model),
+                "{flag} applies to --model {}, not --model {}",
+                models
+                    .iter()
+                    .map(|m| m.name())
+                    .collect::<Vec<_>>()
+                    .join("|"),
+                model.name()
+            );
+        }
+        for (flag, given) in [
+            ("--anneal-cap", self.anneal_cap.is_some()),
+            ("--total-anneal-steps", self.total_anneal_steps.is_some()),
+        ] {
+            anyhow::ensure!(
+                !(given && self.beta.is_some()),
+                "--beta fixes β, which {flag} would anneal: give one or the other"
+            );
+        }
+        let schedule = self.lr_schedule.unwrap_or(ScheduleArg::Constant);
+        anyhow::ensure!(
+            self.lr_epochs.is_none() || !matches!(schedule, ScheduleArg::Constant),
+            "--lr-epochs applies to --lr-schedule plateau|step, not --lr-schedule constant{}",
+            if self.lr_schedule.is_none() {
+                " (the default)"
+            } else {
+                ""
+            }
+        );
+        Ok(())
+    }
+
     fn config(&self, model: ModelKind) -> anyhow::Result<TrainConfig> {
         let mut c = TrainConfig::paper(model);
         if let Some(d) = &self.dims {
@@ -255,6 +328,7 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
         (true, _) => saved_model(&run)?,
         (false, m) => m.unwrap_or(ModelArg::Vae),
     };
+    a.refuse_ignored_flags(model_arg)?;
     let model = match model_arg {
         ModelArg::Vae => ModelKind::Vae,
         ModelArg::Dae => ModelKind::Dae,
