@@ -160,6 +160,28 @@ fn resume_of_a_folder_that_is_no_run_says_so() {
 }
 
 #[test]
+fn negative_values_after_a_space_reach_the_range_check() {
+    let base = [
+        "train",
+        "--data",
+        "/nonexistent",
+        "--out",
+        "/nonexistent/run",
+    ];
+    for (flag, value, reason) in [
+        ("--dropout", "-0.1", "must be in [0, 1)"),
+        ("--lr", "-0.001", "must be positive"),
+        ("--anneal-cap", "-0.2", "must not be negative"),
+        ("--epochs", "-1", "invalid value '-1' for '--epochs"),
+        ("--dims", "-600", "invalid value '-600' for '--dims"),
+        ("--factors", "-8", "invalid value '-8' for '--factors"),
+        ("--threads", "-2", "invalid value '-2' for '--threads"),
+    ] {
+        fails_saying(&vae(&[&base[..], &[flag, value]].concat()), &[flag, reason]);
+    }
+}
+
+#[test]
 fn metrics_in_any_case_or_spacing_are_kept_in_their_canonical_names() {
     let dir = tempfile::tempdir().unwrap();
     let data = synth(dir.path());

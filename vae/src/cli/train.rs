@@ -76,47 +76,47 @@ pub struct TrainArgs {
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: Device,
     /// Epochs (default 200 for vae/dae, 20 for NCF).
-    #[arg(long, value_parser = at_least_one)]
+    #[arg(long, value_parser = at_least_one, allow_negative_numbers = true)]
     epochs: Option<usize>,
     /// Mini-batch size (default 500 for vae/dae, 256 for NCF).
-    #[arg(long, value_parser = at_least_one)]
+    #[arg(long, value_parser = at_least_one, allow_negative_numbers = true)]
     batch_size: Option<usize>,
     /// Adam's learning rate (default 1e-3).
-    #[arg(long, value_parser = positive)]
+    #[arg(long, value_parser = positive, allow_negative_numbers = true)]
     lr: Option<f64>,
     /// The seed of initialisation, shuffling, dropout and noise (default 98765).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     seed: Option<u64>,
     /// Encoder sizes after the item layer, the last being the latent size (default 600,200 for
     /// vae, 200 for dae).
-    #[arg(long, value_delimiter = ',', value_parser = at_least_one)]
+    #[arg(long, value_delimiter = ',', value_parser = at_least_one, allow_negative_numbers = true)]
     dims: Option<Vec<usize>>,
     /// Dropout probability on the input, in [0, 1) (default 0.5).
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, allow_negative_numbers = true)]
     dropout: Option<f64>,
     /// Weight penalty λ·Σ‖W‖² (the notebook's Mult-DAE regulariser; default 0).
-    #[arg(long, value_parser = non_negative)]
+    #[arg(long, value_parser = non_negative, allow_negative_numbers = true)]
     l2: Option<f64>,
     /// The largest β of the linear annealing (default 0.2).
-    #[arg(long, value_parser = non_negative)]
+    #[arg(long, value_parser = non_negative, allow_negative_numbers = true)]
     anneal_cap: Option<f64>,
     /// Updates over which β rises from 0 to 1, capped at --anneal-cap (default 200000).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     total_anneal_steps: Option<u64>,
     /// A constant β instead of annealing.
-    #[arg(long, value_parser = non_negative)]
+    #[arg(long, value_parser = non_negative, allow_negative_numbers = true)]
     beta: Option<f64>,
     /// Stop after this many epochs without a better validation NDCG.
-    #[arg(long, value_parser = at_least_one)]
+    #[arg(long, value_parser = at_least_one, allow_negative_numbers = true)]
     patience: Option<usize>,
     /// The learning-rate schedule (default constant).
     #[arg(long, value_enum)]
     lr_schedule: Option<ScheduleArg>,
     /// Epochs: without improvement before halving (plateau), or between halvings (step) (default 10).
-    #[arg(long, value_parser = at_least_one)]
+    #[arg(long, value_parser = at_least_one, allow_negative_numbers = true)]
     lr_epochs: Option<usize>,
     /// Users per evaluation batch (default 2000).
-    #[arg(long, value_parser = at_least_one)]
+    #[arg(long, value_parser = at_least_one, allow_negative_numbers = true)]
     eval_batch_size: Option<usize>,
     /// Metrics, comma-separated; the first NDCG picks the best epoch (default
     /// ndcg@100,recall@20,recall@50).
@@ -124,15 +124,15 @@ pub struct TrainArgs {
     k: Option<Vec<Metric>>,
     /// Mult-VAE/DAE: also checkpoint every this many updates within an epoch (default 300, about
     /// 2 minutes of ML-20M on a 2-core CPU); a checkpoint ends every epoch anyway.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), allow_negative_numbers = true)]
     checkpoint_every: Option<u64>,
     /// Mult-VAE/DAE: read the training loss every this many steps; 0 reads it only at checkpoints
     /// and epoch ends. A read waits for the device to finish, so the default is 1 on the CPU (where
     /// it costs nothing and a NaN stops before its update) and 0 on a GPU. The results are the same.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     loss_every: Option<usize>,
     /// Worker threads (default: all cores).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     threads: Option<usize>,
     /// On a GPU, let cuBLAS use TF32 tensor cores for GEMMs (faster, ~1e-3 relative error).
     #[arg(long)]
