@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use autograd::Cpu;
 use indicatif::{ProgressBar, ProgressStyle};
+use vae::metrics::Metric;
 use vae::train::{self, EpochSummary, Progress, RunDir, Trainer};
 
 /// Where the computation runs.
@@ -33,9 +34,23 @@ pub fn parse_device(s: &str) -> Result<Device, String> {
     }
 }
 
+/// The most `--threads` per core. The work is compute-bound loops, so threads beyond the cores
+/// only take turns on them (`--threads 1000` made an epoch 60× slower on 2 cores), and a typo's
+/// 100000 spawns threads for minutes without answering SIGTERM. Four per core still lets one
+/// measure oversubscription, or use a share of a machine whose count of cores is wrong for the
+/// container it runs in.
+const THREADS_PER_CORE: usize = 4;
+
 pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
     if let Some(n) = threads {
         anyhow::ensure!(n > 0, "--threads must be at least 1");
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let most = THREADS_PER_CORE.saturating_mul(cores);
+        anyhow::ensure!(
+            n <= most,
+            "--threads {n}: at most {most} ({THREADS_PER_CORE} per core, and this machine has \
+             {cores}); threads beyond the cores only take turns on them"
+        );
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global()
@@ -115,11 +130,10 @@ pub fn probability(s: &str) -> Result<f64, String> {
     })
 }
 
-/// A metric as `--k` lists them (`ndcg@100`, `recall@20`).
-pub fn metric(s: &str) -> Result<String, String> {
-    s.parse::<vae::metrics::Metric>()
-        .map(|_| s.to_string())
-        .map_err(|e| e.to_string())
+/// A metric as `--k` lists them (`ndcg@100`, `recall@20`; any case, spaces around), which
+/// displays in the one spelling config.json and the metric tables use.
+pub fn metric(s: &str) -> Result<Metric, String> {
+    s.parse::<Metric>().map_err(|e| e.to_string())
 }
 
 /// The run flags every model shares: `--lr` and `--seed` resolved to their common defaults,
@@ -140,13 +154,18 @@ pub struct Console {
     epoch: usize,
     /// Whether the next step is the first this process trains of its epoch.
     new_epoch: bool,
+    /// When this process began the epoch's steps (at the start, or the previous epoch's line).
     epoch_started: Instant,
+    /// The first step of the epoch this process trained (later than 0 after a resume).
     first_step: usize,
     last_plain: Instant,
 }
 
 impl Console {
     const PLAIN_EVERY: Duration = Duration::from_secs(30);
+    /// The shortest span a plain line's rate is measured over: over the first step alone, the
+    /// rate is noise (or, over a span near zero, absurd).
+    const RATE_SPAN: Duration = Duration::from_secs(1);
 
     pub fn new() -> Self {
         Console {
@@ -201,6 +220,25 @@ impl Console {
         ));
         self.epoch = l.epoch + 1;
         self.new_epoch = true;
+        self.epoch_started = Instant::now();
+    }
+
+    /// The plain progress line after `step` (0-based) of `steps`, at `now`: its rate over the
+    /// epoch's steps so far, once they span [`Console::RATE_SPAN`].
+    fn plain_line(&self, step: usize, steps: usize, loss: f64, now: Instant) -> String {
+        let elapsed = now.saturating_duration_since(self.epoch_started);
+        let pace = if elapsed >= Self::RATE_SPAN {
+            let rate = (step + 1 - self.first_step) as f64 / elapsed.as_secs_f64();
+            let eta = (steps - step - 1) as f64 / rate;
+            format!("  {rate:.2} steps/s  eta {eta:.0}s")
+        } else {
+            String::new()
+        };
+        format!(
+            "epoch {} step {}/{steps}{pace}  loss {loss:.3}",
+            self.epoch,
+            step + 1
+        )
     }
 
     fn step_bar(&mut self, step: usize, steps: usize) -> &ProgressBar {
@@ -223,10 +261,10 @@ impl Progress for Console {
     fn start(&mut self, first: usize, _epochs: usize, _steps: usize) {
         self.epoch = first;
         self.new_epoch = true;
+        self.epoch_started = Instant::now();
     }
     fn step(&mut self, step: usize, steps: usize, loss: f64) {
         if self.new_epoch {
-            self.epoch_started = Instant::now();
             self.first_step = step;
             self.new_epoch = false;
         }
@@ -235,14 +273,7 @@ impl Progress for Console {
             bar.set_position(step as u64 + 1);
             bar.set_message(format!("{loss:.3}"));
         } else if self.last_plain.elapsed() >= Self::PLAIN_EVERY {
-            let done = (step + 1 - self.first_step) as f64;
-            let rate = done / self.epoch_started.elapsed().as_secs_f64().max(1e-9);
-            eprintln!(
-                "epoch {} step {}/{steps}  {rate:.2} steps/s  eta {:.0}s  loss {loss:.3}",
-                self.epoch,
-                step + 1,
-                (steps - step - 1) as f64 / rate
-            );
+            eprintln!("{}", self.plain_line(step, steps, loss, Instant::now()));
             self.last_plain = Instant::now();
         }
     }
@@ -273,4 +304,27 @@ pub fn load_run(run: &RunDir, n_items: usize) -> anyhow::Result<Trainer<Cpu<f32>
     train::run_dir::load_weights(&run.best(), &mut t)
         .with_context(|| format!("loading {} for {n_items} items", run.best().display()))?;
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_progress_rates_span_at_least_a_second_from_the_epochs_start() {
+        let mut c = Console::new();
+        c.terminal = false;
+        c.start(21, 30, 10);
+        let begun = c.epoch_started;
+        // The epoch's first step, done at once: no rate over so short a span.
+        c.step(0, 10, 0.5);
+        let first = c.plain_line(0, 10, 0.5, begun + Duration::from_millis(2));
+        assert_eq!(first, "epoch 21 step 1/10  loss 0.500");
+        // Four steps in two seconds, counted from the epoch's start, six to go.
+        let later = c.plain_line(3, 10, 0.5, begun + Duration::from_secs(2));
+        assert_eq!(
+            later,
+            "epoch 21 step 4/10  2.00 steps/s  eta 3s  loss 0.500"
+        );
+    }
 }

@@ -361,10 +361,10 @@ pub struct NcfFlags {
     #[arg(long, value_enum)]
     pub protocol: Option<ProtocolArg>,
     /// NCF: GMF factors (default 8).
-    #[arg(long, value_parser = at_least_one)]
+    #[arg(long, value_parser = at_least_one, allow_negative_numbers = true)]
     pub factors: Option<usize>,
     /// NCF: the MLP tower, the first entry being the concatenated embedding width (default 64,32,16,8).
-    #[arg(long, value_delimiter = ',', value_parser = at_least_one)]
+    #[arg(long, value_delimiter = ',', value_parser = at_least_one, allow_negative_numbers = true)]
     pub layers: Option<Vec<usize>>,
     /// NCF: the optimiser (default adam).
     #[arg(long, value_enum)]

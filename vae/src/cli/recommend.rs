@@ -1,27 +1,73 @@
 //! `vae recommend`: the top items for a new user, from the raw ids of items they clicked.
 
-use std::path::PathBuf;
+use std::collections::{BTreeSet, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use autograd::CsrMatrix;
-use clap::Args;
+use clap::{ArgGroup, Args};
 use vae::train::RunDir;
 
-use super::common::load_run;
+use super::common::{at_least_one, load_run};
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("clicked").required(true).args(["items", "items_file"])))]
 pub struct RecommendArgs {
     /// A run folder written by `vae train`.
     #[arg(long)]
     checkpoint: PathBuf,
-    /// The new user's items, raw ids as in the rating file.
-    #[arg(long, value_delimiter = ',', required = true)]
+    /// The new user's items, raw ids as in the rating file, comma-separated (spaces around each
+    /// are dropped); an id that holds a comma goes in --items-file.
+    #[arg(long, value_delimiter = ',', value_parser = item_id)]
     items: Vec<String>,
-    #[arg(long, default_value_t = 10)]
+    /// A file of the new user's items, one raw id a line (blank lines skipped); `-` reads them
+    /// from standard input.
+    #[arg(long)]
+    items_file: Option<PathBuf>,
+    /// How many items to recommend.
+    #[arg(long, default_value_t = 10, value_parser = at_least_one, allow_negative_numbers = true)]
     top: usize,
 }
 
+/// One id of `--items`, without the spaces a list typed as `a, b` puts around it.
+fn item_id(s: &str) -> Result<String, String> {
+    match s.trim() {
+        "" => Err("an empty id (ids are comma-separated, none empty)".into()),
+        id => Ok(id.to_string()),
+    }
+}
+
+/// The ids of `--items-file`, a line each.
+fn read_items_file(path: &Path) -> anyhow::Result<Vec<String>> {
+    let mut text = String::new();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("--items-file -: reading standard input")?;
+    } else {
+        text = std::fs::read_to_string(path)
+            .with_context(|| format!("--items-file {}", path.display()))?;
+    }
+    let ids: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    anyhow::ensure!(
+        !ids.is_empty(),
+        "--items-file {}: no item ids in it (one a line)",
+        path.display()
+    );
+    Ok(ids)
+}
+
 pub fn recommend_cmd(a: RecommendArgs) -> anyhow::Result<()> {
+    let (flag, given) = match &a.items_file {
+        Some(f) => ("--items-file", read_items_file(f)?),
+        None => ("--items", a.items),
+    };
     let run = RunDir::open(&a.checkpoint)?;
     let path = run.path("items.txt");
     let items: Vec<String> = std::fs::read_to_string(&path)
@@ -29,23 +75,36 @@ pub fn recommend_cmd(a: RecommendArgs) -> anyhow::Result<()> {
         .lines()
         .map(str::to_string)
         .collect();
-    let mut cols = Vec::new();
-    for id in &a.items {
-        let col = items.iter().position(|s| s == id).with_context(|| {
+    // The first column of an id, as a search from the top would find it.
+    let mut column: HashMap<&str, usize> = HashMap::new();
+    for (c, id) in items.iter().enumerate() {
+        column.entry(id.as_str()).or_insert(c);
+    }
+    // A set: an id given twice is one click, and what is left to recommend counts it once.
+    let mut clicked = BTreeSet::new();
+    for id in &given {
+        let col = column.get(id.as_str()).with_context(|| {
             format!(
-                "--items: {id} is not an item of this model ({})",
+                "{flag}: {id} is not an item of this model ({})",
                 path.display()
             )
         })?;
-        cols.push((0, col, 1.0f32));
+        clicked.insert(*col);
     }
+    let left = items.len() - clicked.len();
+    anyhow::ensure!(
+        left > 0,
+        "{flag}: the user clicked every one of the model's {} items; nothing is left to recommend",
+        items.len()
+    );
     let t = load_run(&run, items.len())?;
+    let cols: Vec<_> = clicked.iter().map(|&c| (0, c, 1.0f32)).collect();
     let fold_in = CsrMatrix::from_triplets(1, items.len(), &cols)?;
     let mut scores = t.model.scores(&fold_in)?.to_vec()?;
-    for &(_, c, _) in &cols {
+    for &c in &clicked {
         scores[c] = f32::NEG_INFINITY;
     }
-    for (rank, col) in vae::metrics::top_k(&scores, a.top.min(items.len() - cols.len()))
+    for (rank, col) in vae::metrics::top_k(&scores, a.top.min(left))
         .into_iter()
         .enumerate()
     {

@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::Context;
 use autograd::Cpu;
 use clap::{Args, ValueEnum};
+use vae::metrics::{Metric, MetricKind};
 use vae::ncf::{NcfModelKind, Protocol};
 use vae::train::{self, LrSchedule, ModelKind, RunDir, RunOptions, Start, TrainConfig, TrainError};
 use vae::vae_cf::Anneal;
@@ -38,6 +39,14 @@ enum ModelArg {
     Mlp,
     /// NCF's fusion of GMF and MLP.
     Neumf,
+}
+
+impl ModelArg {
+    /// As `--model` spells it.
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_string())
+    }
 }
 
 /// The defaults of the flags Mult-VAE/DAE and NCF share.
@@ -71,63 +80,63 @@ pub struct TrainArgs {
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: Device,
     /// Epochs (default 200 for vae/dae, 20 for NCF).
-    #[arg(long, value_parser = at_least_one)]
+    #[arg(long, value_parser = at_least_one, allow_negative_numbers = true)]
     epochs: Option<usize>,
     /// Mini-batch size (default 500 for vae/dae, 256 for NCF).
-    #[arg(long, value_parser = at_least_one)]
+    #[arg(long, value_parser = at_least_one, allow_negative_numbers = true)]
     batch_size: Option<usize>,
     /// Adam's learning rate (default 1e-3).
-    #[arg(long, value_parser = positive)]
+    #[arg(long, value_parser = positive, allow_negative_numbers = true)]
     lr: Option<f64>,
     /// The seed of initialisation, shuffling, dropout and noise (default 98765).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     seed: Option<u64>,
     /// Encoder sizes after the item layer, the last being the latent size (default 600,200 for
     /// vae, 200 for dae).
-    #[arg(long, value_delimiter = ',', value_parser = at_least_one)]
+    #[arg(long, value_delimiter = ',', value_parser = at_least_one, allow_negative_numbers = true)]
     dims: Option<Vec<usize>>,
     /// Dropout probability on the input, in [0, 1) (default 0.5).
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, allow_negative_numbers = true)]
     dropout: Option<f64>,
     /// Weight penalty λ·Σ‖W‖² (the notebook's Mult-DAE regulariser; default 0).
-    #[arg(long, value_parser = non_negative)]
+    #[arg(long, value_parser = non_negative, allow_negative_numbers = true)]
     l2: Option<f64>,
     /// The largest β of the linear annealing (default 0.2).
-    #[arg(long, value_parser = non_negative)]
+    #[arg(long, value_parser = non_negative, allow_negative_numbers = true)]
     anneal_cap: Option<f64>,
     /// Updates over which β rises from 0 to 1, capped at --anneal-cap (default 200000).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     total_anneal_steps: Option<u64>,
     /// A constant β instead of annealing.
-    #[arg(long, value_parser = non_negative)]
+    #[arg(long, value_parser = non_negative, allow_negative_numbers = true)]
     beta: Option<f64>,
     /// Stop after this many epochs without a better validation NDCG.
-    #[arg(long, value_parser = at_least_one)]
+    #[arg(long, value_parser = at_least_one, allow_negative_numbers = true)]
     patience: Option<usize>,
     /// The learning-rate schedule (default constant).
     #[arg(long, value_enum)]
     lr_schedule: Option<ScheduleArg>,
     /// Epochs: without improvement before halving (plateau), or between halvings (step) (default 10).
-    #[arg(long, value_parser = at_least_one)]
+    #[arg(long, value_parser = at_least_one, allow_negative_numbers = true)]
     lr_epochs: Option<usize>,
     /// Users per evaluation batch (default 2000).
-    #[arg(long, value_parser = at_least_one)]
+    #[arg(long, value_parser = at_least_one, allow_negative_numbers = true)]
     eval_batch_size: Option<usize>,
     /// Metrics, comma-separated; the first NDCG picks the best epoch (default
     /// ndcg@100,recall@20,recall@50).
     #[arg(long, value_delimiter = ',', value_parser = metric)]
-    k: Option<Vec<String>>,
+    k: Option<Vec<Metric>>,
     /// Mult-VAE/DAE: also checkpoint every this many updates within an epoch (default 300, about
     /// 2 minutes of ML-20M on a 2-core CPU); a checkpoint ends every epoch anyway.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), allow_negative_numbers = true)]
     checkpoint_every: Option<u64>,
     /// Mult-VAE/DAE: read the training loss every this many steps; 0 reads it only at checkpoints
     /// and epoch ends. A read waits for the device to finish, so the default is 1 on the CPU (where
     /// it costs nothing and a NaN stops before its update) and 0 on a GPU. The results are the same.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     loss_every: Option<usize>,
     /// Worker threads (default: all cores).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     threads: Option<usize>,
     /// On a GPU, let cuBLAS use TF32 tensor cores for GEMMs (faster, ~1e-3 relative error).
     #[arg(long)]
@@ -167,6 +176,71 @@ impl TrainArgs {
         .collect()
     }
 
+    /// Refuses a flag the model does not read, or one another flag overrides, naming both: a
+    /// dropped flag would run something other than what the command says.
+    fn refuse_ignored_flags(&self, model: ModelArg) -> anyhow::Result<()> {
+        use ModelArg::{Dae, Gmf, Mlp, Neumf, Vae};
+        let vae_dae: &[ModelArg] = &[Vae, Dae];
+        let ncf: &[ModelArg] = &[Gmf, Mlp, Neumf];
+        let scoped: [(&str, bool, &[ModelArg]); 16] = [
+            // β weighs the KL term of Eq. 12, which Mult-DAE does not have.
+            ("--beta", self.beta.is_some(), &[Vae]),
+            ("--anneal-cap", self.anneal_cap.is_some(), &[Vae]),
+            (
+                "--total-anneal-steps",
+                self.total_anneal_steps.is_some(),
+                &[Vae],
+            ),
+            // The notebook's Mult-DAE regulariser; Mult-VAE is built without one.
+            ("--l2", self.l2.is_some(), &[Dae]),
+            ("--dims", self.dims.is_some(), vae_dae),
+            ("--dropout", self.dropout.is_some(), vae_dae),
+            ("--patience", self.patience.is_some(), vae_dae),
+            ("--lr-schedule", self.lr_schedule.is_some(), vae_dae),
+            ("--lr-epochs", self.lr_epochs.is_some(), vae_dae),
+            ("--eval-batch-size", self.eval_batch_size.is_some(), vae_dae),
+            ("--k", self.k.is_some(), vae_dae),
+            ("--protocol", self.ncf.protocol.is_some(), ncf),
+            ("--learner", self.ncf.learner.is_some(), ncf),
+            // GMF's embeddings; the MLP has only its tower.
+            ("--factors", self.ncf.factors.is_some(), &[Gmf, Neumf]),
+            ("--layers", self.ncf.layers.is_some(), &[Mlp, Neumf]),
+            ("--pretrain", self.ncf.pretrain, &[Neumf]),
+        ];
+        for (flag, given, models) in scoped {
+            anyhow::ensure!(
+                !given || models.contains(&model),
+                "{flag} applies to --model {}, not --model {}",
+                models
+                    .iter()
+                    .map(|m| m.name())
+                    .collect::<Vec<_>>()
+                    .join("|"),
+                model.name()
+            );
+        }
+        for (flag, given) in [
+            ("--anneal-cap", self.anneal_cap.is_some()),
+            ("--total-anneal-steps", self.total_anneal_steps.is_some()),
+        ] {
+            anyhow::ensure!(
+                !(given && self.beta.is_some()),
+                "--beta fixes β, which {flag} would anneal: give one or the other"
+            );
+        }
+        let schedule = self.lr_schedule.unwrap_or(ScheduleArg::Constant);
+        anyhow::ensure!(
+            self.lr_epochs.is_none() || !matches!(schedule, ScheduleArg::Constant),
+            "--lr-epochs applies to --lr-schedule plateau|step, not --lr-schedule constant{}",
+            if self.lr_schedule.is_none() {
+                " (the default)"
+            } else {
+                ""
+            }
+        );
+        Ok(())
+    }
+
     fn config(&self, model: ModelKind) -> anyhow::Result<TrainConfig> {
         let mut c = TrainConfig::paper(model);
         if let Some(d) = &self.dims {
@@ -197,12 +271,13 @@ impl TrainArgs {
         };
         c.eval_batch_size = self.eval_batch_size.unwrap_or(c.eval_batch_size);
         if let Some(k) = &self.k {
+            let names: Vec<String> = k.iter().map(Metric::to_string).collect();
             anyhow::ensure!(
-                k.iter().any(|m| m.to_lowercase().starts_with("ndcg@")),
+                k.iter().any(|m| m.kind == MetricKind::Ndcg),
                 "--k {}: the list needs an ndcg@K to pick the best epoch",
-                k.join(",")
+                names.join(",")
             );
-            c.metrics = k.clone();
+            c.metrics = names;
         }
         Ok(c)
     }
@@ -257,6 +332,7 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
         (true, _) => saved_model(&run)?,
         (false, m) => m.unwrap_or(ModelArg::Vae),
     };
+    a.refuse_ignored_flags(model_arg)?;
     let model = match model_arg {
         ModelArg::Vae => ModelKind::Vae,
         ModelArg::Dae => ModelKind::Dae,

@@ -80,6 +80,7 @@ pub fn train<B: Backend<Elem = f32>>(
     let data = Dataset::load(data_dir)?;
     let mut t = match start {
         Start::Fresh(config) => {
+            super::memory::check_fits(backend, &config, &data, progress)?;
             let t = Trainer::new(backend, data.n_items, config)?;
             let fingerprint =
                 data_fingerprint::of_files(&data_fingerprint::pro_sg_files(data_dir))?;
@@ -165,6 +166,7 @@ fn resume<B: Backend<Elem = f32>>(
     if run.best().exists() {
         crate::checkpoint::load(&run.best())?;
     }
+    super::memory::check_fits(backend, &saved, data, progress)?;
     let mut t = Trainer::new(backend, data.n_items, saved)?;
     let items_here = t.model.params()[0].value().rows();
     run_dir::resume(run, &mut t).map_err(|e| match e {

@@ -5,7 +5,7 @@ use super::config::{LrSchedule, ModelKind, TrainConfig};
 use super::error::{Result, TrainError};
 use super::evaluate::{evaluate, Evaluation};
 use crate::data::{Dataset, ShuffledBatches};
-use crate::metrics::{Evaluator, Metric};
+use crate::metrics::{Evaluator, Metric, MetricKind};
 use crate::vae_cf::{MultDae, MultVae, Recommender, StepContext};
 use autograd::optim::{Adam, AdamConfig};
 use autograd::profile::OpProfile;
@@ -104,11 +104,11 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
             .iter()
             .map(|m| m.parse::<Metric>())
             .collect::<std::result::Result<_, _>>()?;
-        let selection = config
-            .metrics
+        // The evaluations name each metric as it displays, whatever case config.json spells it in.
+        let selection = metrics
             .iter()
-            .find(|m| m.starts_with("ndcg@"))
-            .cloned()
+            .find(|m| m.kind == MetricKind::Ndcg)
+            .map(Metric::to_string)
             .ok_or_else(|| {
                 TrainError::Invalid(
                     "the metric list needs an NDCG@k to select the best epoch".into(),
@@ -372,5 +372,22 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
     /// Whether early stopping (`patience`) says to stop.
     pub fn should_stop(&self) -> bool {
         self.config.patience.is_some_and(|p| self.stale_epochs >= p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use autograd::Cpu;
+
+    #[test]
+    fn the_first_ndcg_picks_the_best_epoch_however_it_is_spelt() {
+        let config = TrainConfig {
+            dims: vec![3],
+            metrics: vec!["Recall@5".into(), " NDCG@4".into(), "ndcg@2".into()],
+            ..TrainConfig::paper(ModelKind::Dae)
+        };
+        let t = Trainer::new(&Cpu::<f32>::new(), 6, config).unwrap();
+        assert_eq!(t.selection_metric(), "ndcg@4");
     }
 }
