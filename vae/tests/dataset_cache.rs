@@ -72,6 +72,56 @@ fn a_stale_cache_is_rebuilt_when_a_text_file_changes() {
     assert_eq!(after.train.nnz() + 1, before.train.nnz());
 }
 
+#[test]
+fn a_cache_is_rebuilt_when_a_file_is_replaced_keeping_its_size_and_mtime() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny_folder(dir.path());
+    let before = Dataset::load(dir.path()).unwrap();
+    // What `cp -p` of other data does: same size, same modification time, other bytes. Here two
+    // clicks of different users trade items of the same width.
+    let train = dir.path().join("train.csv");
+    let meta = std::fs::metadata(&train).unwrap();
+    let mut lines: Vec<(String, String)> = std::fs::read_to_string(&train)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (u, s) = l.split_once(',').unwrap();
+            (u.to_string(), s.to_string())
+        })
+        .collect();
+    let (a, b) = (0..lines.len())
+        .flat_map(|a| (a + 1..lines.len()).map(move |b| (a, b)))
+        .find(|&(a, b)| {
+            let (x, y) = (&lines[a], &lines[b]);
+            x.0 != y.0 && x.1 != y.1 && x.1.len() == y.1.len()
+        })
+        .unwrap();
+    let s = lines[a].1.clone();
+    lines[a].1 = std::mem::replace(&mut lines[b].1, s);
+    let text: String = std::iter::once("uid,sid\n".to_string())
+        .chain(lines.iter().map(|(u, s)| format!("{u},{s}\n")))
+        .collect();
+    std::fs::write(&train, text).unwrap();
+    let file = std::fs::File::options().write(true).open(&train).unwrap();
+    file.set_modified(meta.modified().unwrap()).unwrap();
+    drop(file);
+    let now = std::fs::metadata(&train).unwrap();
+    assert_eq!(
+        (now.len(), now.modified().unwrap()),
+        (meta.len(), meta.modified().unwrap())
+    );
+
+    let (after, status) = Dataset::load_with_status(dir.path()).unwrap();
+    let note = status.note().unwrap_or_default();
+    assert!(
+        note.contains("files changed since the cache was made (train.csv)"),
+        "{status:?}"
+    );
+    assert_ne!(after, before);
+    assert_eq!(after, Dataset::load_uncached(dir.path()).unwrap());
+}
+
 /// A folder as the notebook writes it: only its six files, validation uids after the training ones.
 fn notebook_folder(dir: &Path, train: &str) {
     std::fs::write(dir.join("unique_sid.txt"), "50\n7\n1\n").unwrap();

@@ -27,7 +27,10 @@ pub struct EvalArgs {
 }
 
 pub fn eval_cmd(a: EvalArgs) -> anyhow::Result<()> {
-    let data = Dataset::load(&a.data)?;
+    let (data, cache) = Dataset::load_with_status(&a.data)?;
+    if let Some(line) = cache.note() {
+        eprintln!("{line}");
+    }
     let run = RunDir::open(&a.checkpoint)?;
     let t = load_run(&run, data.n_items)?;
     let pair = match a.split {

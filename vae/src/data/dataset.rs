@@ -49,6 +49,22 @@ pub enum CacheStatus {
     NotWritten(String),
 }
 
+impl CacheStatus {
+    /// The line to show a user, when there is something to say: why the text files were parsed.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            CacheStatus::Hit => None,
+            CacheStatus::Rebuilt(why) => Some(format!(
+                "parsed the text files and wrote the binary cache {}: {why}",
+                cache::CACHE_FILE
+            )),
+            CacheStatus::NotWritten(why) => Some(format!(
+                "parsed the text files; the binary cache could not be written ({why})"
+            )),
+        }
+    }
+}
+
 impl Dataset {
     /// Loads `dir`, through the binary cache beside the files when it is valid, rebuilding it when it
     /// is not.

@@ -66,7 +66,10 @@ pub fn train<B: Backend<Elem = f32>>(
     options: &RunOptions,
     progress: &mut dyn Progress,
 ) -> Result<Results> {
-    let data = Dataset::load(data_dir)?;
+    let (data, cache) = Dataset::load_with_status(data_dir)?;
+    if let Some(line) = cache.note() {
+        progress.note(&line);
+    }
     let mut t = match start {
         Start::Fresh(config) => {
             let t = Trainer::new(backend, data.n_items, config)?;
