@@ -3,6 +3,7 @@
 //! `unique_uid.txt` and `stats.json` ([`SplitStats`]). Written exactly as pandas' `to_csv(index=False)`
 //! writes them, and read back from any folder that holds at least the notebook's six files.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
@@ -141,11 +142,12 @@ pub fn read_ids(path: &Path) -> Result<Vec<String>> {
     read_ids_from(BufReader::new(f), &path.display().to_string())
 }
 
-/// Reads one id per line from `reader` (named `file` in errors); empty lines are errors, since the
-/// line number is the id's index.
+/// Reads one id per line from `reader` (named `file` in errors). The line number is the id's index,
+/// so empty lines are errors, and so is a repeated id: two columns would stand for one item.
 pub fn read_ids_from<R: BufRead>(reader: R, file: &str) -> Result<Vec<String>> {
     let mut lines = Lines::new(reader, file);
     let mut ids = Vec::new();
+    let mut first_line = HashMap::new();
     while let Some((no, bytes)) = lines.next_line()? {
         let id = utf8(file, no, bytes)?;
         if id.is_empty() {
@@ -153,6 +155,13 @@ pub fn read_ids_from<R: BufRead>(reader: R, file: &str) -> Result<Vec<String>> {
                 file,
                 no,
                 "expected an id, found an empty line",
+            ));
+        }
+        if let Some(first) = first_line.insert(id.to_string(), no) {
+            return Err(DataError::parse(
+                file,
+                no,
+                format!("id {id:?} repeats line {first}: each id must appear once"),
             ));
         }
         ids.push(id.to_string());
@@ -266,6 +275,17 @@ mod tests {
                 .to_string();
             assert!(err.contains(needle), "{text:?}: {err}");
         }
+    }
+
+    #[test]
+    fn ids_file_refuses_a_repeated_id_naming_both_lines() {
+        let err = read_ids_from("a\nb\nc\nb\n".as_bytes(), "unique_sid.txt")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "unique_sid.txt:4: id \"b\" repeats line 2: each id must appear once"
+        );
     }
 
     #[test]
