@@ -153,12 +153,12 @@ fn a_notebook_folder_imports_with_rows_aligned_from_the_first_uid() {
 }
 
 #[test]
-fn an_item_id_over_the_matrix_bounds_is_an_error_naming_the_file() {
+fn an_item_index_over_the_catalog_is_an_error_naming_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    notebook_folder(dir.path(), "uid,sid\n0,0\n1,3\n");
+    notebook_folder(dir.path(), "uid,sid\n0,0\n\n1,3\n");
     let err = Dataset::load(dir.path()).unwrap_err().to_string();
     assert!(
-        err.contains("train.csv") && err.contains("column 3"),
+        err.contains("train.csv:4: item index 3 is not below the 3 items of unique_sid.txt"),
         "{err}"
     );
 }

@@ -93,7 +93,7 @@ impl Dataset {
         let n_items = unique_sid.len();
         let [train, vtr, vte, ttr, tte] = CLICK_FILES.map(|f| dir.join(f));
         let train_path = train.display().to_string();
-        let train_clicks = read_clicks(&train)?;
+        let train_clicks = read_clicks(&train, n_items)?;
         let Some(max) = train_clicks.iter().map(|c| c.0).max() else {
             return Err(DataError::Empty(format!("{train_path} has no clicks")));
         };
@@ -134,7 +134,7 @@ fn check_span(file: &str, rows: usize, clicks: usize) -> Result<()> {
 }
 
 fn load_pair(tr: &Path, te: &Path, n_items: usize) -> Result<HeldoutPair> {
-    let (tr_clicks, te_clicks) = (read_clicks(tr)?, read_clicks(te)?);
+    let (tr_clicks, te_clicks) = (read_clicks(tr, n_items)?, read_clicks(te, n_items)?);
     let uids = || tr_clicks.iter().chain(&te_clicks).map(|c: &Click| c.0);
     let (first, rows) = match (uids().min(), uids().max()) {
         (Some(lo), Some(hi)) => (lo, (hi - lo) as usize + 1),

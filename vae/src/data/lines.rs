@@ -4,7 +4,16 @@ use std::io::BufRead;
 
 use super::error::{DataError, Result};
 
-/// Lines of a text stream, `\n` or `\r\n` terminated, without their terminator.
+/// The UTF-8 byte order mark, which Windows editors put at the start of a text file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `bytes` without a leading byte order mark.
+pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(BOM).unwrap_or(bytes)
+}
+
+/// Lines of a text stream, `\n` or `\r\n` terminated, without their terminator; a byte order mark
+/// at the start of the stream is not part of the first line.
 pub(crate) struct Lines<R> {
     reader: R,
     file: String,
@@ -48,7 +57,12 @@ impl<R: BufRead> Lines<R> {
         if end > 0 && self.buf[end - 1] == b'\r' {
             end -= 1;
         }
-        Ok(Some((self.line, &self.buf[..end])))
+        let start = if self.line == 1 && self.buf.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
+        Ok(Some((self.line, &self.buf[start..end])))
     }
 }
 

@@ -169,18 +169,20 @@ pub fn read_ids_from<R: BufRead>(reader: R, file: &str) -> Result<Vec<String>> {
     Ok(ids)
 }
 
-/// Reads a `uid,sid` click file.
-pub fn read_clicks(path: &Path) -> Result<Vec<Click>> {
+/// Reads a `uid,sid` click file whose `sid`s index `n_items` items.
+pub fn read_clicks(path: &Path, n_items: usize) -> Result<Vec<Click>> {
     let f = File::open(path).map_err(|e| DataError::io(path, e))?;
     read_clicks_from(
         BufReader::with_capacity(1 << 20, f),
         &path.display().to_string(),
+        n_items,
     )
 }
 
 /// Reads `uid,sid` clicks from `reader` (named `file` in errors): a header line naming the columns,
-/// then two non-negative integers per line.
-pub fn read_clicks_from<R: BufRead>(reader: R, file: &str) -> Result<Vec<Click>> {
+/// then two non-negative integers per line, each `sid` below `n_items` (the lines of
+/// `unique_sid.txt`); checked here, where the line of a bad one is still known.
+pub fn read_clicks_from<R: BufRead>(reader: R, file: &str, n_items: usize) -> Result<Vec<Click>> {
     let mut lines = Lines::new(reader, file);
     let header = match lines.next_line()? {
         Some((_, h)) => h.to_vec(),
@@ -212,6 +214,13 @@ pub fn read_clicks_from<R: BufRead>(reader: R, file: &str) -> Result<Vec<Click>>
             .position(|&b| b == b',')
             .and_then(|c| Some((parse_u32(&bytes[..c])?, parse_u32(&bytes[c + 1..])?)));
         match parsed {
+            Some((_, sid)) if sid as usize >= n_items => {
+                return Err(DataError::parse(
+                    file,
+                    no,
+                    format!("item index {sid} is not below the {n_items} items of unique_sid.txt"),
+                ))
+            }
             Some(click) => clicks.push(click),
             None => {
                 return Err(DataError::parse(
@@ -256,7 +265,7 @@ mod tests {
             "uid,sid\n0,3\n0,1\n4294967295,0\n"
         );
         assert_eq!(
-            read_clicks(&p).unwrap(),
+            read_clicks(&p, 4).unwrap(),
             vec![(0, 3), (0, 1), (u32::MAX, 0)]
         );
     }
@@ -270,7 +279,7 @@ mod tests {
             ("sid,uid\n", "x.csv:1: expected the header"),
             ("", "x.csv:1: expected the header"),
         ] {
-            let err = read_clicks_from(text.as_bytes(), "x.csv")
+            let err = read_clicks_from(text.as_bytes(), "x.csv", 10)
                 .unwrap_err()
                 .to_string();
             assert!(err.contains(needle), "{text:?}: {err}");

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use delimited::DelimitedFormat;
 
 use super::error::{DataError, Result};
+use super::lines::strip_bom;
 use super::ratings::Ratings;
 
 /// A rating file's layout.
@@ -64,7 +65,8 @@ pub fn load(path: &Path, format: &Format, opts: &LoadOptions) -> Result<Ratings>
                 .take(64 * 1024)
                 .read_until(b'\n', &mut first)
                 .map_err(|e| DataError::io(path, e))?;
-            detect(&name, &first)?
+            refuse_empty(&name, &first)?;
+            detect(&name, strip_bom(&first))?
         }
         f => f.clone(),
     };
@@ -84,12 +86,13 @@ pub fn load_reader<R: BufRead>(
     format: &Format,
     opts: &LoadOptions,
 ) -> Result<Ratings> {
+    let head = reader
+        .fill_buf()
+        .map_err(|e| DataError::io(Path::new(file), e))?;
+    refuse_empty(file, head)?;
     match format {
         Format::Auto => {
-            let head = reader
-                .fill_buf()
-                .map_err(|e| DataError::io(Path::new(file), e))?;
-            let first = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+            let first = strip_bom(head).split(|&b| b == b'\n').next().unwrap_or(&[]);
             let format = detect(file, first)?;
             load_reader(reader, file, &format, opts)
         }
@@ -145,6 +148,18 @@ pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(files)
+}
+
+/// A file with no bytes (or a byte order mark alone) has no ratings whatever its format: say so,
+/// rather than that its format is unknown or that filtering left nothing.
+fn refuse_empty(file: &str, head: &[u8]) -> Result<()> {
+    if strip_bom(head).is_empty() {
+        return Err(DataError::Format {
+            file: file.to_string(),
+            message: "empty file: expected rating lines".into(),
+        });
+    }
+    Ok(())
 }
 
 /// Tells a file's format from its name and first line.
@@ -258,6 +273,47 @@ mod tests {
         for file in ["data.bin", "ratings.csv.gz", "odd.csv"] {
             let err = detect(file, b"a,b").unwrap_err().to_string();
             assert!(err.contains("--format"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_stripped_before_detection_and_parsing() {
+        for (file, text) in [
+            (
+                "ratings.csv",
+                "userId,movieId,rating,timestamp\n1,2,4.0,0\n",
+            ),
+            ("u.data", "1\t2\t4\t0\n"),
+            (
+                "Books_5.json",
+                "{\"reviewerID\":\"1\",\"asin\":\"2\",\"overall\":4}\n",
+            ),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(file);
+            std::fs::write(&path, format!("\u{feff}{text}")).unwrap();
+            let r = load(&path, &Format::Auto, &LoadOptions::default()).unwrap();
+            assert_eq!((r.users.get(0), r.items.get(0)), ("1", "2"), "{file}");
+        }
+    }
+
+    #[test]
+    fn an_empty_file_is_called_empty_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ratings.csv");
+        for (text, format) in [
+            ("", Format::Auto),
+            ("\u{feff}", Format::Auto),
+            ("", Format::MovielensDat),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let err = load(&path, &format, &LoadOptions::default())
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                err,
+                format!("{}: empty file: expected rating lines", path.display())
+            );
         }
     }
 
