@@ -243,6 +243,13 @@ fn prepare(a: PrepareArgs) -> anyhow::Result<()> {
         s.items,
         s.sparsity * 100.0
     );
+    if s.repeated_clicks > 0 {
+        println!(
+            "{} clicks repeat a (user, item) pair clicked before: kept, as the paper's notebook keeps \
+             them, and counted in the click matrices (2.0 for a pair clicked twice)",
+            s.repeated_clicks
+        );
+    }
     println!(
         "{} train users, {} + {} held-out users, {} items; wrote {}",
         s.train_users,

@@ -1,4 +1,5 @@
-//! Line-by-line reading with a reused buffer and 1-based line numbers for error messages.
+//! Line-by-line reading with a reused buffer and 1-based line numbers for error messages, and the
+//! checks of single fields that name the line.
 
 use std::io::BufRead;
 
@@ -78,4 +79,22 @@ pub(crate) fn utf8<'a>(file: &str, line: usize, bytes: &'a [u8]) -> Result<&'a s
             ),
         )
     })
+}
+
+/// `field` as a finite number, or an error naming the line and `what` the field is. Rust's parser
+/// accepts `NaN`, `inf` and `1e999` (infinite), none of which is a rating or a time.
+pub(crate) fn finite(file: &str, line: usize, field: &str, what: &str) -> Result<f64> {
+    match field.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        Ok(_) => Err(DataError::parse(
+            file,
+            line,
+            format!("expected a finite number as {what}, found {field:?}"),
+        )),
+        Err(_) => Err(DataError::parse(
+            file,
+            line,
+            format!("expected a number as {what}, found {field:?}"),
+        )),
+    }
 }

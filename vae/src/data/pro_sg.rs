@@ -63,6 +63,11 @@ pub struct SplitStats {
     pub skipped_lines: usize,
     /// Clicks ("watching events") left after filtering.
     pub clicks: usize,
+    /// Of those, clicks on a (user, item) pair the user clicked before. The notebook keeps them as
+    /// separate rows (pandas never deduplicates), so we do; the click matrices count them (2.0 for
+    /// a pair clicked twice, as the notebook's `csr_matrix` sums them).
+    #[serde(default)]
+    pub repeated_clicks: usize,
     /// Users left after filtering.
     pub users: usize,
     /// Items left after filtering (all users' clicks).

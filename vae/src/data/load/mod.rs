@@ -276,6 +276,93 @@ mod tests {
         }
     }
 
+    /// JSON has no NaN or infinity, and serde_json refuses an overflowing `1e999`: that case guards
+    /// the Amazon reviews without a check of their own.
+    #[test]
+    fn every_loader_refuses_nan_and_infinite_numbers_naming_the_line() {
+        let json = |overall: &str| {
+            format!(
+                "{{\"reviewerID\":\"A\",\"asin\":\"B\",\"overall\":5}}\n\
+                 {{\"reviewerID\":\"A\",\"asin\":\"C\",\"overall\":{overall}}}\n"
+            )
+        };
+        let generic = Format::Delimited(DelimitedFormat {
+            sep: ";".into(),
+            user: "u".into(),
+            item: "i".into(),
+            rating: Some("r".into()),
+        });
+        let cases = [
+            (
+                "ratings.csv",
+                Format::Auto,
+                "userId,movieId,rating,timestamp\n1,2,4,0\n1,3,NaN,0\n".to_string(),
+                3,
+            ),
+            (
+                "ratings.dat",
+                Format::Auto,
+                "1::2::4::0\n1::3::inf::0\n".into(),
+                2,
+            ),
+            (
+                "u.data",
+                Format::Auto,
+                "1\t2\t4\t0\n1\t3\t-infinity\t0\n".into(),
+                2,
+            ),
+            (
+                "u.data",
+                Format::Auto,
+                "1\t2\t4\t0\n1\t3\t4\tinf\n".into(),
+                2,
+            ),
+            (
+                "a.inter",
+                Format::Auto,
+                "user_id:token\titem_id:token\trating:float\n1\t1\t3\n1\t2\t1e999\n".into(),
+                3,
+            ),
+            (
+                "Books.csv",
+                Format::Auto,
+                "A,1,5.0,0\nA,2,nan,0\n".into(),
+                2,
+            ),
+            (
+                "train_triplets.txt",
+                Format::Auto,
+                "u\ts\t1\nu\tt\tNaN\n".into(),
+                2,
+            ),
+            (
+                "combined_data_1.txt",
+                Format::Auto,
+                "1:\n7,5,2005-01-01\n8,inf,2005-01-01\n".into(),
+                3,
+            ),
+            ("Books_5.json", Format::Auto, json("1e999"), 2),
+            ("x.txt", generic, "u;i;r\na;b;1\na;c;NaN\n".into(), 3),
+        ];
+        for (file, format, text, line) in cases {
+            let read = |skip_invalid| {
+                load_reader(
+                    text.as_bytes(),
+                    file,
+                    &format,
+                    &LoadOptions { skip_invalid },
+                )
+            };
+            let err = read(false).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("{file}:{line}: ")),
+                "{text:?}: {err}"
+            );
+            let r = read(true).unwrap();
+            assert_eq!((r.len(), r.skipped), (1, 1), "{text:?}");
+        }
+    }
+
     #[test]
     fn a_byte_order_mark_is_stripped_before_detection_and_parsing() {
         for (file, text) in [
