@@ -90,6 +90,31 @@ fn prepare(input: &std::path::Path, out: &std::path::Path, flags: &[&str]) -> Ou
 }
 
 #[test]
+fn prepare_refuses_an_empty_split_naming_the_flag_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("u.data");
+    let out = dir.path().join("out");
+    std::fs::write(&input, u_data(10, 6)).unwrap();
+    let run = |flags: &[&str]| prepare(&input, &out, flags);
+    fails_saying(
+        &run(&["--heldout-users", "0"]),
+        "--heldout-users 0 gives 0 validation and 0 test users out of 10",
+    );
+    // int(0.05 · 10) = 0.
+    fails_saying(
+        &run(&["--heldout-frac", "0.05"]),
+        "--heldout-frac 0.05 gives 0 validation and 0 test users out of 10",
+    );
+    // Users with 4 clicks hold none out.
+    std::fs::write(&input, u_data(10, 4)).unwrap();
+    fails_saying(
+        &run(&["--heldout-users", "2", "--min-user-clicks", "1"]),
+        "validation_te.csv would have no clicks",
+    );
+    assert!(!out.exists());
+}
+
+#[test]
 fn prepare_and_stats_count_repeated_clicks_and_keep_them() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("u.data");

@@ -164,6 +164,25 @@ fn an_item_index_over_the_catalog_is_an_error_naming_file_and_line() {
 }
 
 #[test]
+fn a_folder_with_an_empty_split_is_refused_naming_the_file() {
+    for (file, why) in [
+        ("validation_tr.csv", "no validation user to fold in"),
+        ("validation_te.csv", "no validation user has held-out items"),
+        ("test_tr.csv", "no test user to fold in"),
+        ("test_te.csv", "no test user has held-out items"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        notebook_folder(dir.path(), "uid,sid\n0,0\n1,1\n");
+        std::fs::write(dir.path().join(file), "uid,sid\n").unwrap();
+        let err = Dataset::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("{file}: no clicks: {why}")),
+            "{file}: {err}"
+        );
+    }
+}
+
+#[test]
 fn a_huge_user_id_is_an_error_not_a_huge_allocation() {
     let dir = tempfile::tempdir().unwrap();
     notebook_folder(dir.path(), "uid,sid\n0,0\n4000000000,1\n");

@@ -76,6 +76,7 @@ impl Dataset {
     pub fn load_with_status(dir: &Path) -> Result<(Self, CacheStatus)> {
         let fingerprint = cache::fingerprint(dir)?;
         let reason = match cache::read(dir, &fingerprint) {
+            // A cache is only written from a folder that passed `check_splits`.
             Ok(d) => return Ok((d, CacheStatus::Hit)),
             Err(reason) => reason,
         };
@@ -104,13 +105,47 @@ impl Dataset {
                 file: train_path,
                 source,
             })?;
-        Ok(Dataset {
+        let d = Dataset {
             n_items,
             unique_sid,
             train,
             validation: load_pair(&vtr, &vte, n_items)?,
             test: load_pair(&ttr, &tte, n_items)?,
-        })
+        };
+        d.check_splits(dir)?;
+        Ok(d)
+    }
+
+    /// Refuses a held-out split without clicks before any training: an empty held-out file would make
+    /// training fail only at its end (a mean over no user), an empty fold-in file would give
+    /// validation or test scores that mean nothing.
+    fn check_splits(&self, dir: &Path) -> Result<()> {
+        // An empty train.csv was refused while reading it: it sets the number of rows.
+        let [_, vtr, vte, ttr, tte] = CLICK_FILES;
+        let parts = [
+            (
+                vtr,
+                &self.validation.fold_in,
+                "no validation user to fold in",
+            ),
+            (
+                vte,
+                &self.validation.heldout,
+                "no validation user has held-out items",
+            ),
+            (ttr, &self.test.fold_in, "no test user to fold in"),
+            (tte, &self.test.heldout, "no test user has held-out items"),
+        ];
+        match parts.iter().find(|(_, m, _)| m.nnz() == 0) {
+            Some((file, _, why)) => Err(DataError::Format {
+                file: dir.join(file).display().to_string(),
+                message: format!(
+                    "no clicks: {why}; prepare the folder again with more held-out users \
+                     (`vae data prepare --heldout-users`)"
+                ),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The raw id of the item in column `col`.
