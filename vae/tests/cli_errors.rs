@@ -1,4 +1,5 @@
-//! The `vae data` commands fail with a clear message, never a panic, on what a user gets wrong.
+//! The `vae data` commands fail with a clear message, never a panic, on what a user gets wrong, and
+//! say what they keep that a user may not expect.
 
 use std::process::{Command, Output};
 
@@ -62,6 +63,79 @@ fn prepare_with_more_heldout_users_than_users_is_an_error() {
     let run = |n| vae(&args(n).each_ref().map(String::as_str), None);
     fails_saying(&run("2"), "leave no training users out of 4");
     assert!(run("1").status.success());
+}
+
+/// `u.data` rows: users `0..users`, each clicking (5 stars) items `0..clicks`.
+fn u_data(users: usize, clicks: usize) -> String {
+    let mut text = String::new();
+    for u in 0..users {
+        for i in 0..clicks {
+            text += &format!("{u}\t{i}\t5\t0\n");
+        }
+    }
+    text
+}
+
+fn prepare(input: &std::path::Path, out: &std::path::Path, flags: &[&str]) -> Output {
+    let mut args = vec![
+        "data",
+        "prepare",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(flags);
+    vae(&args, None)
+}
+
+#[test]
+fn prepare_refuses_an_empty_split_naming_the_flag_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("u.data");
+    let out = dir.path().join("out");
+    std::fs::write(&input, u_data(10, 6)).unwrap();
+    let run = |flags: &[&str]| prepare(&input, &out, flags);
+    fails_saying(
+        &run(&["--heldout-users", "0"]),
+        "--heldout-users 0 gives 0 validation and 0 test users out of 10",
+    );
+    // int(0.05 · 10) = 0.
+    fails_saying(
+        &run(&["--heldout-frac", "0.05"]),
+        "--heldout-frac 0.05 gives 0 validation and 0 test users out of 10",
+    );
+    // Users with 4 clicks hold none out.
+    std::fs::write(&input, u_data(10, 4)).unwrap();
+    fails_saying(
+        &run(&["--heldout-users", "2", "--min-user-clicks", "1"]),
+        "validation_te.csv would have no clicks",
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn prepare_and_stats_count_repeated_clicks_and_keep_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("u.data");
+    let out = dir.path().join("out");
+    std::fs::write(&input, u_data(6, 6) + "0\t0\t5\t1\n0\t0\t4\t2\n").unwrap();
+    let done = prepare(&input, &out, &["--heldout-users", "1"]);
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    assert!(done.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(
+            "2 clicks repeat a (user, item) pair clicked before: kept, as the paper's notebook keeps them"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("there are 38 watching events"), "{stdout}");
+    let stats = vae(&["data", "stats", out.to_str().unwrap()], None);
+    let stdout = String::from_utf8_lossy(&stats.stdout);
+    assert!(
+        stdout.contains("kept as the notebook keeps them: 2"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -72,6 +72,56 @@ fn a_stale_cache_is_rebuilt_when_a_text_file_changes() {
     assert_eq!(after.train.nnz() + 1, before.train.nnz());
 }
 
+#[test]
+fn a_cache_is_rebuilt_when_a_file_is_replaced_keeping_its_size_and_mtime() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny_folder(dir.path());
+    let before = Dataset::load(dir.path()).unwrap();
+    // What `cp -p` of other data does: same size, same modification time, other bytes. Here two
+    // clicks of different users trade items of the same width.
+    let train = dir.path().join("train.csv");
+    let meta = std::fs::metadata(&train).unwrap();
+    let mut lines: Vec<(String, String)> = std::fs::read_to_string(&train)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (u, s) = l.split_once(',').unwrap();
+            (u.to_string(), s.to_string())
+        })
+        .collect();
+    let (a, b) = (0..lines.len())
+        .flat_map(|a| (a + 1..lines.len()).map(move |b| (a, b)))
+        .find(|&(a, b)| {
+            let (x, y) = (&lines[a], &lines[b]);
+            x.0 != y.0 && x.1 != y.1 && x.1.len() == y.1.len()
+        })
+        .unwrap();
+    let s = lines[a].1.clone();
+    lines[a].1 = std::mem::replace(&mut lines[b].1, s);
+    let text: String = std::iter::once("uid,sid\n".to_string())
+        .chain(lines.iter().map(|(u, s)| format!("{u},{s}\n")))
+        .collect();
+    std::fs::write(&train, text).unwrap();
+    let file = std::fs::File::options().write(true).open(&train).unwrap();
+    file.set_modified(meta.modified().unwrap()).unwrap();
+    drop(file);
+    let now = std::fs::metadata(&train).unwrap();
+    assert_eq!(
+        (now.len(), now.modified().unwrap()),
+        (meta.len(), meta.modified().unwrap())
+    );
+
+    let (after, status) = Dataset::load_with_status(dir.path()).unwrap();
+    let note = status.note().unwrap_or_default();
+    assert!(
+        note.contains("files changed since the cache was made (train.csv)"),
+        "{status:?}"
+    );
+    assert_ne!(after, before);
+    assert_eq!(after, Dataset::load_uncached(dir.path()).unwrap());
+}
+
 /// A folder as the notebook writes it: only its six files, validation uids after the training ones.
 fn notebook_folder(dir: &Path, train: &str) {
     std::fs::write(dir.join("unique_sid.txt"), "50\n7\n1\n").unwrap();
@@ -103,14 +153,33 @@ fn a_notebook_folder_imports_with_rows_aligned_from_the_first_uid() {
 }
 
 #[test]
-fn an_item_id_over_the_matrix_bounds_is_an_error_naming_the_file() {
+fn an_item_index_over_the_catalog_is_an_error_naming_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    notebook_folder(dir.path(), "uid,sid\n0,0\n1,3\n");
+    notebook_folder(dir.path(), "uid,sid\n0,0\n\n1,3\n");
     let err = Dataset::load(dir.path()).unwrap_err().to_string();
     assert!(
-        err.contains("train.csv") && err.contains("column 3"),
+        err.contains("train.csv:4: item index 3 is not below the 3 items of unique_sid.txt"),
         "{err}"
     );
+}
+
+#[test]
+fn a_folder_with_an_empty_split_is_refused_naming_the_file() {
+    for (file, why) in [
+        ("validation_tr.csv", "no validation user to fold in"),
+        ("validation_te.csv", "no validation user has held-out items"),
+        ("test_tr.csv", "no test user to fold in"),
+        ("test_te.csv", "no test user has held-out items"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        notebook_folder(dir.path(), "uid,sid\n0,0\n1,1\n");
+        std::fs::write(dir.path().join(file), "uid,sid\n").unwrap();
+        let err = Dataset::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("{file}: no clicks: {why}")),
+            "{file}: {err}"
+        );
+    }
 }
 
 #[test]

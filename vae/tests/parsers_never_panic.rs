@@ -63,7 +63,7 @@ proptest! {
 
     #[test]
     fn pro_sg_readers_never_panic_on_arbitrary_bytes(bytes in ratingish()) {
-        let _ = pro_sg::read_clicks_from(bytes.as_slice(), "train.csv");
+        let _ = pro_sg::read_clicks_from(bytes.as_slice(), "train.csv", 1000);
         let _ = pro_sg::read_ids_from(bytes.as_slice(), "unique_sid.txt");
     }
 

@@ -217,7 +217,7 @@ fn check_split(dir: &Path, heldout: usize) {
         (n_train + heldout, heldout)
     );
     let n_items = read_ids(&dir.join("unique_sid.txt")).unwrap().len() as u32;
-    let train = read_clicks(&dir.join("train.csv")).unwrap();
+    let train = read_clicks(&dir.join("train.csv"), n_items as usize).unwrap();
     // unique_sid is exactly the items of training clicks.
     let train_items: BTreeSet<u32> = train.iter().map(|c| c.1).collect();
     assert_eq!(train_items.len() as u32, n_items);
@@ -228,8 +228,8 @@ fn check_split(dir: &Path, heldout: usize) {
         ("test_tr.csv", "test_te.csv", n_train + heldout),
     ] {
         let (tr, te) = (
-            read_clicks(&dir.join(tr)).unwrap(),
-            read_clicks(&dir.join(te)).unwrap(),
+            read_clicks(&dir.join(tr), n_items as usize).unwrap(),
+            read_clicks(&dir.join(te), n_items as usize).unwrap(),
         );
         total += tr.len() + te.len();
         let mut per_user = BTreeMap::<u32, (usize, usize)>::new();

@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 use vae::data::{
     self, fetch, pro_sg, DelimitedFormat, Format, Heldout, LoadOptions, Preset, SplitConfig,
-    SynthConfig,
+    SplitStats, SynthConfig,
 };
 
 use super::values::PresetArg;
@@ -199,10 +199,10 @@ fn prepare(a: PrepareArgs) -> anyhow::Result<()> {
     };
     let base = preset.map_or_else(SplitConfig::default, Preset::split_config);
     let Protocol::VaeCf = a.protocol;
-    let heldout = match (a.heldout_users, a.heldout_frac) {
-        (Some(n), _) => Heldout::Users(n),
-        (None, Some(f)) => Heldout::Fraction(f),
-        (None, None) => base.heldout,
+    let (heldout, heldout_flag) = match (a.heldout_users, a.heldout_frac) {
+        (Some(n), _) => (Heldout::Users(n), format!("--heldout-users {n}")),
+        (None, Some(f)) => (Heldout::Fraction(f), format!("--heldout-frac {f}")),
+        (None, None) => (base.heldout, "--heldout-users (default)".into()),
     };
     let config = SplitConfig {
         threshold: a.threshold.unwrap_or(base.threshold),
@@ -234,6 +234,7 @@ fn prepare(a: PrepareArgs) -> anyhow::Result<()> {
     let mut split = data::split(&ratings, &config)?;
     drop(ratings);
     split.stats.preset = preset;
+    refuse_empty_splits(&split.stats, &heldout_flag)?;
     pro_sg::write(&a.out, &split)?;
     let s = &split.stats;
     println!(
@@ -243,6 +244,13 @@ fn prepare(a: PrepareArgs) -> anyhow::Result<()> {
         s.items,
         s.sparsity * 100.0
     );
+    if s.repeated_clicks > 0 {
+        println!(
+            "{} clicks repeat a (user, item) pair clicked before: kept, as the paper's notebook keeps \
+             them, and counted in the click matrices (2.0 for a pair clicked twice)",
+            s.repeated_clicks
+        );
+    }
     println!(
         "{} train users, {} + {} held-out users, {} items; wrote {}",
         s.train_users,
@@ -251,6 +259,32 @@ fn prepare(a: PrepareArgs) -> anyhow::Result<()> {
         s.n_items,
         a.out.display()
     );
+    Ok(())
+}
+
+/// Refuses a split with an empty part before it is written: training on it would fail only at its
+/// end (no user to score), or validate on nothing. `heldout_flag` is what set the held-out users.
+fn refuse_empty_splits(s: &SplitStats, heldout_flag: &str) -> anyhow::Result<()> {
+    if s.heldout_users == 0 {
+        bail!(
+            "{heldout_flag} gives 0 validation and 0 test users out of {}: ask for at least one of each",
+            s.users
+        );
+    }
+    let parts = [
+        ("validation_tr.csv", s.validation_tr_clicks, "fold-in"),
+        ("validation_te.csv", s.validation_te_clicks, "held-out"),
+        ("test_tr.csv", s.test_tr_clicks, "fold-in"),
+        ("test_te.csv", s.test_te_clicks, "held-out"),
+    ];
+    if let Some((file, _, kind)) = parts.iter().find(|p| p.1 == 0) {
+        bail!(
+            "{file} would have no clicks: none of the {} users of {heldout_flag} has a {kind} click \
+             (a user holds out 20% of its clicks on training items, and only with 5 or more); \
+             raise --min-user-clicks or the held-out users",
+            s.heldout_users
+        );
+    }
     Ok(())
 }
 

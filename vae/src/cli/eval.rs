@@ -28,7 +28,10 @@ pub struct EvalArgs {
 }
 
 pub fn eval_cmd(a: EvalArgs) -> anyhow::Result<()> {
-    let data = Dataset::load(&a.data)?;
+    let (data, cache) = Dataset::load_with_status(&a.data)?;
+    if let Some(line) = cache.note() {
+        eprintln!("{line}");
+    }
     let run = RunDir::open(&a.checkpoint)?;
     // Another split of the same items is fair to score; other items in the same number are not.
     let mut items = run.read_data_fingerprint()?;

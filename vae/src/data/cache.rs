@@ -1,14 +1,15 @@
 //! The binary cache of a `pro_sg` folder's click matrices (`.vae-cache.bin` inside the folder).
 //!
 //! It is trusted only when it proves itself: its sha256 must match its contents (else corrupt), and
-//! the fingerprint it was built from (name, size and modification time of each text file) must match
-//! the folder now (else stale). Either failure means the text files are parsed again.
+//! the fingerprint it was built from (name, size and a digest of the bytes of each text file) must
+//! match the folder now (else stale). Either failure means the text files are parsed again.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use autograd::CsrMatrix;
 use sha2::{Digest, Sha256};
+use xxhash_rust::xxh3::Xxh3;
 
 use super::dataset::{Dataset, HeldoutPair};
 use super::error::{DataError, Result};
@@ -16,29 +17,63 @@ use super::pro_sg::CLICK_FILES;
 
 /// The cache's file name inside the folder.
 pub const CACHE_FILE: &str = ".vae-cache.bin";
-const MAGIC: &[u8; 8] = b"VAECSR01";
+// 02: the fingerprint digests the files' bytes (01 held their modification times).
+const MAGIC: &[u8; 8] = b"VAECSR02";
 
-/// What the cache depends on: name, size and modification time of each text file.
+/// The text files the cache is made from, in fingerprint order.
+fn sources() -> impl Iterator<Item = &'static str> {
+    std::iter::once("unique_sid.txt").chain(CLICK_FILES)
+}
+
+/// Bytes of one file's fingerprint entry: its name, its size (u64) and its xxh3-128 digest.
+fn entry_len(name: &str) -> usize {
+    name.len() + 8 + 16
+}
+
+/// What the cache depends on: name, size and xxh3-128 digest of each text file's bytes. The bytes,
+/// not the modification time: `cp -p` of another folder's files keeps both size and mtime. xxh3
+/// costs about 13 ms of CPU on the 112 MB of an ML-20M-shaped folder, which takes 520 ms to parse.
 pub fn fingerprint(dir: &Path) -> Result<Vec<u8>> {
     let mut fp = Vec::new();
-    for name in std::iter::once("unique_sid.txt").chain(CLICK_FILES) {
+    let mut buf = vec![0u8; 1 << 20];
+    for name in sources() {
         let path = dir.join(name);
-        let meta = std::fs::metadata(&path).map_err(|e| DataError::io(&path, e))?;
-        let mtime = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
+        let io = |e| DataError::io(&path, e);
+        let mut file = std::fs::File::open(&path).map_err(io)?;
+        let (mut hasher, mut len) = (Xxh3::new(), 0u64);
+        loop {
+            let n = file.read(&mut buf).map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            len += n as u64;
+        }
         fp.extend_from_slice(name.as_bytes());
-        fp.extend_from_slice(&meta.len().to_le_bytes());
-        fp.extend_from_slice(&mtime.to_le_bytes());
+        fp.extend_from_slice(&len.to_le_bytes());
+        fp.extend_from_slice(&hasher.digest128().to_le_bytes());
     }
     Ok(fp)
 }
 
+/// The files whose entries differ between two fingerprints; every file when their layouts differ.
+fn changed_files(made_from: &[u8], now: &[u8]) -> Vec<&'static str> {
+    let mut at = 0;
+    sources()
+        .filter(|name| {
+            let range = at..at + entry_len(name);
+            at = range.end;
+            made_from.get(range.clone()) != now.get(range)
+        })
+        .collect()
+}
+
 /// The cached data set, or why it cannot be used.
 pub(crate) fn read(dir: &Path, fingerprint: &[u8]) -> std::result::Result<Dataset, String> {
-    let bytes = std::fs::read(dir.join(CACHE_FILE)).map_err(|e| format!("no cache ({e})"))?;
+    let bytes = std::fs::read(dir.join(CACHE_FILE)).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "no cache yet".to_string(),
+        _ => format!("cache unreadable ({e})"),
+    })?;
     decode(&bytes, fingerprint)
 }
 
@@ -103,8 +138,12 @@ pub fn decode(bytes: &[u8], fingerprint: &[u8]) -> std::result::Result<Dataset, 
     }
     let mut r = Reader(&body[MAGIC.len()..]);
     let fp_len = r.len(1)?;
-    if r.take(fp_len)? != fingerprint {
-        return Err("stale cache: the text files changed".into());
+    let made_from = r.take(fp_len)?;
+    if made_from != fingerprint {
+        return Err(format!(
+            "stale cache: files changed since the cache was made ({})",
+            changed_files(made_from, fingerprint).join(", ")
+        ));
     }
     let n_items = r.u64()? as usize;
     let n_sid = r.len(8)?;

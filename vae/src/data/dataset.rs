@@ -49,6 +49,22 @@ pub enum CacheStatus {
     NotWritten(String),
 }
 
+impl CacheStatus {
+    /// The line to show a user, when there is something to say: why the text files were parsed.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            CacheStatus::Hit => None,
+            CacheStatus::Rebuilt(why) => Some(format!(
+                "parsed the text files and wrote the binary cache {}: {why}",
+                cache::CACHE_FILE
+            )),
+            CacheStatus::NotWritten(why) => Some(format!(
+                "parsed the text files; the binary cache could not be written ({why})"
+            )),
+        }
+    }
+}
+
 impl Dataset {
     /// Loads `dir`, through the binary cache beside the files when it is valid, rebuilding it when it
     /// is not.
@@ -60,6 +76,7 @@ impl Dataset {
     pub fn load_with_status(dir: &Path) -> Result<(Self, CacheStatus)> {
         let fingerprint = cache::fingerprint(dir)?;
         let reason = match cache::read(dir, &fingerprint) {
+            // A cache is only written from a folder that passed `check_splits`.
             Ok(d) => return Ok((d, CacheStatus::Hit)),
             Err(reason) => reason,
         };
@@ -77,7 +94,7 @@ impl Dataset {
         let n_items = unique_sid.len();
         let [train, vtr, vte, ttr, tte] = CLICK_FILES.map(|f| dir.join(f));
         let train_path = train.display().to_string();
-        let train_clicks = read_clicks(&train)?;
+        let train_clicks = read_clicks(&train, n_items)?;
         let Some(max) = train_clicks.iter().map(|c| c.0).max() else {
             return Err(DataError::Empty(format!("{train_path} has no clicks")));
         };
@@ -88,13 +105,47 @@ impl Dataset {
                 file: train_path,
                 source,
             })?;
-        Ok(Dataset {
+        let d = Dataset {
             n_items,
             unique_sid,
             train,
             validation: load_pair(&vtr, &vte, n_items)?,
             test: load_pair(&ttr, &tte, n_items)?,
-        })
+        };
+        d.check_splits(dir)?;
+        Ok(d)
+    }
+
+    /// Refuses a held-out split without clicks before any training: an empty held-out file would make
+    /// training fail only at its end (a mean over no user), an empty fold-in file would give
+    /// validation or test scores that mean nothing.
+    fn check_splits(&self, dir: &Path) -> Result<()> {
+        // An empty train.csv was refused while reading it: it sets the number of rows.
+        let [_, vtr, vte, ttr, tte] = CLICK_FILES;
+        let parts = [
+            (
+                vtr,
+                &self.validation.fold_in,
+                "no validation user to fold in",
+            ),
+            (
+                vte,
+                &self.validation.heldout,
+                "no validation user has held-out items",
+            ),
+            (ttr, &self.test.fold_in, "no test user to fold in"),
+            (tte, &self.test.heldout, "no test user has held-out items"),
+        ];
+        match parts.iter().find(|(_, m, _)| m.nnz() == 0) {
+            Some((file, _, why)) => Err(DataError::Format {
+                file: dir.join(file).display().to_string(),
+                message: format!(
+                    "no clicks: {why}; prepare the folder again with more held-out users \
+                     (`vae data prepare --heldout-users`)"
+                ),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The raw id of the item in column `col`.
@@ -118,7 +169,7 @@ fn check_span(file: &str, rows: usize, clicks: usize) -> Result<()> {
 }
 
 fn load_pair(tr: &Path, te: &Path, n_items: usize) -> Result<HeldoutPair> {
-    let (tr_clicks, te_clicks) = (read_clicks(tr)?, read_clicks(te)?);
+    let (tr_clicks, te_clicks) = (read_clicks(tr, n_items)?, read_clicks(te, n_items)?);
     let uids = || tr_clicks.iter().chain(&te_clicks).map(|c: &Click| c.0);
     let (first, rows) = match (uids().min(), uids().max()) {
         (Some(lo), Some(hi)) => (lo, (hi - lo) as usize + 1),

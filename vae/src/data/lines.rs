@@ -1,10 +1,20 @@
-//! Line-by-line reading with a reused buffer and 1-based line numbers for error messages.
+//! Line-by-line reading with a reused buffer and 1-based line numbers for error messages, and the
+//! checks of single fields that name the line.
 
 use std::io::BufRead;
 
 use super::error::{DataError, Result};
 
-/// Lines of a text stream, `\n` or `\r\n` terminated, without their terminator.
+/// The UTF-8 byte order mark, which Windows editors put at the start of a text file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `bytes` without a leading byte order mark.
+pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(BOM).unwrap_or(bytes)
+}
+
+/// Lines of a text stream, `\n` or `\r\n` terminated, without their terminator; a byte order mark
+/// at the start of the stream is not part of the first line.
 pub(crate) struct Lines<R> {
     reader: R,
     file: String,
@@ -48,7 +58,12 @@ impl<R: BufRead> Lines<R> {
         if end > 0 && self.buf[end - 1] == b'\r' {
             end -= 1;
         }
-        Ok(Some((self.line, &self.buf[..end])))
+        let start = if self.line == 1 && self.buf.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
+        Ok(Some((self.line, &self.buf[start..end])))
     }
 }
 
@@ -64,4 +79,22 @@ pub(crate) fn utf8<'a>(file: &str, line: usize, bytes: &'a [u8]) -> Result<&'a s
             ),
         )
     })
+}
+
+/// `field` as a finite number, or an error naming the line and `what` the field is. Rust's parser
+/// accepts `NaN`, `inf` and `1e999` (infinite), none of which is a rating or a time.
+pub(crate) fn finite(file: &str, line: usize, field: &str, what: &str) -> Result<f64> {
+    match field.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        Ok(_) => Err(DataError::parse(
+            file,
+            line,
+            format!("expected a finite number as {what}, found {field:?}"),
+        )),
+        Err(_) => Err(DataError::parse(
+            file,
+            line,
+            format!("expected a number as {what}, found {field:?}"),
+        )),
+    }
 }

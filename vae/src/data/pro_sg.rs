@@ -3,6 +3,7 @@
 //! `unique_uid.txt` and `stats.json` ([`SplitStats`]). Written exactly as pandas' `to_csv(index=False)`
 //! writes them, and read back from any folder that holds at least the notebook's six files.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
@@ -62,6 +63,11 @@ pub struct SplitStats {
     pub skipped_lines: usize,
     /// Clicks ("watching events") left after filtering.
     pub clicks: usize,
+    /// Of those, clicks on a (user, item) pair the user clicked before. The notebook keeps them as
+    /// separate rows (pandas never deduplicates), so we do; the click matrices count them (2.0 for
+    /// a pair clicked twice, as the notebook's `csr_matrix` sums them).
+    #[serde(default)]
+    pub repeated_clicks: usize,
     /// Users left after filtering.
     pub users: usize,
     /// Items left after filtering (all users' clicks).
@@ -141,11 +147,12 @@ pub fn read_ids(path: &Path) -> Result<Vec<String>> {
     read_ids_from(BufReader::new(f), &path.display().to_string())
 }
 
-/// Reads one id per line from `reader` (named `file` in errors); empty lines are errors, since the
-/// line number is the id's index.
+/// Reads one id per line from `reader` (named `file` in errors). The line number is the id's index,
+/// so empty lines are errors, and so is a repeated id: two columns would stand for one item.
 pub fn read_ids_from<R: BufRead>(reader: R, file: &str) -> Result<Vec<String>> {
     let mut lines = Lines::new(reader, file);
     let mut ids = Vec::new();
+    let mut first_line = HashMap::new();
     while let Some((no, bytes)) = lines.next_line()? {
         let id = utf8(file, no, bytes)?;
         if id.is_empty() {
@@ -155,23 +162,32 @@ pub fn read_ids_from<R: BufRead>(reader: R, file: &str) -> Result<Vec<String>> {
                 "expected an id, found an empty line",
             ));
         }
+        if let Some(first) = first_line.insert(id.to_string(), no) {
+            return Err(DataError::parse(
+                file,
+                no,
+                format!("id {id:?} repeats line {first}: each id must appear once"),
+            ));
+        }
         ids.push(id.to_string());
     }
     Ok(ids)
 }
 
-/// Reads a `uid,sid` click file.
-pub fn read_clicks(path: &Path) -> Result<Vec<Click>> {
+/// Reads a `uid,sid` click file whose `sid`s index `n_items` items.
+pub fn read_clicks(path: &Path, n_items: usize) -> Result<Vec<Click>> {
     let f = File::open(path).map_err(|e| DataError::io(path, e))?;
     read_clicks_from(
         BufReader::with_capacity(1 << 20, f),
         &path.display().to_string(),
+        n_items,
     )
 }
 
 /// Reads `uid,sid` clicks from `reader` (named `file` in errors): a header line naming the columns,
-/// then two non-negative integers per line.
-pub fn read_clicks_from<R: BufRead>(reader: R, file: &str) -> Result<Vec<Click>> {
+/// then two non-negative integers per line, each `sid` below `n_items` (the lines of
+/// `unique_sid.txt`); checked here, where the line of a bad one is still known.
+pub fn read_clicks_from<R: BufRead>(reader: R, file: &str, n_items: usize) -> Result<Vec<Click>> {
     let mut lines = Lines::new(reader, file);
     let header = match lines.next_line()? {
         Some((_, h)) => h.to_vec(),
@@ -203,6 +219,13 @@ pub fn read_clicks_from<R: BufRead>(reader: R, file: &str) -> Result<Vec<Click>>
             .position(|&b| b == b',')
             .and_then(|c| Some((parse_u32(&bytes[..c])?, parse_u32(&bytes[c + 1..])?)));
         match parsed {
+            Some((_, sid)) if sid as usize >= n_items => {
+                return Err(DataError::parse(
+                    file,
+                    no,
+                    format!("item index {sid} is not below the {n_items} items of unique_sid.txt"),
+                ))
+            }
             Some(click) => clicks.push(click),
             None => {
                 return Err(DataError::parse(
@@ -247,7 +270,7 @@ mod tests {
             "uid,sid\n0,3\n0,1\n4294967295,0\n"
         );
         assert_eq!(
-            read_clicks(&p).unwrap(),
+            read_clicks(&p, 4).unwrap(),
             vec![(0, 3), (0, 1), (u32::MAX, 0)]
         );
     }
@@ -261,11 +284,22 @@ mod tests {
             ("sid,uid\n", "x.csv:1: expected the header"),
             ("", "x.csv:1: expected the header"),
         ] {
-            let err = read_clicks_from(text.as_bytes(), "x.csv")
+            let err = read_clicks_from(text.as_bytes(), "x.csv", 10)
                 .unwrap_err()
                 .to_string();
             assert!(err.contains(needle), "{text:?}: {err}");
         }
+    }
+
+    #[test]
+    fn ids_file_refuses_a_repeated_id_naming_both_lines() {
+        let err = read_ids_from("a\nb\nc\nb\n".as_bytes(), "unique_sid.txt")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "unique_sid.txt:4: id \"b\" repeats line 2: each id must appear once"
+        );
     }
 
     #[test]

@@ -208,6 +208,10 @@ pub fn split(ratings: &Ratings, config: &SplitConfig) -> Result<Split> {
         input_rows: ratings.len(),
         skipped_lines: ratings.skipped,
         clicks: rows.len(),
+        repeated_clicks: repeated(
+            rows.iter()
+                .map(|&k| (ratings.user[k as usize], ratings.item[k as usize])),
+        ),
         users: n_users,
         items: n_items,
         sparsity: rows.len() as f64 / (n_users as f64 * n_items as f64),
@@ -270,6 +274,15 @@ pub(crate) fn fold_in_split(
         }
     }
     (tr, te)
+}
+
+/// How many of `pairs` equal an earlier one.
+fn repeated(pairs: impl Iterator<Item = (u32, u32)>) -> usize {
+    let mut keys: Vec<u64> = pairs
+        .map(|(u, i)| (u64::from(u) << 32) | u64::from(i))
+        .collect();
+    keys.sort_unstable();
+    keys.windows(2).filter(|w| w[0] == w[1]).count()
 }
 
 fn counts(ids: impl Iterator<Item = u32>, n: usize) -> Vec<u32> {

@@ -35,6 +35,12 @@ pub fn report(dir: &Path, preset: Option<Preset>) -> Result<String> {
         if st.skipped_lines > 0 {
             line(format!("skipped malformed lines: {}", st.skipped_lines));
         }
+        if st.repeated_clicks > 0 {
+            line(format!(
+                "repeated clicks (a user's second click on an item), kept as the notebook keeps them: {}",
+                st.repeated_clicks
+            ));
+        }
     }
     let density = |nnz: usize, rows: usize| {
         100.0 * nnz as f64 / (rows.max(1) as f64 * d.n_items.max(1) as f64)

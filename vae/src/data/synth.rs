@@ -129,6 +129,8 @@ pub fn synth(config: &SynthConfig) -> Result<Split> {
         input_rows: n_clicks,
         skipped_lines: 0,
         clicks: n_clicks,
+        // Each user's items are drawn without replacement.
+        repeated_clicks: 0,
         users: c.users,
         items: c.items,
         sparsity: n_clicks as f64 / (c.users as f64 * c.items as f64),

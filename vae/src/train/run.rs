@@ -77,7 +77,10 @@ pub fn train<B: Backend<Elem = f32>>(
     if let Start::Fresh(_) = start {
         run.prepare_fresh(options.overwrite)?;
     }
-    let data = Dataset::load(data_dir)?;
+    let (data, cache) = Dataset::load_with_status(data_dir)?;
+    if let Some(line) = cache.note() {
+        progress.note(&line);
+    }
     let mut t = match start {
         Start::Fresh(config) => {
             super::memory::check_fits(backend, &config, &data, progress)?;

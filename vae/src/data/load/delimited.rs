@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::LoadOptions;
 use crate::data::error::{DataError, Result};
-use crate::data::lines::{utf8, Lines};
+use crate::data::lines::{finite, utf8, Lines};
 use crate::data::ratings::Ratings;
 
 /// A delimited file with a header line naming its columns (`--format delimited`).
@@ -208,16 +208,8 @@ fn parse_line<'a>(
             "expected a non-empty user and item id",
         ));
     }
-    let number = |field: Option<&str>, what: &str| match field {
-        Some(s) => s.trim().parse::<f64>().map(Some).map_err(|_| {
-            DataError::parse(
-                file,
-                no,
-                format!("expected a number as {what}, found {s:?}"),
-            )
-        }),
-        None => Ok(None),
-    };
+    let number =
+        |field: Option<&str>, what: &str| field.map(|s| finite(file, no, s, what)).transpose();
     Ok((
         user,
         item,

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use delimited::DelimitedFormat;
 
 use super::error::{DataError, Result};
+use super::lines::strip_bom;
 use super::ratings::Ratings;
 
 /// A rating file's layout.
@@ -64,7 +65,8 @@ pub fn load(path: &Path, format: &Format, opts: &LoadOptions) -> Result<Ratings>
                 .take(64 * 1024)
                 .read_until(b'\n', &mut first)
                 .map_err(|e| DataError::io(path, e))?;
-            detect(&name, &first)?
+            refuse_empty(&name, &first)?;
+            detect(&name, strip_bom(&first))?
         }
         f => f.clone(),
     };
@@ -84,12 +86,13 @@ pub fn load_reader<R: BufRead>(
     format: &Format,
     opts: &LoadOptions,
 ) -> Result<Ratings> {
+    let head = reader
+        .fill_buf()
+        .map_err(|e| DataError::io(Path::new(file), e))?;
+    refuse_empty(file, head)?;
     match format {
         Format::Auto => {
-            let head = reader
-                .fill_buf()
-                .map_err(|e| DataError::io(Path::new(file), e))?;
-            let first = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+            let first = strip_bom(head).split(|&b| b == b'\n').next().unwrap_or(&[]);
             let format = detect(file, first)?;
             load_reader(reader, file, &format, opts)
         }
@@ -145,6 +148,18 @@ pub fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(files)
+}
+
+/// A file with no bytes (or a byte order mark alone) has no ratings whatever its format: say so,
+/// rather than that its format is unknown or that filtering left nothing.
+fn refuse_empty(file: &str, head: &[u8]) -> Result<()> {
+    if strip_bom(head).is_empty() {
+        return Err(DataError::Format {
+            file: file.to_string(),
+            message: "empty file: expected rating lines".into(),
+        });
+    }
+    Ok(())
 }
 
 /// Tells a file's format from its name and first line.
@@ -258,6 +273,134 @@ mod tests {
         for file in ["data.bin", "ratings.csv.gz", "odd.csv"] {
             let err = detect(file, b"a,b").unwrap_err().to_string();
             assert!(err.contains("--format"), "{err}");
+        }
+    }
+
+    /// JSON has no NaN or infinity, and serde_json refuses an overflowing `1e999`: that case guards
+    /// the Amazon reviews without a check of their own.
+    #[test]
+    fn every_loader_refuses_nan_and_infinite_numbers_naming_the_line() {
+        let json = |overall: &str| {
+            format!(
+                "{{\"reviewerID\":\"A\",\"asin\":\"B\",\"overall\":5}}\n\
+                 {{\"reviewerID\":\"A\",\"asin\":\"C\",\"overall\":{overall}}}\n"
+            )
+        };
+        let generic = Format::Delimited(DelimitedFormat {
+            sep: ";".into(),
+            user: "u".into(),
+            item: "i".into(),
+            rating: Some("r".into()),
+        });
+        let cases = [
+            (
+                "ratings.csv",
+                Format::Auto,
+                "userId,movieId,rating,timestamp\n1,2,4,0\n1,3,NaN,0\n".to_string(),
+                3,
+            ),
+            (
+                "ratings.dat",
+                Format::Auto,
+                "1::2::4::0\n1::3::inf::0\n".into(),
+                2,
+            ),
+            (
+                "u.data",
+                Format::Auto,
+                "1\t2\t4\t0\n1\t3\t-infinity\t0\n".into(),
+                2,
+            ),
+            (
+                "u.data",
+                Format::Auto,
+                "1\t2\t4\t0\n1\t3\t4\tinf\n".into(),
+                2,
+            ),
+            (
+                "a.inter",
+                Format::Auto,
+                "user_id:token\titem_id:token\trating:float\n1\t1\t3\n1\t2\t1e999\n".into(),
+                3,
+            ),
+            (
+                "Books.csv",
+                Format::Auto,
+                "A,1,5.0,0\nA,2,nan,0\n".into(),
+                2,
+            ),
+            (
+                "train_triplets.txt",
+                Format::Auto,
+                "u\ts\t1\nu\tt\tNaN\n".into(),
+                2,
+            ),
+            (
+                "combined_data_1.txt",
+                Format::Auto,
+                "1:\n7,5,2005-01-01\n8,inf,2005-01-01\n".into(),
+                3,
+            ),
+            ("Books_5.json", Format::Auto, json("1e999"), 2),
+            ("x.txt", generic, "u;i;r\na;b;1\na;c;NaN\n".into(), 3),
+        ];
+        for (file, format, text, line) in cases {
+            let read = |skip_invalid| {
+                load_reader(
+                    text.as_bytes(),
+                    file,
+                    &format,
+                    &LoadOptions { skip_invalid },
+                )
+            };
+            let err = read(false).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("{file}:{line}: ")),
+                "{text:?}: {err}"
+            );
+            let r = read(true).unwrap();
+            assert_eq!((r.len(), r.skipped), (1, 1), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_stripped_before_detection_and_parsing() {
+        for (file, text) in [
+            (
+                "ratings.csv",
+                "userId,movieId,rating,timestamp\n1,2,4.0,0\n",
+            ),
+            ("u.data", "1\t2\t4\t0\n"),
+            (
+                "Books_5.json",
+                "{\"reviewerID\":\"1\",\"asin\":\"2\",\"overall\":4}\n",
+            ),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(file);
+            std::fs::write(&path, format!("\u{feff}{text}")).unwrap();
+            let r = load(&path, &Format::Auto, &LoadOptions::default()).unwrap();
+            assert_eq!((r.users.get(0), r.items.get(0)), ("1", "2"), "{file}");
+        }
+    }
+
+    #[test]
+    fn an_empty_file_is_called_empty_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ratings.csv");
+        for (text, format) in [
+            ("", Format::Auto),
+            ("\u{feff}", Format::Auto),
+            ("", Format::MovielensDat),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let err = load(&path, &format, &LoadOptions::default())
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                err,
+                format!("{}: empty file: expected rating lines", path.display())
+            );
         }
     }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::LoadOptions;
 use crate::data::error::{DataError, Result};
-use crate::data::lines::{utf8, Lines};
+use crate::data::lines::{finite, utf8, Lines};
 use crate::data::ratings::Ratings;
 
 /// Reads one Netflix Prize rating file. The date is checked (`YYYY-MM-DD`) but not kept: the paper's
@@ -93,13 +93,7 @@ fn rating_row<'a>(file: &str, no: usize, line: &'a str) -> Result<(&'a str, f64)
             format!("expected an integer CustomerID, found {user:?}"),
         ));
     }
-    let rating: f64 = rating.trim().parse().map_err(|_| {
-        DataError::parse(
-            file,
-            no,
-            format!("expected a number as rating, found {rating:?}"),
-        )
-    })?;
+    let rating = finite(file, no, rating, "rating")?;
     let d = date.as_bytes();
     let is_date = d.len() == 10
         && d.iter().enumerate().all(|(k, &b)| {
