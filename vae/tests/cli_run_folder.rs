@@ -162,18 +162,31 @@ fn out_onto_a_finished_run_is_refused_and_keeps_it_until_overwrite() {
     assert_eq!(folder_bytes(&other).len(), 1);
 }
 
+/// A child process killed (SIGKILL) when dropped, so that a failed assertion leaves none running.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn a_second_train_on_a_locked_folder_is_refused_at_once_and_kill_9_frees_the_lock() {
     let dir = tempfile::tempdir().unwrap();
     let data = synth(dir.path(), "data");
     let run = dir.path().join("run");
     // Long enough to be running throughout; a checkpoint after every update.
-    let mut holder = train(&data, &run, 100_000)
-        .args(["--checkpoint-every", "1"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let holder = Killed(
+        train(&data, &run, 100_000)
+            .args(["--checkpoint-every", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let holder_pid = holder.0.id();
     let started = Instant::now();
     while !run.join("last.safetensors").exists() {
         assert!(started.elapsed() < Duration::from_secs(60), "no checkpoint");
@@ -186,26 +199,26 @@ fn a_second_train_on_a_locked_folder_is_refused_at_once_and_kill_9_frees_the_loc
         let msg = refused(second.output().unwrap());
         assert!(asked.elapsed() < Duration::from_secs(2), "took {asked:?}");
         assert!(
-            msg.contains(&format!("process {} is training", holder.id())) && msg.contains("lock"),
+            msg.contains(&format!("process {holder_pid} is training")) && msg.contains("lock"),
             "{msg}"
         );
     }
-    holder.kill().unwrap();
-    holder.wait().unwrap();
+    drop(holder);
 
     // The kernel dropped the killed holder's lock: a resume takes it and trains.
-    let mut next = resume(&data, &run)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(next.stdout.take().unwrap()).lines();
-    let said = lines
-        .by_ref()
-        .map(|l| l.unwrap())
+    let mut next = Killed(
+        resume(&data, &run)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = next.0.stdout.take().unwrap();
+    let said = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
         .find(|l| l.contains("resuming at epoch"));
-    next.kill().unwrap();
-    next.wait().unwrap();
+    drop(next);
     assert!(said.is_some(), "the resume did not start");
 }
 
