@@ -1,11 +1,15 @@
 //! A Mult-VAE `last.safetensors` at ML-20M's shape (weights and Adam's two moments, 294 MB): saved
 //! (digests computed, written, fsynced, renamed) and loaded (read, digests checked, NaN/inf
-//! scanned), beside the SHA-256 of the same bytes alone, the share the digests add to each.
+//! scanned), beside the SHA-256 of the same bytes alone, the share the digests add to each; and the
+//! SHA-256 of an ML-20M-shaped `pro_sg` folder (112 MB of text) that a run records in `config.json`
+//! and a resume checks.
 //! `cargo bench --bench checkpoint`
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::collections::BTreeMap;
 use vae::checkpoint::{self, digest, NamedTensor};
+use vae::data::synth::{synth, SynthConfig};
+use vae::train::data_fingerprint;
 
 /// Mult-VAE [600, 200] on ML-20M's 20,108 items: (name, rows, cols) of each parameter.
 const LAYERS: [(&str, usize, usize); 8] = [
@@ -54,6 +58,21 @@ fn bench(c: &mut Criterion) {
         b.iter(|| checkpoint::save(&path, &tensors, &meta).unwrap())
     });
     g.bench_function("load", |b| b.iter(|| checkpoint::load(&path).unwrap()));
+    g.finish();
+
+    let data = dir.path().join("ml-20m");
+    vae::data::pro_sg::write(&data, &synth(&SynthConfig::default()).unwrap()).unwrap();
+    let files = data_fingerprint::pro_sg_files(&data);
+    let bytes: u64 = files
+        .iter()
+        .map(|(_, p)| std::fs::metadata(p).unwrap().len())
+        .sum();
+    let mut g = c.benchmark_group("data fingerprint");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(bytes));
+    g.bench_function("sha256 of an ML-20M-shaped pro_sg folder", |b| {
+        b.iter(|| data_fingerprint::of_files(&files).unwrap())
+    });
     g.finish();
 }
 
