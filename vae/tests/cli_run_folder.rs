@@ -127,7 +127,11 @@ fn out_onto_a_finished_run_is_refused_and_keeps_it_until_overwrite() {
     );
     assert!(
         msg.contains("not empty (a run: config.json, metrics.jsonl")
-            && msg.contains("--resume")
+            && msg.contains(&format!(
+                "`vae train --data {} --resume {}`",
+                data.display(),
+                run.display()
+            ))
             && msg.contains("--overwrite"),
         "{msg}"
     );

@@ -193,7 +193,7 @@ pub fn train<B: Backend<Elem = f32>>(
 ) -> anyhow::Result<()> {
     let _lock = run_lock::lock(&run.dir)?;
     if !resume {
-        run.prepare_fresh(args.overwrite)?;
+        run.prepare_fresh(args.overwrite, data)?;
     }
     let path = ratings_file(data)?;
     // The rating file is recorded by its role, so the same bytes under another name are the same data.

@@ -75,7 +75,7 @@ pub fn train<B: Backend<Elem = f32>>(
 ) -> Result<Results> {
     let _lock = run_lock::lock(&run.dir)?;
     if let Start::Fresh(_) = start {
-        run.prepare_fresh(options.overwrite)?;
+        run.prepare_fresh(options.overwrite, data_dir)?;
     }
     let (data, cache) = Dataset::load_with_status(data_dir)?;
     if let Some(line) = cache.note() {

@@ -216,9 +216,9 @@ impl RunDir {
 
     /// Makes the folder ready for a fresh run: empty, or, with `overwrite`, with every file of a
     /// run (and of an interrupted write) removed and any other file kept. Without `overwrite` a
-    /// folder that holds anything is refused, saying whether it holds a run: a finished run is
-    /// never replaced by accident, and two runs never mix.
-    pub fn prepare_fresh(&self, overwrite: bool) -> Result<()> {
+    /// folder that holds anything is refused, saying whether it holds a run (and the command that
+    /// resumes it on `data`): a finished run is never replaced by accident, and two runs never mix.
+    pub fn prepare_fresh(&self, overwrite: bool, data: &Path) -> Result<()> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| TrainError::Io { path, source }
@@ -254,8 +254,9 @@ impl RunDir {
                 dir: self.dir.clone(),
                 found: format!("a run: {}", listed(&run_files)),
                 what: format!(
-                    "continue it with `vae train --data DIR --resume {}`, or give --overwrite to \
+                    "continue it with `vae train --data {} --resume {}`, or give --overwrite to \
                      replace it (its files are deleted), or give another --out",
+                    data.display(),
                     self.dir.display()
                 ),
             });
