@@ -245,3 +245,42 @@ fn profiled_tape_times_every_op_and_gives_the_same_gradients() {
         .iter()
         .all(|o| o.forward >= 0.0 && o.backward >= 0.0 && o.forward.is_finite()));
 }
+
+#[test]
+fn a_retained_intermediate_gets_its_gradient_and_one_not_retained_gets_none() {
+    let tape = Tape::new(&Cpu::new());
+    let x = tape.variable(t(1, 2, &[0.5, -1.0]));
+    // h = tanh(x), used twice: y = Σ (h ⊙ h + h)  ⇒  ∂y/∂h = 2h + 1, summed over both paths.
+    let h = x.tanh().unwrap();
+    let s = h.mul(&h).unwrap();
+    h.retain_grad().unwrap();
+    let y = s.add(&h).unwrap().sum().unwrap();
+    let g = tape.backward(&y).unwrap();
+    let hv = h.value().to_vec().unwrap();
+    let want: Vec<f64> = hv.iter().map(|h| 2.0 * h + 1.0).collect();
+    assert_eq!(g.wrt(&h).unwrap().to_vec().unwrap(), want);
+    // Not asked for: freed during the pass, as in training.
+    assert!(g.wrt(&s).is_none());
+    // The leaf's gradient is unchanged by the retained one: (2h + 1)(1 − h²).
+    let dx: Vec<f64> = hv.iter().map(|h| (2.0 * h + 1.0) * (1.0 - h * h)).collect();
+    assert_eq!(g.wrt(&x).unwrap().to_vec().unwrap(), dx);
+}
+
+#[test]
+fn retain_grad_on_a_constant_or_after_backward_is_an_error() {
+    let tape = Tape::new(&Cpu::new());
+    let c = tape.constant(t(1, 1, &[2.0]));
+    let err = c.retain_grad().unwrap_err().to_string();
+    assert!(
+        err.contains("retain_grad") && err.contains("constant"),
+        "{err}"
+    );
+    let x = tape.variable(t(1, 1, &[2.0]));
+    let y = x.tanh().unwrap();
+    tape.backward(&y).unwrap();
+    let err = y.retain_grad().unwrap_err().to_string();
+    assert!(err.contains("ask before"), "{err}");
+    let eval = Tape::no_grad(&Cpu::new());
+    let v = eval.variable(t(1, 1, &[2.0]));
+    assert!(v.tanh().unwrap().retain_grad().is_err());
+}

@@ -55,6 +55,8 @@ pub struct Tape<B: Backend> {
     nodes: RefCell<Vec<Node<B>>>,
     params: RefCell<HashMap<ParamId, usize>>,
     used: Cell<bool>,
+    /// Intermediate nodes whose gradient [`Tape::backward`] keeps ([`Var::retain_grad`]).
+    retained: RefCell<Vec<usize>>,
     /// On a profiled tape: when the last op was recorded, and the seconds so far.
     profile: Option<RefCell<(Instant, OpProfile)>>,
 }
@@ -105,6 +107,40 @@ impl<'t, B: Backend> Var<'t, B> {
     pub fn node(&self) -> Option<usize> {
         self.node
     }
+
+    /// Keeps this value's gradient in the [`Gradients`] of the tape's backward pass, where
+    /// [`Gradients::wrt`] returns it (PyTorch's `retain_grad`). Ask before `backward`. Only the
+    /// values asked for are kept: an intermediate's gradient is otherwise freed as soon as its VJP
+    /// has run, so training, which asks for none, pays nothing. Leaves (variables, parameters)
+    /// always keep theirs. An error for a value no gradient reaches: a constant, or a value on a
+    /// tape that does not record.
+    pub fn retain_grad(&self) -> Result<()> {
+        let Some(node) = self.node else {
+            return Err(Error::invalid(
+                "retain_grad",
+                "this value has no gradient: it is a constant, or its tape records nothing \
+                 (Tape::no_grad)",
+            ));
+        };
+        if self.tape.used.get() {
+            return Err(Error::invalid(
+                "retain_grad",
+                "the tape has already run backward; ask before it does",
+            ));
+        }
+        let mut retained = self.tape.retained.borrow_mut();
+        if !retained.contains(&node) {
+            retained.push(node);
+        }
+        Ok(())
+    }
+}
+
+/// The value, as a tensor prints (see [`Tensor`]'s `Display`).
+impl<B: Backend> std::fmt::Display for Var<'_, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.value, f)
+    }
 }
 
 impl<B: Backend> Tape<B> {
@@ -149,6 +185,7 @@ impl<B: Backend> Tape<B> {
             nodes: RefCell::new(Vec::new()),
             params: RefCell::new(HashMap::new()),
             used: Cell::new(false),
+            retained: RefCell::new(Vec::new()),
             profile: None,
         }
     }
@@ -310,10 +347,14 @@ impl<B: Backend> Tape<B> {
             return Ok(out);
         };
         let mut nodes = self.nodes.borrow_mut();
+        let retained = self.retained.borrow();
         let mut grads: Vec<Option<Tensor<B>>> = (0..=root).map(|_| None).collect();
         grads[root] = Some(seed);
         for i in (0..=root).rev() {
             let Some(g) = grads[i].take() else { continue };
+            if !retained.is_empty() && retained.contains(&i) {
+                out.by_node.insert(i, g.clone());
+            }
             let node = &mut nodes[i];
             let Some(vjp) = node.vjp.take() else {
                 out.by_node.insert(i, g);
@@ -390,7 +431,11 @@ pub struct Gradients<B: Backend> {
 }
 
 impl<B: Backend> Gradients<B> {
-    /// The gradient of a variable (or bound parameter); `None` if the output does not depend on it.
+    /// The gradient of the output with respect to `v`, of `v`'s shape. It is kept for a leaf (a
+    /// [`Tape::variable`] or a bound parameter) and for an intermediate value whose
+    /// [`Var::retain_grad`] was called before the backward pass. `None` when the output does not
+    /// depend on `v`, when `v` is a constant, and for an intermediate not retained (its gradient
+    /// was freed during the pass).
     pub fn wrt(&self, v: &Var<'_, B>) -> Option<&Tensor<B>> {
         v.node.and_then(|n| self.by_node.get(&n))
     }

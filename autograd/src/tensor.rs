@@ -1,9 +1,12 @@
 //! Tensors: a row-major `rows × cols` matrix living on a backend. Cloning is cheap (the buffer is
 //! shared); ops never write into an input, they allocate their output.
 
+mod display;
+
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::real::Real;
+use std::fmt;
 use std::sync::Arc;
 
 /// A 2-D row-major tensor on backend `B`.
@@ -157,6 +160,28 @@ impl<B: Backend> Tensor<B> {
             shape: [rows, cols],
             buf: self.buf.clone(),
         })
+    }
+}
+
+/// The values as NumPy prints them, under a header of shape and element type (see
+/// [`display`](self::display)); `{:.8}` sets the precision (4 by default). Reads the values back
+/// from the device.
+impl<B: Backend> fmt::Display for Tensor<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_f64() {
+            Ok(values) => f.write_str(&display::format(
+                &values,
+                self.shape,
+                B::Elem::DTYPE,
+                f.precision().unwrap_or(4),
+            )),
+            Err(e) => write!(
+                f,
+                "tensor {} {} (its values cannot be read: {e})",
+                fmt_shape(self.shape),
+                B::Elem::DTYPE
+            ),
+        }
     }
 }
 
