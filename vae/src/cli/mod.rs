@@ -12,6 +12,7 @@ mod graph;
 mod ncf;
 mod quickstart;
 mod recommend;
+mod step;
 mod tiny;
 mod train;
 mod values;
@@ -44,6 +45,8 @@ enum Command {
     Graph(graph::GraphArgs),
     /// Check every parameter gradient of a tiny model's full loss against finite differences.
     Gradcheck(tiny::TinyArgs),
+    /// One training step in the open: every value under its symbol, every gradient, an Adam update.
+    Step(Box<step::StepArgs>),
 }
 
 impl Cli {
@@ -58,6 +61,7 @@ impl Cli {
             Command::Bench(args) => bench::bench_cmd(args),
             Command::Graph(args) => graph::graph(args),
             Command::Gradcheck(args) => gradcheck::gradcheck(args),
+            Command::Step(args) => step::step(*args),
         }
     }
 }

@@ -35,20 +35,58 @@ pub struct Loss<'t, B: Backend> {
     pub kl: Option<Var<'t, B>>,
 }
 
+/// Every value of one step, in the order of the math: what `vae step` prints. The loss a training
+/// step differentiates is computed by the same code ([`Recommender::loss_with`] returns this
+/// struct's `loss`), so what is printed is what is trained.
+pub struct StepValues<'t, B: Backend> {
+    /// The encoder's input `x̃`: the click rows L2-normalised, then dropped out and scaled by
+    /// `1/(1 − p)` while training (a dropped entry is a stored zero), in f32 as the model reads them.
+    pub input: CsrMatrix<f32>,
+    /// The encoder's hidden outputs `h_l = tanh(h_{l−1}·W_l + b_l)`, first layer first (for
+    /// Mult-DAE, every hidden layer).
+    pub encoder: Vec<Var<'t, B>>,
+    /// `μ` and `log σ²` of `q(z | x)` (Mult-VAE).
+    pub posterior: Option<(Var<'t, B>, Var<'t, B>)>,
+    /// The key `ε ~ N(0, I)` was drawn with ([`autograd::ops::gaussian`] draws the same values),
+    /// and `z = μ + ε ⊙ σ` (Mult-VAE while training; `z = μ` otherwise, and no key).
+    pub noise: Option<RngKey>,
+    pub z: Option<Var<'t, B>>,
+    /// The decoder's hidden outputs (Mult-VAE).
+    pub decoder: Vec<Var<'t, B>>,
+    /// `f_θ(z)` (Mult-VAE) or the DAE's output layer: the logits over all items.
+    pub logits: Var<'t, B>,
+    /// Each user's `−Σ_i x_ui log π_ui`, `[U, 1]`.
+    pub nll_rows: Var<'t, B>,
+    /// Each user's `KL(q(z_u | x_u) ‖ N(0, I))`, `[U, 1]` (Mult-VAE).
+    pub kl_rows: Option<Var<'t, B>>,
+    pub loss: Loss<'t, B>,
+}
+
 /// A model trained on rows of the click matrix and scoring every item for a fold-in row.
 pub trait Recommender<B: Backend> {
     /// The parameters, in a fixed order (the order of [`Recommender::loss_with`]'s `params`).
     fn params(&self) -> Vec<&Parameter<B>>;
     fn params_mut(&mut self) -> Vec<&mut Parameter<B>>;
-    /// The loss of a batch of click rows, with the parameters given as values on `tape` (so a gradient
-    /// check can pass its own variables).
+    /// Every value of a step on a batch of click rows, with the parameters given as values on
+    /// `tape` (so a gradient check can pass its own variables).
+    fn step_with<'t>(
+        &self,
+        tape: &'t Tape<B>,
+        params: &[Var<'t, B>],
+        batch: &CsrMatrix<f32>,
+        ctx: StepContext,
+    ) -> Result<StepValues<'t, B>>;
+
+    /// The loss of a batch of click rows ([`Recommender::step_with`]'s).
     fn loss_with<'t>(
         &self,
         tape: &'t Tape<B>,
         params: &[Var<'t, B>],
         batch: &CsrMatrix<f32>,
         ctx: StepContext,
-    ) -> Result<Loss<'t, B>>;
+    ) -> Result<Loss<'t, B>> {
+        Ok(self.step_with(tape, params, batch, ctx)?.loss)
+    }
     /// The logits over all items for fold-in rows, in evaluation mode (no dropout, `z = μ`).
     fn scores_with<'t>(
         &self,
@@ -92,18 +130,16 @@ pub(crate) fn sparse<B: Backend>(backend: &B, m: &CsrMatrix<f32>) -> Result<Spar
 /// The encoder's input: each click row L2-normalised, then inverted dropout with probability `p`
 /// while training, both on the stored entries only (the notebook's
 /// `dropout(l2_normalize(x, 1), keep_prob)`, without densifying the batch).
-pub(crate) fn encoder_input<B: Backend>(
-    backend: &B,
+pub(crate) fn encoder_input(
     batch: &CsrMatrix<f32>,
     p: f64,
     seed: u64,
     ctx: StepContext,
-) -> Result<SparseTensor<B>> {
+) -> Result<CsrMatrix<f32>> {
     let x = batch.l2_normalize_rows();
-    let x = if ctx.train && p > 0.0 {
-        x.dropout(p, RngKey::new(derive_seed(seed, DROPOUT_STREAM), ctx.step))?
+    if ctx.train && p > 0.0 {
+        x.dropout(p, RngKey::new(derive_seed(seed, DROPOUT_STREAM), ctx.step))
     } else {
-        x
-    };
-    sparse(backend, &x)
+        Ok(x)
+    }
 }

@@ -7,7 +7,7 @@
 //! Architecture: `dims = [200]` gives the paper's `I → 200 → I`; `dims = [600, 200]` gives
 //! `I → 600 → 200 → 600 → I`; tanh between all layers, none on the logits.
 
-use super::{encoder_input, sparse, Loss, Recommender, StepContext};
+use super::{encoder_input, sparse, Loss, Recommender, StepContext, StepValues};
 use crate::linear::Linear;
 use crate::seed::derive_seed;
 use autograd::ops::csr_matmul;
@@ -70,19 +70,25 @@ impl<B: Backend> MultDae<B> {
         })
     }
 
+    /// The input, the hidden outputs and the logits of a batch.
+    #[allow(clippy::type_complexity)]
     fn logits<'t>(
         &self,
         tape: &'t Tape<B>,
         p: &[Var<'t, B>],
         batch: &CsrMatrix<f32>,
         ctx: StepContext,
-    ) -> Result<Var<'t, B>> {
-        let x = encoder_input(tape.backend(), batch, self.dropout, self.seed, ctx)?;
+    ) -> Result<(CsrMatrix<f32>, Vec<Var<'t, B>>, Var<'t, B>)> {
+        let input = encoder_input(batch, self.dropout, self.seed, ctx)?;
+        let x = sparse(tape.backend(), &input)?;
+        let mut hidden = Vec::new();
         let mut h = csr_matmul(&x, &p[0])?.add_bias(&p[1])?;
         for l in 1..self.layers.len() {
-            h = h.tanh()?.dense(&p[2 * l], &p[2 * l + 1])?;
+            let a = h.tanh()?;
+            hidden.push(a.clone());
+            h = a.dense(&p[2 * l], &p[2 * l + 1])?;
         }
-        Ok(h)
+        Ok((input, hidden, h))
     }
 }
 
@@ -101,18 +107,17 @@ impl<B: Backend> Recommender<B> for MultDae<B> {
             .collect()
     }
 
-    fn loss_with<'t>(
+    fn step_with<'t>(
         &self,
         tape: &'t Tape<B>,
         p: &[Var<'t, B>],
         batch: &CsrMatrix<f32>,
         ctx: StepContext,
-    ) -> Result<Loss<'t, B>> {
-        let logits = self.logits(tape, p, batch, ctx)?;
+    ) -> Result<StepValues<'t, B>> {
+        let (input, encoder, logits) = self.logits(tape, p, batch, ctx)?;
         // −(1/U) Σ_u Σ_i x_ui log softmax(logits_u)_i
-        let nll = logits
-            .multinomial_nll(&sparse(tape.backend(), batch)?)?
-            .mean()?;
+        let nll_rows = logits.multinomial_nll(&sparse(tape.backend(), batch)?)?;
+        let nll = nll_rows.mean()?;
         let mut total = nll.clone();
         if self.l2 > 0.0 {
             // + λ Σ_W ‖W‖², over the weights (even positions of p), as the notebook's 2·l2_regularizer(λ).
@@ -120,10 +125,21 @@ impl<B: Backend> Recommender<B> for MultDae<B> {
                 total = total.add(&w.square()?.sum()?.scale(self.l2)?)?;
             }
         }
-        Ok(Loss {
-            total,
-            nll,
-            kl: None,
+        Ok(StepValues {
+            input,
+            encoder,
+            posterior: None,
+            noise: None,
+            z: None,
+            decoder: vec![],
+            logits,
+            nll_rows,
+            kl_rows: None,
+            loss: Loss {
+                total,
+                nll,
+                kl: None,
+            },
         })
     }
 
@@ -133,15 +149,11 @@ impl<B: Backend> Recommender<B> for MultDae<B> {
         p: &[Var<'t, B>],
         fold_in: &CsrMatrix<f32>,
     ) -> Result<Var<'t, B>> {
-        self.logits(
-            tape,
-            p,
-            fold_in,
-            StepContext {
-                beta: 0.0,
-                step: 0,
-                train: false,
-            },
-        )
+        let ctx = StepContext {
+            beta: 0.0,
+            step: 0,
+            train: false,
+        };
+        Ok(self.logits(tape, p, fold_in, ctx)?.2)
     }
 }

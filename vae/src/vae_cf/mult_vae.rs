@@ -11,7 +11,7 @@
 //! between layers, the last output split into `μ ‖ log σ²`; decoder `200 → 600 → I` with tanh between
 //! layers; the first layer reads the L2-normalised, dropped-out sparse click rows.
 
-use super::{encoder_input, sparse, Loss, Recommender, StepContext, NOISE_STREAM};
+use super::{encoder_input, sparse, Loss, Recommender, StepContext, StepValues, NOISE_STREAM};
 use crate::linear::Linear;
 use crate::seed::derive_seed;
 use autograd::ops::{csr_matmul, gaussian_kl};
@@ -81,38 +81,50 @@ impl<B: Backend> MultVae<B> {
         })
     }
 
-    /// `(μ, log σ²)` of `q(z | x)` for a batch.
+    /// The encoder's input, its hidden outputs, and `(μ, log σ²)` of `q(z | x)` for a batch.
+    #[allow(clippy::type_complexity)]
     fn encode<'t>(
         &self,
         tape: &'t Tape<B>,
         p: &[Var<'t, B>],
         batch: &CsrMatrix<f32>,
         ctx: StepContext,
-    ) -> Result<(Var<'t, B>, Var<'t, B>)> {
-        let x = encoder_input(tape.backend(), batch, self.dropout, self.seed, ctx)?;
+    ) -> Result<(CsrMatrix<f32>, Vec<Var<'t, B>>, Var<'t, B>, Var<'t, B>)> {
+        let input = encoder_input(batch, self.dropout, self.seed, ctx)?;
+        let x = sparse(tape.backend(), &input)?;
+        let mut hidden = Vec::new();
         let mut h = csr_matmul(&x, &p[0])?.add_bias(&p[1])?;
         for l in 1..self.encoder.len() {
-            h = h.tanh()?.dense(&p[2 * l], &p[2 * l + 1])?;
+            let a = h.tanh()?;
+            hidden.push(a.clone());
+            h = a.dense(&p[2 * l], &p[2 * l + 1])?;
         }
         let mut parts = h.split_cols(&[self.latent, self.latent])?.into_iter();
         let (mu, logvar) = (
             parts.next().expect("two parts"),
             parts.next().expect("two parts"),
         );
-        Ok((mu, logvar))
+        Ok((input, hidden, mu, logvar))
     }
 
-    /// The logits `f_θ(z)` over all items.
-    fn decode<'t>(&self, p: &[Var<'t, B>], z: Var<'t, B>) -> Result<Var<'t, B>> {
+    /// The key of the noise `ε` of update `step` (the same on every backend).
+    pub fn noise_key(&self, step: u64) -> RngKey {
+        RngKey::new(derive_seed(self.seed, NOISE_STREAM), step)
+    }
+
+    /// The decoder's hidden outputs and the logits `f_θ(z)` over all items.
+    fn decode<'t>(&self, p: &[Var<'t, B>], z: Var<'t, B>) -> Result<(Vec<Var<'t, B>>, Var<'t, B>)> {
         let offset = 2 * self.encoder.len();
+        let mut hidden = Vec::new();
         let mut h = z;
         for l in 0..self.decoder.len() {
             if l > 0 {
                 h = h.tanh()?;
+                hidden.push(h.clone());
             }
             h = h.dense(&p[offset + 2 * l], &p[offset + 2 * l + 1])?;
         }
-        Ok(h)
+        Ok((hidden, h))
     }
 }
 
@@ -133,36 +145,44 @@ impl<B: Backend> Recommender<B> for MultVae<B> {
             .collect()
     }
 
-    fn loss_with<'t>(
+    fn step_with<'t>(
         &self,
         tape: &'t Tape<B>,
         p: &[Var<'t, B>],
         batch: &CsrMatrix<f32>,
         ctx: StepContext,
-    ) -> Result<Loss<'t, B>> {
-        let (mu, logvar) = self.encode(tape, p, batch, ctx)?;
+    ) -> Result<StepValues<'t, B>> {
+        let (input, encoder, mu, logvar) = self.encode(tape, p, batch, ctx)?;
         // z = μ + ε ⊙ exp(½ log σ²) while training; z = μ when evaluating.
-        let z = if ctx.train {
-            mu.reparameterize(
-                &logvar,
-                RngKey::new(derive_seed(self.seed, NOISE_STREAM), ctx.step),
-            )?
-        } else {
-            mu.clone()
+        let noise = ctx.train.then(|| self.noise_key(ctx.step));
+        let z = match noise {
+            Some(key) => mu.reparameterize(&logvar, key)?,
+            None => mu.clone(),
         };
-        let logits = self.decode(p, z)?;
-        // −(1/U) Σ_u Σ_i x_ui log softmax(f_θ(z_u))_i   (Eq. 11, averaged over users)
-        let nll = logits
-            .multinomial_nll(&sparse(tape.backend(), batch)?)?
-            .mean()?;
-        // (1/U) Σ_u KL(q_φ(z_u | x_u) ‖ N(0, I)), each Σ_k ½(−log σ²_uk + σ²_uk + μ²_uk − 1)
-        let kl = gaussian_kl(&mu, &logvar)?.mean()?;
+        let (decoder, logits) = self.decode(p, z.clone())?;
+        // −Σ_i x_ui log softmax(f_θ(z_u))_i per user (Eq. 11), then averaged over users
+        let nll_rows = logits.multinomial_nll(&sparse(tape.backend(), batch)?)?;
+        let nll = nll_rows.mean()?;
+        // KL(q_φ(z_u | x_u) ‖ N(0, I)) = Σ_k ½(−log σ²_uk + σ²_uk + μ²_uk − 1) per user, averaged
+        let kl_rows = gaussian_kl(&mu, &logvar)?;
+        let kl = kl_rows.mean()?;
         // Eq. 12: L = NLL + β·KL
         let total = nll.add(&kl.scale(ctx.beta)?)?;
-        Ok(Loss {
-            total,
-            nll,
-            kl: Some(kl),
+        Ok(StepValues {
+            input,
+            encoder,
+            posterior: Some((mu, logvar)),
+            noise,
+            z: Some(z),
+            decoder,
+            logits,
+            nll_rows,
+            kl_rows: Some(kl_rows),
+            loss: Loss {
+                total,
+                nll,
+                kl: Some(kl),
+            },
         })
     }
 
@@ -177,7 +197,7 @@ impl<B: Backend> Recommender<B> for MultVae<B> {
             step: 0,
             train: false,
         };
-        let (mu, _) = self.encode(tape, p, fold_in, ctx)?;
-        self.decode(p, mu)
+        let (_, _, mu, _) = self.encode(tape, p, fold_in, ctx)?;
+        Ok(self.decode(p, mu)?.1)
     }
 }
