@@ -26,17 +26,21 @@ use super::tiny::{TinyArgs, TinyModel};
 pub struct StepArgs {
     #[command(flatten)]
     tiny: TinyArgs,
-    /// Take the first --users training rows of this pro_sg folder (and a model of its item count)
-    /// instead of the tiny synthetic batch.
+    /// Take real rows of this pro_sg folder instead of the tiny synthetic batch: the first step of
+    /// `vae train --batch-size USERS --dims HIDDEN --seed SEED` (the same weights, rows, mask and
+    /// ε), with a model of the folder's item count.
     #[arg(long)]
     data: Option<PathBuf>,
     /// With --data: start from this run's best weights and configuration instead of a fresh model.
     #[arg(long, requires = "data")]
     checkpoint: Option<PathBuf>,
-    /// β of the step (Eq. 12's KL weight); the annealing's value at the step's update otherwise
-    /// stands in training.
-    #[arg(long, default_value_t = 0.2)]
-    beta: f64,
+    /// β of the step (Eq. 12's KL weight). Default: 0.2 for the tiny model; with --data, the
+    /// run's annealing at update 0, as training has it.
+    #[arg(long)]
+    beta: Option<f64>,
+    /// Run the tiny model in f32, as training does, instead of f64.
+    #[arg(long)]
+    f32: bool,
     /// The parameter whose Adam update is shown (default: the first).
     #[arg(long)]
     param: Option<String>,
@@ -83,8 +87,8 @@ impl Shown {
     }
 }
 
-fn dense<B: Backend>(backend: &B, m: &CsrMatrix<f32>) -> anyhow::Result<Tensor<B>> {
-    let v: Vec<f64> = m.to_dense(0.0).into_iter().map(f64::from).collect();
+fn dense<B: Backend, T: Real>(backend: &B, m: &CsrMatrix<T>) -> anyhow::Result<Tensor<B>> {
+    let v: Vec<f64> = m.to_dense(T::zero()).into_iter().map(T::f64).collect();
     Ok(Tensor::from_f64(backend, m.rows(), m.cols(), &v)?)
 }
 
@@ -134,7 +138,7 @@ fn run<B: Backend>(
 
         println!("\n== forward, in the order of the math");
         s.tensor("x", "the click rows x_u", &dense(&backend, batch)?)?;
-        let normalized = batch.l2_normalize_rows();
+        let normalized = batch.map(|v| B::Elem::of(v as f64)).l2_normalize_rows();
         s.tensor(
             "x_normalized",
             "x_u / ‖x_u‖, each row L2-normalised (the encoder's input before dropout)",
@@ -148,7 +152,7 @@ fn run<B: Backend>(
             v.input
                 .values()
                 .iter()
-                .map(|&x| f32::from(x != 0.0))
+                .map(|&x| f32::from(x.f64() != 0.0))
                 .collect(),
         )?;
         s.tensor(
@@ -385,7 +389,7 @@ fn save(
 
 pub fn step(a: StepArgs) -> anyhow::Result<()> {
     let tiny = &a.tiny;
-    let (config, batch, update) = match &a.data {
+    let (config, batch, update, beta) = match &a.data {
         None => {
             let kind = match tiny.model {
                 TinyModel::Vae => ModelKind::Vae,
@@ -398,11 +402,10 @@ pub fn step(a: StepArgs) -> anyhow::Result<()> {
             c.dims = tiny.hidden.clone();
             c.seed = tiny.seed;
             c.l2 = 0.0;
-            (c, tiny.clicks()?, tiny.seed)
+            (c, tiny.clicks()?, tiny.seed, a.beta.unwrap_or(0.2))
         }
         Some(dir) => {
             let data = vae::data::Dataset::load(dir)?;
-            let rows: Vec<usize> = (0..tiny.users.min(data.train.rows())).collect();
             let config = match &a.checkpoint {
                 Some(run) => RunDir::open(run)?.read_config()?,
                 None => {
@@ -410,14 +413,26 @@ pub fn step(a: StepArgs) -> anyhow::Result<()> {
                         TinyModel::Dae => ModelKind::Dae,
                         _ => ModelKind::Vae,
                     };
-                    TrainConfig::paper(kind)
+                    let mut c = TrainConfig::paper(kind);
+                    c.dims = tiny.hidden.clone();
+                    c.seed = tiny.seed;
+                    c
                 }
             };
-            (config, data.train.select_rows(&rows)?, 0)
+            let first = vae::data::batches::ShuffledBatches::new(
+                data.train.rows(),
+                tiny.users,
+                config.seed,
+            )?
+            .epoch(0)
+            .next()
+            .context("the training split has no rows")?;
+            let beta = a.beta.unwrap_or(config.anneal.beta(0));
+            (config, data.train.select_rows(&first)?, 0, beta)
         }
     };
     let ctx = StepContext {
-        beta: a.beta,
+        beta,
         step: update,
         train: true,
     };
@@ -442,7 +457,7 @@ pub fn step(a: StepArgs) -> anyhow::Result<()> {
                 &a,
             )?
         }
-        (None, Some(_)) => {
+        (None, _) => {
             let cpu = Cpu::<f32>::new();
             let mut model = build_model(&cpu, n_items, &config)?;
             if let Some(run_dir) = &a.checkpoint {
@@ -457,8 +472,8 @@ pub fn step(a: StepArgs) -> anyhow::Result<()> {
         }
     };
     if let Some(path) = &a.save {
-        let dtype = match (&a.device, &a.data) {
-            (Device::Cpu, None) => "f64",
+        let dtype = match (&a.device, &a.data, a.f32) {
+            (Device::Cpu, None, false) => "f64",
             _ => "f32",
         };
         let meta = BTreeMap::from([

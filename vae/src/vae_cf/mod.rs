@@ -40,8 +40,8 @@ pub struct Loss<'t, B: Backend> {
 /// struct's `loss`), so what is printed is what is trained.
 pub struct StepValues<'t, B: Backend> {
     /// The encoder's input `x̃`: the click rows L2-normalised, then dropped out and scaled by
-    /// `1/(1 − p)` while training (a dropped entry is a stored zero), in f32 as the model reads them.
-    pub input: CsrMatrix<f32>,
+    /// `1/(1 − p)` while training (a dropped entry is a stored zero), in the model's element type.
+    pub input: CsrMatrix<B::Elem>,
     /// The encoder's hidden outputs `h_l = tanh(h_{l−1}·W_l + b_l)`, first layer first (for
     /// Mult-DAE, every hidden layer).
     pub encoder: Vec<Var<'t, B>>,
@@ -119,24 +119,27 @@ pub trait Recommender<B: Backend> {
 pub(crate) const DROPOUT_STREAM: u64 = 1 << 32;
 pub(crate) const NOISE_STREAM: u64 = 2 << 32;
 
+/// The click rows in the model's element type.
+fn elements<B: Backend>(m: &CsrMatrix<f32>) -> CsrMatrix<B::Elem> {
+    m.map(|v| <B::Elem as autograd::real::Real>::of(v as f64))
+}
+
 /// The click rows as the model's element type, on its backend.
 pub(crate) fn sparse<B: Backend>(backend: &B, m: &CsrMatrix<f32>) -> Result<SparseTensor<B>> {
-    SparseTensor::new(
-        backend,
-        &m.map(|v| <B::Elem as autograd::real::Real>::of(v as f64)),
-    )
+    SparseTensor::new(backend, &elements::<B>(m))
 }
 
 /// The encoder's input: each click row L2-normalised, then inverted dropout with probability `p`
 /// while training, both on the stored entries only (the notebook's
-/// `dropout(l2_normalize(x, 1), keep_prob)`, without densifying the batch).
-pub(crate) fn encoder_input(
+/// `dropout(l2_normalize(x, 1), keep_prob)`, without densifying the batch), in the model's element
+/// type (an f64 model, as the gradient checks run, normalises in f64).
+pub(crate) fn encoder_input<B: Backend>(
     batch: &CsrMatrix<f32>,
     p: f64,
     seed: u64,
     ctx: StepContext,
-) -> Result<CsrMatrix<f32>> {
-    let x = batch.l2_normalize_rows();
+) -> Result<CsrMatrix<B::Elem>> {
+    let x = elements::<B>(batch).l2_normalize_rows();
     if ctx.train && p > 0.0 {
         x.dropout(p, RngKey::new(derive_seed(seed, DROPOUT_STREAM), ctx.step))
     } else {

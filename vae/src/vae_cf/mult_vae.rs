@@ -14,7 +14,7 @@
 use super::{encoder_input, sparse, Loss, Recommender, StepContext, StepValues, NOISE_STREAM};
 use crate::linear::Linear;
 use crate::seed::derive_seed;
-use autograd::ops::{csr_matmul, gaussian_kl};
+use autograd::ops::{csr_matmul, gaussian_kl, SparseTensor};
 use autograd::rng::RngKey;
 use autograd::{Backend, CsrMatrix, Error, Parameter, Result, Tape, Var};
 
@@ -89,9 +89,9 @@ impl<B: Backend> MultVae<B> {
         p: &[Var<'t, B>],
         batch: &CsrMatrix<f32>,
         ctx: StepContext,
-    ) -> Result<(CsrMatrix<f32>, Vec<Var<'t, B>>, Var<'t, B>, Var<'t, B>)> {
-        let input = encoder_input(batch, self.dropout, self.seed, ctx)?;
-        let x = sparse(tape.backend(), &input)?;
+    ) -> Result<(CsrMatrix<B::Elem>, Vec<Var<'t, B>>, Var<'t, B>, Var<'t, B>)> {
+        let input = encoder_input::<B>(batch, self.dropout, self.seed, ctx)?;
+        let x = SparseTensor::new(tape.backend(), &input)?;
         let mut hidden = Vec::new();
         let mut h = csr_matmul(&x, &p[0])?.add_bias(&p[1])?;
         for l in 1..self.encoder.len() {
