@@ -33,7 +33,13 @@ fn every_path_and_function_named_in_the_docs_exists() {
         references("docs/math-to-code.md").len() >= 29,
         "the reference scan finds too little"
     );
-    for doc in ["docs/math-to-code.md", "docs/architecture.md", "README.md"] {
+    for doc in [
+        "docs/math-to-code.md",
+        "docs/architecture.md",
+        "docs/step.md",
+        "docs/checkpoints.md",
+        "README.md",
+    ] {
         for (path, function) in references(doc) {
             let file = Path::new(ROOT).join(&path);
             assert!(file.exists(), "{doc}: {path} does not exist");
