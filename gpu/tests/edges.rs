@@ -370,6 +370,53 @@ fn nan_and_all_minus_infinity_rows_propagate_as_on_the_cpu() {
     eprintln!("log_softmax with NaN and all −∞ rows: every element as on the CPU");
 }
 
+/// Rows whose norm the forward clamps to `√ε` (one shorter than `√ε`, one all zero) beside an
+/// ordinary row: the kernel drops the `⟨y, ȳ⟩` term on the clamped rows, as the CPU does.
+#[test]
+fn l2_normalisation_vjp_inside_the_norm_clamp_matches_the_cpu() {
+    let Some((g, c)) = devices() else { return };
+    let cols = 300;
+    let mut x = values(3 * cols, 72);
+    x[..cols].iter_mut().for_each(|v| *v *= 3e-8); // row 0: ‖x‖ ≈ 3·10⁻⁸·√300 ≈ 5·10⁻⁷ < √ε
+    x[cols..2 * cols].fill(0.0); // row 1: empty
+    let (xg, x64) = both(&g, &x);
+    let (mut y, mut y64) = (poisoned(&g, 3 * cols), vec![f64::NAN; 3 * cols]);
+    let (mut norms, mut norms64) = (poisoned(&g, 3), vec![f64::NAN; 3]);
+    g.l2_normalize_rows(&xg, cols, 1e-12, &mut y, &mut norms)
+        .unwrap();
+    c.l2_normalize_rows(&x64, cols, 1e-12, &mut y64, &mut norms64)
+        .unwrap();
+    let (dy, dy64) = both(&g, &values(3 * cols, 73));
+    let (mut dx, mut dx64) = (poisoned(&g, 3 * cols), vec![f64::NAN; 3 * cols]);
+    g.l2_normalize_rows_backward(&y, &norms, &dy, cols, 1e-12, &mut dx)
+        .unwrap();
+    c.l2_normalize_rows_backward(&y64, &norms64, &dy64, cols, 1e-12, &mut dx64)
+        .unwrap();
+    let host = g.download(&dx).unwrap();
+    for r in 0..3 {
+        // Row by row: the clamped rows' gradients are 10⁶ times the ordinary row's.
+        let err = rel_err(
+            &host[r * cols..(r + 1) * cols],
+            &dx64[r * cols..(r + 1) * cols],
+        );
+        assert!(
+            err <= TOL,
+            "l2_normalize vjp row {r}: relative error {err:e}"
+        );
+    }
+    // On the clamped rows x̄ = ȳ/√ε (up to f32 rounding), without the ⟨y, ȳ⟩ term, which on row 0
+    // (‖y‖ ≈ 0.5) would move it by about 1%.
+    let dy32 = values(3 * cols, 73);
+    for i in 0..2 * cols {
+        let want = dy32[i] as f64 * 1e6;
+        assert!(
+            (host[i] as f64 - want).abs() <= 1e-6 * want.abs().max(1.0),
+            "element {i}: gpu {}, ȳ/√ε {want}",
+            host[i]
+        );
+    }
+}
+
 #[test]
 fn two_handles_of_one_device_do_not_share_tensors() {
     let Some((g, _)) = devices() else { return };

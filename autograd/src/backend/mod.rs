@@ -338,13 +338,15 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
         y: &mut Self::Buffer,
         norms: &mut Self::Buffer,
     ) -> Result<()>;
-    /// `x̄[r, :] = (ȳ[r, :] − y[r, :]·⟨y[r, :], ȳ[r, :]⟩) / n[r]`.
+    /// `x̄[r, :] = (ȳ[r, :] − y[r, :]·⟨y[r, :], ȳ[r, :]⟩) / n[r]` where the forward's norm was not
+    /// clamped, `x̄[r, :] = ȳ[r, :] / n[r]` where it was (`n[r] ≤ √ε`, `ε` the forward's).
     fn l2_normalize_rows_backward(
         &self,
         y: &Self::Buffer,
         norms: &Self::Buffer,
         dy: &Self::Buffer,
         cols: usize,
+        eps: f64,
         dx: &mut Self::Buffer,
     ) -> Result<()>;
 
