@@ -362,8 +362,9 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
     /// host, never the scores. The CPU's is [`cpu::top_k::top_k_rows`].
     fn top_k_rows(&self, scores: &Self::Buffer, cols: usize, k: usize) -> Result<TopK>;
 
-    /// `y = x ⊙ m / (1 − p)` with the mask `m[i] = keeps(key, i)` of [`crate::rng`]. Applied to `ȳ`
-    /// with the same key it is also the backward.
+    /// `y = x ⊙ m / q` with the mask `m[i] = keeps(key, i)` of [`crate::rng`] and `q` its exact keep
+    /// probability ([`crate::rng::keep_scale`]). Applied to `ȳ` with the same key it is also the
+    /// backward.
     fn dropout(&self, key: RngKey, p: f64, x: &Self::Buffer, y: &mut Self::Buffer) -> Result<()>;
     /// `y[i] = standard_normal(key, i)` of [`crate::rng`].
     fn gaussian(&self, key: RngKey, y: &mut Self::Buffer) -> Result<()>;
