@@ -97,8 +97,10 @@ pub(super) fn copy_cols<T: Real>(
     });
 }
 
-/// `log Σ_c exp x_c`, shifted by the maximum so no exponential overflows.
-fn log_sum_exp<T: Real>(row: &[T]) -> f64 {
+/// `log Σ_c exp x_c`, shifted by the maximum so no exponential overflows; `−∞` for a row of `−∞`
+/// (where the shift would give `exp(−∞ − (−∞)) = NaN`). Shared by the log-softmax and the fused
+/// multinomial likelihood, so that both agree on every row.
+pub(super) fn log_sum_exp<T: Real>(row: &[T]) -> f64 {
     let max = T::row_max(row);
     if max == T::neg_infinity() {
         return f64::NEG_INFINITY;
