@@ -1,5 +1,5 @@
-//! The multinomial negative log-likelihood fused with log-softmax: Eq. (11)'s `−log p(x_u | z_u)` of
-//! Liang et al. (2018), up to the constant multinomial coefficient.
+//! The multinomial negative log-likelihood fused with log-softmax: `−log p_θ(x_u | z_u)` of Liang et
+//! al. (2018, Eq. 2, arXiv:1802.05814v1), up to the constant multinomial coefficient.
 //!
 //! Forward: `ℓ_u = −Σ_i x_ui · log softmax(z_u)_i = N_u · lse(z_u) − Σ_i x_ui z_ui`, with
 //! `N_u = Σ_i x_ui` and `lse(z_u) = log Σ_i exp z_ui`; `x` is the sparse click row, so the sum over
