@@ -7,7 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::real::Real;
-use crate::rng::{keep_threshold, keeps, RngKey};
+use crate::rng::{keep_scale, keep_threshold, keeps, RngKey};
 
 /// A sparse `rows × cols` matrix in CSR form. Construct it through [`CsrMatrix::new`] or
 /// [`CsrMatrix::from_triplets`], which validate every index, so an out-of-range column can never reach
@@ -254,7 +254,7 @@ impl<T: Real> CsrMatrix<T> {
 
     /// Inverted dropout on the stored values: entry `(r, c)` is kept with probability `1 − p` by the
     /// same mask as element `r·cols + c` of the dense op `dropout` with this key, and scaled by
-    /// `1/(1 − p)`; dropped entries become explicit zeros (the pattern stays, so nothing is copied).
+    /// `1/q`, `q` the mask's exact keep probability ([`keep_scale`]); dropped entries become explicit zeros (the pattern stays, so nothing is copied).
     pub fn dropout(&self, p: f64, key: RngKey) -> Result<Self> {
         if !(0.0..1.0).contains(&p) {
             return Err(Error::invalid(
@@ -263,7 +263,7 @@ impl<T: Real> CsrMatrix<T> {
             ));
         }
         let threshold = keep_threshold(1.0 - p);
-        let scale = T::of(1.0 / (1.0 - p));
+        let scale = T::of(keep_scale(threshold));
         let mut out = self.clone();
         for r in 0..self.rows {
             for k in self.indptr[r]..self.indptr[r + 1] {

@@ -7,7 +7,22 @@
 //!   passes each), which is how whole models are checked.
 //!
 //! An element passes when `|analytic − numeric| ≤ atol + rtol·|numeric|`, with `ε = 10⁻⁶`,
-//! `atol = 10⁻⁵`, `rtol = 10⁻³` (the defaults of `torch.autograd.gradcheck`).
+//! `atol = 10⁻⁵`, `rtol = 10⁻³` (the defaults of `torch.autograd.gradcheck`). The crate doc has an
+//! example on a function of one's own.
+//!
+//! Why a backward pass seeded with `e_k` gives row `k` of the Jacobian: for `y = f(x)` with
+//! Jacobian `J = ∂y/∂x` (`y` flattened to `m` values, `x` to `n`), a backward pass seeded with `ȳ`
+//! returns `x̄ = Jᵀ·ȳ`, because the chain rule writes `J = J_L ⋯ J_1` over the recorded ops and
+//! each op's VJP multiplies by its own `J_iᵀ`, last op first: `x̄ = J_1ᵀ(⋯(J_Lᵀ·ȳ))`. With
+//! `ȳ = e_k`, `x̄_j = Σ_i J_ij (e_k)_i = J_kj = ∂y_k/∂x_j`: row `k` of `J`, read as a column. So `m`
+//! backward passes give `J` row by row, while central differences `(f(x + εe_j) − f(x − εe_j))/2ε =
+//! J·e_j + O(ε²)` give it column by column; the `gradcheck` binary prints the two side by side. For
+//! a scalar loss `m = 1`: one backward pass gives the whole gradient, which is why training needs
+//! one.
+//!
+//! A [`Report`] prints the verdict, the largest errors and the *worst* element: the one closest to
+//! failing, with the largest `|analytic − numeric| / (atol + rtol·|numeric|)`
+//! ([`Worst::allowance_used`]; at most 1 everywhere is a pass).
 
 use crate::backend::cpu::Cpu;
 use crate::error::{Error, Result};
@@ -45,7 +60,10 @@ impl Tolerance {
     }
 }
 
-/// The worst-compared element of a check.
+/// The worst-compared element of a check: the one closest to failing, i.e. with the largest
+/// `|analytic − numeric| / (atol + rtol·|numeric|)` (its [`Worst::allowance_used`]), which is not
+/// always the one with the largest absolute or relative error (those are [`Report::max_abs_err`]
+/// and [`Report::max_rel_err`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Worst {
     /// Which input (0-based), and the `[row, col]` of the element within it (the direction `u` in
@@ -58,6 +76,9 @@ pub struct Worst {
     pub numeric: f64,
     pub abs_err: f64,
     pub rel_err: f64,
+    /// `|analytic − numeric| / (atol + rtol·|numeric|)`: the share of its allowance the error uses;
+    /// the check passes when it is at most 1 here, hence everywhere.
+    pub allowance_used: f64,
 }
 
 /// One input's Jacobians, `output.len() × input.len()` row-major.
@@ -85,24 +106,36 @@ pub struct Report {
     pub tolerance: Tolerance,
 }
 
+/// Two lines: the verdict with its rule, then the worst element, e.g.
+///
+/// ```text
+/// PASS: 144 values compared, max abs err 1.1e-10, max rel err 3.2e-9; each must pass |analytic − numeric| ≤ 1.0e-5 + 1.0e-3·|numeric|
+/// worst, the value closest to its allowance (error/allowance 1.1e-5; ≤ 1 passes): ∂y[1, 2]/∂x1[0, 2]: analytic …, numeric …, abs err …, rel err … (allowed …)
+/// ```
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let verdict = if self.passed { "PASS" } else { "FAIL" };
+        let t = &self.tolerance;
         write!(
             f,
-            "{verdict}: {} values compared, max abs err {:.3e}, max rel err {:.3e}",
-            self.compared, self.max_abs_err, self.max_rel_err
+            "{verdict}: {} values compared, max abs err {:.3e}, max rel err {:.3e}; each must pass \
+             |analytic − numeric| ≤ {:.1e} + {:.1e}·|numeric|",
+            self.compared, self.max_abs_err, self.max_rel_err, t.atol, t.rtol
         )?;
         if let Some(w) = &self.worst {
-            write!(f, "; worst")?;
+            write!(
+                f,
+                "\nworst, the value closest to its allowance (error/allowance {:.1e}; ≤ 1 passes): ",
+                w.allowance_used
+            )?;
             if let (Some(i), Some([r, c])) = (w.input, w.input_index) {
-                write!(f, " d output")?;
+                write!(f, "∂y")?;
                 if let Some([yr, yc]) = w.output_index {
                     write!(f, "[{yr}, {yc}]")?;
                 }
-                write!(f, " / d input {i}[{r}, {c}]")?;
+                write!(f, "/∂x{i}[{r}, {c}]")?;
             } else {
-                write!(f, " projection vᵀJu")?;
+                write!(f, "projection vᵀ·J·u")?;
             }
             write!(
                 f,
@@ -111,7 +144,7 @@ impl fmt::Display for Report {
                 w.numeric,
                 w.abs_err,
                 w.rel_err,
-                self.tolerance.atol + self.tolerance.rtol * w.numeric.abs()
+                t.atol + t.rtol * w.numeric.abs()
             )?;
         }
         Ok(())
@@ -192,6 +225,7 @@ impl Tally {
             r.worst = Some(Worst {
                 abs_err,
                 rel_err,
+                allowance_used: ratio,
                 ..at()
             });
         }
@@ -314,6 +348,7 @@ where
                     numeric: n,
                     abs_err: 0.0,
                     rel_err: 0.0,
+                    allowance_used: 0.0,
                 });
             }
         }
@@ -379,7 +414,51 @@ where
             numeric,
             abs_err: 0.0,
             rel_err: 0.0,
+            allowance_used: 0.0,
         });
     }
     Ok(tally.report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `y = c ⊙ x` with `c = [100, 0.01]` and a VJP off by `[0.05, 0.001] ⊙ ȳ`. The first entry has
+    /// the larger error, 0.05, but uses half of its allowance `10⁻⁵ + 10⁻³·100`; the second's error,
+    /// 0.001, is 50 times its allowance `10⁻⁵ + 10⁻³·0.01`. The second is the worst, and the
+    /// report's text says what that means.
+    #[test]
+    fn worst_is_the_entry_closest_to_its_allowance_not_the_largest_error() {
+        let cpu = Cpu::<f64>::new();
+        let x = Tensor::from_f64(&cpu, 1, 2, &[0.3, -0.7]).unwrap();
+        let report = check_jacobian(&[x], Tolerance::default(), |tape, v| {
+            let scaled = |t: &Tensor<Cpu64>, c: [f64; 2]| -> Result<Tensor<Cpu64>> {
+                let v: Vec<f64> = t.to_vec()?.iter().zip(c).map(|(x, c)| x * c).collect();
+                Tensor::from_f64(t.backend(), 1, 2, &v)
+            };
+            let y = scaled(v[0].value(), [100.0, 0.01])?;
+            Ok(tape.record("off_scale", &[&v[0]], y, move |gy, _| {
+                Ok(vec![Some(scaled(gy, [100.05, 0.011])?)])
+            }))
+        })
+        .unwrap();
+        assert!(!report.passed);
+        let worst = report.worst.clone().unwrap();
+        assert_eq!(
+            (worst.output_index, worst.input_index),
+            (Some([0, 1]), Some([0, 1]))
+        );
+        assert!((worst.allowance_used - 50.0).abs() < 1e-3, "{report}");
+        assert!((report.max_abs_err - 0.05).abs() < 1e-6 && worst.abs_err < 0.0011);
+        let text = report.to_string();
+        let second = text.lines().nth(1).unwrap_or_default();
+        assert!(
+            second.starts_with(
+                "worst, the value closest to its allowance (error/allowance 5.0e1; ≤ 1 passes): \
+                 ∂y[0, 1]/∂x0[0, 1]: analytic 1.1"
+            ),
+            "{text}"
+        );
+    }
 }

@@ -110,6 +110,19 @@ pub fn keep_threshold(keep_prob: f64) -> u32 {
     (keep_prob.clamp(0.0, 1.0) * (1u32 << 24) as f64).round() as u32
 }
 
+/// The factor of a kept element: `1/q`, with `q = threshold / 2²⁴` the probability that [`keeps`]
+/// keeps one, so that `E[mᵢ]·scale = 1` exactly and dropout leaves the expectation of its input
+/// unchanged. `1/(1 − p)` would not: `q` is `1 − p` rounded to a multiple of 2⁻²⁴, off by up to
+/// 2⁻²⁵ (relative `1.5·10⁻⁸` at `p = 0.2`; none at `p = 0.5`). Zero when `threshold` is 0, as no
+/// element is kept then.
+pub fn keep_scale(threshold: u32) -> f64 {
+    if threshold == 0 {
+        0.0
+    } else {
+        (1u32 << 24) as f64 / threshold as f64
+    }
+}
+
 /// Whether element `index` survives dropout with keep probability given by `threshold`.
 pub fn keeps(key: RngKey, index: u64, threshold: u32) -> bool {
     (draw(key, index)[0] >> 8) < threshold
@@ -179,6 +192,22 @@ mod tests {
                 assert_eq!(lanes.map(|word| word[l]), draw(key, index), "index {index}");
             }
         }
+    }
+
+    /// The scale is the inverse of the probability the integer comparison actually keeps with,
+    /// `threshold / 2²⁴` (every 24-bit word below the threshold is kept), not of `1 − p`.
+    #[test]
+    fn dropout_scale_times_the_exact_keep_probability_is_one() {
+        for p in [0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.999] {
+            let t = keep_threshold(1.0 - p);
+            let q = t as f64 / (1u32 << 24) as f64;
+            let unbiased = keep_scale(t) * q;
+            assert!(
+                (unbiased - 1.0).abs() <= f64::EPSILON,
+                "p = {p}: scale·q = {unbiased}"
+            );
+        }
+        assert_eq!(keep_scale(keep_threshold(1e-9)), 0.0, "nothing kept");
     }
 
     #[test]

@@ -33,7 +33,8 @@ __device__ Words philox4x32_10(u64 index, u64 seed, u64 step) {
 }
 
 // y[i] = x[i]·scale if (word0 >> 8) < threshold else 0, threshold = round((1 − p)·2²⁴) and
-// scale = 1/(1 − p) from the host: a 24-bit integer comparison, so the mask cannot depend on precision.
+// scale = 2²⁴/threshold (1/q, q the exact keep probability) from the host: a 24-bit integer
+// comparison, so the mask cannot depend on precision.
 extern "C" __global__ void dropout(u64 seed, u64 step, u32 threshold, float scale, const float* x,
                                    float* y, u64 n) {
     GRID_STRIDE(i, n) {

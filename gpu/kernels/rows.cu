@@ -90,17 +90,21 @@ extern "C" __global__ void l2_normalize_rows(const float* x, u64 rows, u64 cols,
     }
 }
 
-// x̄[r, :] = (ȳ[r, :] − y[r, :]·⟨y[r, :], ȳ[r, :]⟩) / n[r]
+// x̄[r, :] = (ȳ[r, :] − y[r, :]·⟨y[r, :], ȳ[r, :]⟩) / n[r], the dot product taken as 0 where the
+// forward clamped the norm to √ε (n[r] = (float)√ε exactly, as on the CPU): y = x/√ε is linear there.
 extern "C" __global__ void l2_normalize_rows_backward(const float* y, const float* norms,
                                                       const float* dy, u64 rows, u64 cols,
-                                                      float* dx) {
+                                                      double eps, float* dx) {
     __shared__ double sh[BLOCK];
+    const float sqrt_eps = (float)sqrt(eps);
     ROW_STRIDE(r, rows) {
         const u64 o = r * cols;
         double acc = 0.0;
         COL_STRIDE(j, cols) acc += (double)y[o + j] * (double)dy[o + j];
-        const float dot = (float)block_sum(acc, sh);
         const float n = norms[r];
+        // Every thread takes part in the reduction; the row's choice is the same for all of them.
+        const float sum = (float)block_sum(acc, sh);
+        const float dot = n <= sqrt_eps ? 0.0f : sum;
         COL_STRIDE(j, cols) dx[o + j] = (dy[o + j] - y[o + j] * dot) / n;
     }
 }

@@ -38,7 +38,8 @@ extern "C" __global__ void csr_t_matmul_acc(const u32* t_indptr, const u32* t_ro
 
 // ℓ[u] = N_u·lse_u − Σ_i t[u, i]·z[u, i],  lse_u = log Σ_i exp z[u, i],  N_u = Σ_i t[u, i]
 // One block per row: the max, the shifted exponential sum, N_u and the target dot product are four
-// fixed-tree reductions; writes ℓ and lse (kept for the backward).
+// fixed-tree reductions; writes ℓ and lse (kept for the backward). An all −∞ row has lse = −∞, as in
+// log_softmax_rows and on the CPU (the shifted sum would be exp(−∞ − (−∞)) = NaN).
 extern "C" __global__ void multinomial_nll_rows(const float* z, const u32* indptr,
                                                 const u32* indices, const float* values, u64 rows,
                                                 u64 cols, float* loss, float* lse) {
@@ -51,7 +52,8 @@ extern "C" __global__ void multinomial_nll_rows(const float* z, const u32* indpt
         m = block_max(m, shm);
         double acc = 0.0;
         COL_STRIDE(j, cols) acc += (double)expf(zu[j] - m);
-        const double l = (double)m + log(block_sum(acc, sh));
+        const double total = block_sum(acc, sh);
+        const double l = m == -INFINITY ? -INFINITY : (double)m + log(total);
         const u64 p0 = indptr[u], nnz = indptr[u + 1] - p0;
         double nu = 0.0, dot = 0.0;
         COL_STRIDE(q, nnz) {

@@ -175,9 +175,10 @@ impl Backend for Cuda {
         norms: &CudaBuffer,
         dy: &CudaBuffer,
         cols: usize,
+        eps: f64,
         dx: &mut CudaBuffer,
     ) -> Result<()> {
-        rows::l2_normalize_rows_backward(self, y, norms, dy, cols, dx)
+        rows::l2_normalize_rows_backward(self, y, norms, dy, cols, eps, dx)
     }
 
     fn fill_csr_pattern(&self, x: &CudaCsr, value: f64, y: &mut CudaBuffer) -> Result<()> {

@@ -356,18 +356,112 @@ fn nan_and_all_minus_infinity_rows_propagate_as_on_the_cpu() {
     let (mut y, mut y64) = (poisoned(&g, 3 * cols), vec![0.0; 3 * cols]);
     g.log_softmax_rows(&xg, cols, &mut y).unwrap();
     c.log_softmax_rows(&x64, cols, &mut y64).unwrap();
+    let same = |a: f32, b: f64| {
+        (a.is_nan() && b.is_nan())
+            || a as f64 == b
+            || (a as f64 - b).abs() <= 1e-5 * b.abs().max(1.0)
+    };
     let host = g.download(&y).unwrap();
     for (i, (&a, &b)) in host.iter().zip(&y64).enumerate() {
-        let same = (a.is_nan() && b.is_nan())
-            || a as f64 == b
-            || (a as f64 - b).abs() <= 1e-5 * b.abs().max(1.0);
         assert!(
-            same,
+            same(a, b),
             "log_softmax element {i} (row {}): gpu {a}, cpu {b}",
             i / cols
         );
     }
     eprintln!("log_softmax with NaN and all −∞ rows: every element as on the CPU");
+
+    // The fused likelihood on the same rows: the all −∞ row's log-sum-exp is −∞ as in the
+    // log-softmax, and the loss and its gradient are NaN where the CPU's are.
+    let (t, t64) = sparse(3, cols, 0.1, 74);
+    let tg = g.upload_csr(&t).unwrap();
+    let (mut l, mut l64) = (poisoned(&g, 3), vec![0.0; 3]);
+    let (mut lse, mut lse64) = (poisoned(&g, 3), vec![0.0; 3]);
+    g.multinomial_nll_rows(&xg, &tg, &mut l, &mut lse).unwrap();
+    c.multinomial_nll_rows(&x64, &t64, &mut l64, &mut lse64)
+        .unwrap();
+    let (l, lse) = (g.download(&l).unwrap(), g.download(&lse).unwrap());
+    assert_eq!(lse[2], f32::NEG_INFINITY, "lse of the all −∞ row");
+    assert_eq!(
+        lse64[2],
+        f64::NEG_INFINITY,
+        "lse of the all −∞ row on the CPU"
+    );
+    for r in 0..3 {
+        assert!(
+            same(lse[r], lse64[r]),
+            "lse row {r}: gpu {}, cpu {}",
+            lse[r],
+            lse64[r]
+        );
+        assert!(
+            same(l[r], l64[r]),
+            "ℓ row {r}: gpu {}, cpu {}",
+            l[r],
+            l64[r]
+        );
+    }
+    let (dl, dl64) = both(&g, &[1.0, 0.5, 2.0]);
+    let lse_g = g.upload(&lse).unwrap();
+    let (mut dz, mut dz64) = (poisoned(&g, 3 * cols), vec![0.0; 3 * cols]);
+    g.multinomial_nll_rows_backward(&xg, &lse_g, &tg, &dl, &mut dz)
+        .unwrap();
+    c.multinomial_nll_rows_backward(&x64, &lse64, &t64, &dl64, &mut dz64)
+        .unwrap();
+    for (i, (&a, &b)) in g.download(&dz).unwrap().iter().zip(&dz64).enumerate() {
+        assert!(
+            same(a, b),
+            "multinomial_nll vjp element {i} (row {}): gpu {a}, cpu {b}",
+            i / cols
+        );
+    }
+}
+
+/// Rows whose norm the forward clamps to `√ε` (one shorter than `√ε`, one all zero) beside an
+/// ordinary row: the kernel drops the `⟨y, ȳ⟩` term on the clamped rows, as the CPU does.
+#[test]
+fn l2_normalisation_vjp_inside_the_norm_clamp_matches_the_cpu() {
+    let Some((g, c)) = devices() else { return };
+    let cols = 300;
+    let mut x = values(3 * cols, 72);
+    x[..cols].iter_mut().for_each(|v| *v *= 3e-8); // row 0: ‖x‖ ≈ 3·10⁻⁸·√300 ≈ 5·10⁻⁷ < √ε
+    x[cols..2 * cols].fill(0.0); // row 1: empty
+    let (xg, x64) = both(&g, &x);
+    let (mut y, mut y64) = (poisoned(&g, 3 * cols), vec![f64::NAN; 3 * cols]);
+    let (mut norms, mut norms64) = (poisoned(&g, 3), vec![f64::NAN; 3]);
+    g.l2_normalize_rows(&xg, cols, 1e-12, &mut y, &mut norms)
+        .unwrap();
+    c.l2_normalize_rows(&x64, cols, 1e-12, &mut y64, &mut norms64)
+        .unwrap();
+    let (dy, dy64) = both(&g, &values(3 * cols, 73));
+    let (mut dx, mut dx64) = (poisoned(&g, 3 * cols), vec![f64::NAN; 3 * cols]);
+    g.l2_normalize_rows_backward(&y, &norms, &dy, cols, 1e-12, &mut dx)
+        .unwrap();
+    c.l2_normalize_rows_backward(&y64, &norms64, &dy64, cols, 1e-12, &mut dx64)
+        .unwrap();
+    let host = g.download(&dx).unwrap();
+    for r in 0..3 {
+        // Row by row: the clamped rows' gradients are 10⁶ times the ordinary row's.
+        let err = rel_err(
+            &host[r * cols..(r + 1) * cols],
+            &dx64[r * cols..(r + 1) * cols],
+        );
+        assert!(
+            err <= TOL,
+            "l2_normalize vjp row {r}: relative error {err:e}"
+        );
+    }
+    // On the clamped rows x̄ = ȳ/√ε (up to f32 rounding), without the ⟨y, ȳ⟩ term, which on row 0
+    // (‖y‖ ≈ 0.5) would move it by about 1%.
+    let dy32 = values(3 * cols, 73);
+    for i in 0..2 * cols {
+        let want = dy32[i] as f64 * 1e6;
+        assert!(
+            (host[i] as f64 - want).abs() <= 1e-6 * want.abs().max(1.0),
+            "element {i}: gpu {}, ȳ/√ε {want}",
+            host[i]
+        );
+    }
 }
 
 #[test]

@@ -316,9 +316,9 @@ fn l2_normalisation_and_its_vjp_match_the_f64_reference() {
 
         let (dy, dy64) = both(&g, &values(n, 82));
         let (mut dx, mut dx64) = (poisoned(&g, n), vec![f64::NAN; n]);
-        g.l2_normalize_rows_backward(&y, &norms, &dy, cols, &mut dx)
+        g.l2_normalize_rows_backward(&y, &norms, &dy, cols, 1e-12, &mut dx)
             .unwrap();
-        c.l2_normalize_rows_backward(&y64, &norms64, &dy64, cols, &mut dx64)
+        c.l2_normalize_rows_backward(&y64, &norms64, &dy64, cols, 1e-12, &mut dx64)
             .unwrap();
         check(
             &format!("l2_normalize vjp {rows}×{cols}"),

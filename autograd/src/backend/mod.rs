@@ -338,13 +338,15 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
         y: &mut Self::Buffer,
         norms: &mut Self::Buffer,
     ) -> Result<()>;
-    /// `x̄[r, :] = (ȳ[r, :] − y[r, :]·⟨y[r, :], ȳ[r, :]⟩) / n[r]`.
+    /// `x̄[r, :] = (ȳ[r, :] − y[r, :]·⟨y[r, :], ȳ[r, :]⟩) / n[r]` where the forward's norm was not
+    /// clamped, `x̄[r, :] = ȳ[r, :] / n[r]` where it was (`n[r] ≤ √ε`, `ε` the forward's).
     fn l2_normalize_rows_backward(
         &self,
         y: &Self::Buffer,
         norms: &Self::Buffer,
         dy: &Self::Buffer,
         cols: usize,
+        eps: f64,
         dx: &mut Self::Buffer,
     ) -> Result<()>;
 
@@ -360,8 +362,9 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
     /// host, never the scores. The CPU's is [`cpu::top_k::top_k_rows`].
     fn top_k_rows(&self, scores: &Self::Buffer, cols: usize, k: usize) -> Result<TopK>;
 
-    /// `y = x ⊙ m / (1 − p)` with the mask `m[i] = keeps(key, i)` of [`crate::rng`]. Applied to `ȳ`
-    /// with the same key it is also the backward.
+    /// `y = x ⊙ m / q` with the mask `m[i] = keeps(key, i)` of [`crate::rng`] and `q` its exact keep
+    /// probability ([`crate::rng::keep_scale`]). Applied to `ȳ` with the same key it is also the
+    /// backward.
     fn dropout(&self, key: RngKey, p: f64, x: &Self::Buffer, y: &mut Self::Buffer) -> Result<()>;
     /// `y[i] = standard_normal(key, i)` of [`crate::rng`].
     fn gaussian(&self, key: RngKey, y: &mut Self::Buffer) -> Result<()>;

@@ -1,8 +1,10 @@
 //! `gradcheck`: see every op's analytic gradient beside its finite-difference estimate.
 //!
-//! `gradcheck` checks every registered op and prints one row each; `gradcheck --op tanh --shape 3x4`
-//! prints that op's analytic and numeric Jacobians side by side, then the verdict. The exit status is
-//! non-zero when any check fails.
+//! `gradcheck` checks every registered op and prints one row each: its largest absolute and relative
+//! errors, and its worst entry (the one closest to failing) as error over allowance, where ≤ 1
+//! passes. `gradcheck --op tanh --shape 3x4` prints that op's analytic Jacobian (row `k` from a
+//! backward pass seeded with `e_k`) and numeric one (column `j` from central differences along
+//! `e_j`) side by side, then the verdict. The exit status is non-zero when any check fails.
 
 use autograd::gradcheck::{check_jacobian, Jacobians, Report, Tolerance};
 use autograd::ops::{registry, Dims, OpCheck};
@@ -117,20 +119,28 @@ fn main() -> ExitCode {
             }
         };
     }
+    let t = Tolerance::default();
     println!(
-        "{:<18} {:<20} {:>12} {:>12}  result",
-        "op", "inputs", "max abs err", "max rel err"
+        "Every Jacobian entry must pass |analytic − numeric| ≤ {:.0e} + {:.0e}·|numeric|.\n\
+         worst: the entry closest to failing, its error / that allowance (≤ 1 passes).\n",
+        t.atol, t.rtol
+    );
+    println!(
+        "{:<18} {:<20} {:>12} {:>12} {:>12}  result",
+        "op", "inputs", "max abs err", "max rel err", "worst"
     );
     let mut failed = 0;
     for check in &checks {
         match run(check, dims) {
             Ok(r) => {
+                let worst = r.worst.as_ref().map_or(0.0, |w| w.allowance_used);
                 println!(
-                    "{:<18} {:<20} {:>12.3e} {:>12.3e}  {}",
+                    "{:<18} {:<20} {:>12.3e} {:>12.3e} {:>12.2e}  {}",
                     check.name,
                     shapes_text(check, dims),
                     r.max_abs_err,
                     r.max_rel_err,
+                    worst,
                     if r.passed { "pass" } else { "FAIL" }
                 );
                 failed += usize::from(!r.passed);

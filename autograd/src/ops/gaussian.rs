@@ -7,10 +7,22 @@
 //! `reparameterize` is the op that uses it. Forward: `z = μ + ε ⊙ exp(½·log σ²)`.
 //! VJP (ε held fixed): `μ̄ = z̄`, `(log σ²)‾ = z̄ ⊙ ε ⊙ ½·exp(½·log σ²)`.
 //!
+//! Derivation. Write `v = log σ²`, so `σ = exp(½v)`. Sampling `z ~ N(μ, diag σ²)` directly has no
+//! derivative in `μ` or `v`; drawing `ε ~ N(0, I)` first, independently of both, and computing
+//! `z = μ + ε ⊙ σ` gives the same distribution with the randomness off the path to the parameters.
+//! Each `z_k` depends only on `μ_k` and `v_k`: `∂z_k/∂μ_k = 1`, `∂z_k/∂v_k = ε_k·½exp(½v_k) = ½ε_kσ_k`,
+//! a diagonal Jacobian, so `μ̄ = z̄` and `v̄ = z̄ ⊙ ½ ε ⊙ σ`; the backward keeps `ε ⊙ σ` (= `z − μ`)
+//! from the forward.
+//!
 //! [`gaussian_kl`] is the KL term of the ELBO in closed form (Kingma & Welling 2014, App. B), per row:
 //! `kl_u = KL(N(μ_u, diag σ²_u) ‖ N(0, I)) = Σ_k ½(−log σ²_uk + σ²_uk + μ²_uk − 1)`, `[m, 1]`.
 //! VJP: `μ̄_u = kl̄_u·μ_u`, `(log σ²)‾_u = kl̄_u·½(σ²_u − 1)`. It is composed of the element-wise ops
 //! and a row sum, so its gradient is theirs; its own check is the registry entry below.
+//!
+//! Derivation. With `v = log σ²`, `kl = Σ_k ½(−v_k + e^{v_k} + μ_k² − 1)`: `∂kl/∂μ_k = μ_k` and
+//! `∂kl/∂v_k = ½(e^{v_k} − 1) = ½(σ_k² − 1)`, each times the row's `kl̄` (the row sum's VJP copies it
+//! to every `k`). Both vanish at the prior (`μ = 0`, `σ² = 1`), where the KL is 0, its minimum.
+//! Parameterising by `log σ²` keeps `σ² > 0` without a constraint.
 //!
 //! Where it runs (one hop from here to each loop and its test):
 //! - CPU loop: `autograd/src/backend/cpu/random.rs` · `gaussian`;

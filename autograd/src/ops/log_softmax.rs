@@ -1,7 +1,14 @@
 //! Row-wise log-softmax: the decoder's output `log π(z)` over all items.
 //!
-//! Forward: `y_ri = x_ri − log Σ_j exp x_rj` (the maximum subtracted first, so nothing overflows).
+//! Forward: `y_ri = x_ri − log Σ_j exp x_rj` (the maximum subtracted first, so nothing overflows;
+//! a row of −∞ has log-sum-exp −∞ and `y` NaN, the softmax being undefined there).
 //! VJP: `x̄_ri = ȳ_ri − softmax(x_r)_i · Σ_j ȳ_rj`, with `softmax(x_r) = exp(y_r)`.
+//!
+//! Derivation (one row, `s = softmax(x)`). `∂/∂x_j log Σ_k e^{x_k} = e^{x_j} / Σ_k e^{x_k} = s_j`, so
+//! `∂y_i/∂x_j = δ_ij − s_j` and `x̄_j = Σ_i ȳ_i (δ_ij − s_j) = ȳ_j − s_j Σ_i ȳ_i`. Every output
+//! depends on every input through the shared normaliser, so the Jacobian is dense, yet its product
+//! with `ȳ` costs one sum per row; and `s = exp(y)` comes from the saved output, so the input need
+//! not be kept.
 //!
 //! Where it runs (one hop from here to each loop and its test):
 //! - CPU loop: `autograd/src/backend/cpu/rows.rs` · `log_softmax_rows`, `log_softmax_rows_backward`

@@ -1,11 +1,18 @@
-//! The multinomial negative log-likelihood fused with log-softmax: Eq. (11)'s `−log p(x_u | z_u)` of
-//! Liang et al. (2018), up to the constant multinomial coefficient.
+//! The multinomial negative log-likelihood fused with log-softmax: `−log p_θ(x_u | z_u)` of Liang et
+//! al. (2018, Eq. 2, arXiv:1802.05814v1), up to the constant multinomial coefficient.
 //!
 //! Forward: `ℓ_u = −Σ_i x_ui · log softmax(z_u)_i = N_u · lse(z_u) − Σ_i x_ui z_ui`, with
 //! `N_u = Σ_i x_ui` and `lse(z_u) = log Σ_i exp z_ui`; `x` is the sparse click row, so the sum over
 //! items touches only clicks; the output is `[m, 1]`.
 //! VJP: `z̄_ui = ℓ̄_u · (N_u · softmax(z_u)_i − x_ui)`: one pass over the logits, no `[m, I]`
 //! log-softmax kept. No gradient for the targets `x`.
+//!
+//! Derivation (one row). `∂lse/∂z_i = softmax(z)_i` (as in the log-softmax), and `Σ_j x_j z_j` has
+//! gradient `x`, so `∂ℓ/∂z_i = N·softmax(z)_i − x_i`. It is the log-softmax's VJP with
+//! `ȳ = −ℓ̄·x`: `ȳ_i − softmax_i Σ_j ȳ_j = −ℓ̄x_i + softmax_i·ℓ̄N`. The row's `lse` is all the
+//! backward keeps: `softmax(z)_i = exp(z_i − lse)`. The gradient sums to zero over the items (`N` of
+//! probability mass given, `N` clicks taken away), so shifting a row of logits changes nothing. A row
+//! of −∞ has `lse = −∞`, as in the log-softmax, and a NaN loss and gradient.
 //!
 //! Where it runs (one hop from here to each loop and its test):
 //! - CPU loop: `autograd/src/backend/cpu/sparse.rs` · `multinomial_nll_rows`,

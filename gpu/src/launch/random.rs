@@ -3,10 +3,10 @@
 
 use super::{elementwise_config, launch, len_is};
 use crate::{Cuda, CudaBuffer};
-use autograd::rng::{keep_threshold, RngKey};
+use autograd::rng::{keep_scale, keep_threshold, RngKey};
 use autograd::Result;
 
-/// `dropout`: y = x·mask/(1 − p).
+/// `dropout`: y = x·mask/q, q the mask's exact keep probability.
 pub(crate) fn dropout(
     g: &Cuda,
     key: RngKey,
@@ -16,7 +16,8 @@ pub(crate) fn dropout(
 ) -> Result<()> {
     len_is("dropout", "y", y.len(), x.len())?;
     // The threshold and the scale exactly as the CPU derives them (autograd/src/rng.rs).
-    let (threshold, scale) = (keep_threshold(1.0 - p), (1.0 / (1.0 - p)) as f32);
+    let threshold = keep_threshold(1.0 - p);
+    let scale = keep_scale(threshold) as f32;
     if x.is_empty() {
         return Ok(());
     }

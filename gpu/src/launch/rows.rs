@@ -177,13 +177,15 @@ pub(crate) fn l2_normalize_rows(
         x, rows as u64, cols as u64, eps, y, norms)
 }
 
-/// `l2_normalize_rows_backward`: x̄ = (ȳ − y·⟨y, ȳ⟩)/n, row by row.
+/// `l2_normalize_rows_backward`: x̄ = (ȳ − y·⟨y, ȳ⟩)/n, row by row; x̄ = ȳ/n where the forward
+/// clamped the norm to √ε.
 pub(crate) fn l2_normalize_rows_backward(
     g: &Cuda,
     y: &CudaBuffer,
     norms: &CudaBuffer,
     dy: &CudaBuffer,
     cols: usize,
+    eps: f64,
     dx: &mut CudaBuffer,
 ) -> Result<()> {
     const OP: &str = "l2_normalize_rows_backward";
@@ -195,7 +197,7 @@ pub(crate) fn l2_normalize_rows_backward(
     }
     len_is(OP, "norms", norms.len(), rows)?;
     launch!(g, "l2_normalize_rows_backward", rows_config(rows);
-        y, norms, dy, rows as u64, cols as u64, dx)
+        y, norms, dy, rows as u64, cols as u64, eps, dx)
 }
 
 /// Every index names a row of a table of `table_rows`.

@@ -183,7 +183,7 @@ impl TrainArgs {
         let vae_dae: &[ModelArg] = &[Vae, Dae];
         let ncf: &[ModelArg] = &[Gmf, Mlp, Neumf];
         let scoped: [(&str, bool, &[ModelArg]); 16] = [
-            // β weighs the KL term of Eq. 12, which Mult-DAE does not have.
+            // β weighs the KL term of Eq. 6 (arXiv:1802.05814v1), which Mult-DAE does not have.
             ("--beta", self.beta.is_some(), &[Vae]),
             ("--anneal-cap", self.anneal_cap.is_some(), &[Vae]),
             (

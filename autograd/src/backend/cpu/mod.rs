@@ -297,9 +297,10 @@ impl<T: Real> Backend for Cpu<T> {
         norms: &Vec<T>,
         dy: &Vec<T>,
         cols: usize,
+        eps: f64,
         dx: &mut Vec<T>,
     ) -> Result<()> {
-        rows::l2_normalize_rows_backward(y, norms, dy, cols, dx);
+        rows::l2_normalize_rows_backward(y, norms, dy, cols, eps, dx);
         Ok(())
     }
 

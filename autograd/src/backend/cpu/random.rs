@@ -4,11 +4,11 @@
 
 use super::for_each_chunk;
 use crate::real::Real;
-use crate::rng::{draw_lanes, keep_threshold, keeps, open_unit, RngKey};
+use crate::rng::{draw_lanes, keep_scale, keep_threshold, keeps, open_unit, RngKey};
 
 pub(super) fn dropout<T: Real>(key: RngKey, p: f64, x: &[T], y: &mut [T]) {
     let threshold = keep_threshold(1.0 - p);
-    let scale = T::of(1.0 / (1.0 - p));
+    let scale = T::of(keep_scale(threshold));
     for_each_chunk(y, |o, y| {
         for (i, y) in y.iter_mut().enumerate() {
             let g = o + i;

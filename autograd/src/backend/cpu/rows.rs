@@ -97,8 +97,10 @@ pub(super) fn copy_cols<T: Real>(
     });
 }
 
-/// `log Σ_c exp x_c`, shifted by the maximum so no exponential overflows.
-fn log_sum_exp<T: Real>(row: &[T]) -> f64 {
+/// `log Σ_c exp x_c`, shifted by the maximum so no exponential overflows; `−∞` for a row of `−∞`
+/// (where the shift would give `exp(−∞ − (−∞)) = NaN`). Shared by the log-softmax and the fused
+/// multinomial likelihood, so that both agree on every row.
+pub(super) fn log_sum_exp<T: Real>(row: &[T]) -> f64 {
     let max = T::row_max(row);
     if max == T::neg_infinity() {
         return f64::NEG_INFINITY;
@@ -147,18 +149,29 @@ pub(super) fn l2_normalize_rows<T: Real>(
     });
 }
 
+/// `x̄_r = (ȳ_r − y_r·⟨y_r, ȳ_r⟩) / n_r`, with `⟨y_r, ȳ_r⟩` taken as 0 where the forward clamped the
+/// norm: there `n_r = √ε` is a constant and `y_r = x_r / √ε` is linear in `x_r`. The forward wrote
+/// `n_r = √max(‖x_r‖², ε)` rounded to `T`, so a clamped row has exactly `n_r = T(√ε)`; an unclamped
+/// row can equal it only within a rounding of the kink, where either side's derivative will do.
 pub(super) fn l2_normalize_rows_backward<T: Real>(
     y: &[T],
     norms: &[T],
     dy: &[T],
     cols: usize,
+    eps: f64,
     dx: &mut [T],
 ) {
+    let sqrt_eps = T::of(eps.sqrt());
     for_each_row(dx, cols, |r, row| {
         let (yr, dyr) = (&y[r * cols..(r + 1) * cols], &dy[r * cols..(r + 1) * cols]);
-        let dot = T::of(yr.iter().zip(dyr).map(|(a, b)| a.f64() * b.f64()).sum());
+        let n = norms[r];
+        let dot = if n <= sqrt_eps {
+            T::zero()
+        } else {
+            T::of(yr.iter().zip(dyr).map(|(a, b)| a.f64() * b.f64()).sum())
+        };
         for ((d, &y), &g) in row.iter_mut().zip(yr).zip(dyr) {
-            *d = (g - y * dot) / norms[r]
+            *d = (g - y * dot) / n
         }
     });
 }

@@ -1,6 +1,7 @@
 //! Sparse loops: CSR × dense, its transpose product, the multinomial likelihood on sparse targets,
 //! and writes at a CSR matrix's entries.
 
+use super::rows::log_sum_exp;
 use super::{for_each_row, prefetch, PAR_MIN};
 use crate::csr::CsrMatrix;
 use crate::real::Real;
@@ -140,8 +141,7 @@ dispatch!(
 
 /// `(ℓ_u, lse_u)` of one row.
 fn nll_row<T: Real>(z: &[T], cols: &[u32], vals: &[T]) -> (f64, f64) {
-    let max = T::row_max(z);
-    let lse = max.f64() + T::exp_sum(z, max).ln();
+    let lse = log_sum_exp(z);
     let n: f64 = vals.iter().map(|v| v.f64()).sum();
     let dot: f64 = cols
         .iter()
@@ -255,6 +255,61 @@ mod tests {
                 .iter()
                 .zip(&want)
                 .all(|(a, b)| a.to_bits() == b.to_bits()));
+        }
+    }
+
+    /// Equal, or both NaN.
+    fn same(a: f64, b: f64) -> bool {
+        a == b || (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-12 * b.abs()
+    }
+
+    /// The fused likelihood against `−Σ_i x_ui·log_softmax(z_u)_i` and its VJP `ȳ = −x_u` through
+    /// the log-softmax's, on an all −∞ row (softmax undefined: the log-sum-exp is −∞ in both, the
+    /// loss and the gradient NaN in both), a row with −∞ on an unclicked item (finite), and a finite
+    /// row.
+    #[test]
+    fn fused_likelihood_agrees_with_log_softmax_on_rows_of_minus_infinity() {
+        let inf = f64::NEG_INFINITY;
+        let z = [inf, inf, inf, inf, inf, 0.5, inf, 1.0, 0.1, -0.2, 0.3, 0.0];
+        let t =
+            CsrMatrix::from_triplets(3, 4, &[(0, 1, 1.0), (1, 1, 1.0), (1, 3, 2.0), (2, 0, 1.0)])
+                .unwrap();
+        let (mut loss, mut lse) = (vec![0.0; 3], vec![0.0; 3]);
+        multinomial_nll_rows(&z, &t, &mut loss, &mut lse);
+        let mut log_pi = vec![0.0; 12];
+        super::super::rows::log_softmax_rows(&z, 4, &mut log_pi);
+        let x = t.to_dense(0.0);
+        for r in 0..3 {
+            assert!(
+                same(lse[r], log_sum_exp(&z[r * 4..(r + 1) * 4])),
+                "row {r}: lse {}",
+                lse[r]
+            );
+            let composed: f64 = -(0..4)
+                .filter(|&i| x[r * 4 + i] != 0.0)
+                .map(|i| x[r * 4 + i] * log_pi[r * 4 + i])
+                .sum::<f64>();
+            assert!(
+                same(loss[r], composed),
+                "row {r}: {} vs {composed}",
+                loss[r]
+            );
+        }
+        assert_eq!(lse[0], inf);
+        assert!(loss[1].is_finite() && loss[2].is_finite());
+
+        let mut dz = vec![0.0; 12];
+        multinomial_nll_rows_backward(&z, &lse, &t, &[1.0; 3], &mut dz);
+        let dy: Vec<f64> = x.iter().map(|v| -v).collect();
+        let mut want = vec![0.0; 12];
+        super::super::rows::log_softmax_rows_backward(&log_pi, &dy, 4, &mut want);
+        for i in 0..12 {
+            assert!(
+                same(dz[i], want[i]),
+                "element {i}: {} vs {}",
+                dz[i],
+                want[i]
+            );
         }
     }
 
