@@ -34,7 +34,7 @@ pub struct StepArgs {
     /// With --data: start from this run's best weights and configuration instead of a fresh model.
     #[arg(long, requires = "data")]
     checkpoint: Option<PathBuf>,
-    /// β of the step (Eq. 12's KL weight). Default: 0.2 for the tiny model; with --data, the
+    /// β of the step (the KL's weight in Eq. 6). Default: 0.2 for the tiny model; with --data, the
     /// run's annealing at update 0, as training has it.
     #[arg(long)]
     beta: Option<f64>,
@@ -114,7 +114,7 @@ fn run<B: Backend>(
     let dtype = B::Elem::DTYPE;
     println!(
         "{} — one training step on {} users × {} items, in {dtype}; update {} keys the dropout \
-         mask and ε; β = {} (Eq. 12). Equations of arXiv:1802.05814v1.",
+         mask and ε; β = {} (Eq. 6). Equations and sections of arXiv:1802.05814v1.",
         match kind {
             ModelKind::Vae => "Mult-VAE^PR",
             ModelKind::Dae => "Mult-DAE",
@@ -183,12 +183,12 @@ fn run<B: Backend>(
             retain(logvar)?;
             s.tensor(
                 "mu",
-                "μ_φ(x_u), the mean of q_φ(z_u | x_u) (Eq. 5–6)",
+                "μ_φ(x_u), the mean of q_φ(z_u | x_u) (§2.2.1)",
                 mu.value(),
             )?;
             s.tensor(
                 "logvar",
-                "log σ²_φ(x_u), its log-variance (Eq. 5–6)",
+                "log σ²_φ(x_u), its log-variance (§2.2.1)",
                 logvar.value(),
             )?;
             let sigma = logvar.scale(0.5)?.exp()?;
@@ -227,12 +227,12 @@ fn run<B: Backend>(
         let log_pi = v.logits.log_softmax_rows()?;
         s.tensor(
             "log_pi",
-            "log π(z_u) = log softmax(f_θ(z_u)) (Eq. 2)",
+            "log π(z_u) = log softmax(f_θ(z_u)) (Eq. 1)",
             log_pi.value(),
         )?;
         s.tensor(
             "nll_per_user",
-            "−Σ_i x_ui log π_ui, each user's multinomial log-likelihood, negated (Eq. 11)",
+            "−Σ_i x_ui log π_ui, each user's multinomial log-likelihood, negated (Eq. 2)",
             v.nll_rows.value(),
         )?;
         if let Some(kl) = &v.kl_rows {
@@ -254,7 +254,9 @@ fn run<B: Backend>(
         s.scalar(
             "loss",
             match kind {
-                ModelKind::Vae => "L = NLL + β · KL (Eq. 12), what the step differentiates",
+                ModelKind::Vae => {
+                    "L = NLL + β · KL, the negated L_β of Eq. 6, what the step differentiates"
+                }
                 ModelKind::Dae => {
                     "L = NLL (+ λ·Σ‖W‖² when --l2 is set), what the step differentiates"
                 }

@@ -1,9 +1,9 @@
 //! Mult-VAE^PR (Liang et al. 2018, §2.2): a variational autoencoder with a multinomial likelihood.
 //!
-//! Generative model (Eq. 1–2): `z_u ~ N(0, I_K)`, `π(z_u) = softmax(f_θ(z_u))`,
+//! Generative model (Eq. 1 of arXiv:1802.05814v1): `z_u ~ N(0, I_K)`, `π(z_u) = softmax(f_θ(z_u))`,
 //! `x_u ~ Mult(N_u, π(z_u))`.
-//! Inference model (Eq. 5–6): `q_φ(z_u | x_u) = N(μ_φ(x_u), diag σ²_φ(x_u))`.
-//! Loss, per user and averaged over the batch (Eq. 12 with β for annealing):
+//! Inference model (§2.2.1): `q_φ(z_u | x_u) = N(μ_φ(x_u), diag σ²_φ(x_u))`.
+//! Loss, per user and averaged over the batch (the negated L_β of Eq. 6, β annealed, §2.2.2):
 //! `L = −E_q[log p_θ(x_u | z_u)] + β · KL(q_φ(z_u | x_u) ‖ N(0, I))`, with one sample of
 //! `z_u = μ + ε ⊙ σ` (the reparameterisation trick, Kingma & Welling 2014).
 //!
@@ -160,13 +160,13 @@ impl<B: Backend> Recommender<B> for MultVae<B> {
             None => mu.clone(),
         };
         let (decoder, logits) = self.decode(p, z.clone())?;
-        // −Σ_i x_ui log softmax(f_θ(z_u))_i per user (Eq. 11), then averaged over users
+        // −Σ_i x_ui log softmax(f_θ(z_u))_i per user (Eq. 2), then averaged over users
         let nll_rows = logits.multinomial_nll(&sparse(tape.backend(), batch)?)?;
         let nll = nll_rows.mean()?;
         // KL(q_φ(z_u | x_u) ‖ N(0, I)) = Σ_k ½(−log σ²_uk + σ²_uk + μ²_uk − 1) per user, averaged
         let kl_rows = gaussian_kl(&mu, &logvar)?;
         let kl = kl_rows.mean()?;
-        // Eq. 12: L = NLL + β·KL
+        // Eq. 6, negated: L = NLL + β·KL
         let total = nll.add(&kl.scale(ctx.beta)?)?;
         Ok(StepValues {
             input,
