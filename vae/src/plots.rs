@@ -203,6 +203,9 @@ mod tests {
             .map(|e| EpochRecord {
                 epoch: e,
                 train_loss: 500.0 - 10.0 * e as f64,
+                nll: Some(495.0 - 10.0 * e as f64),
+                kl: Some(20.0 + e as f64),
+                beta_kl: Some(0.02 * e as f64 * (20.0 + e as f64)),
                 beta: 0.02 * e as f64,
                 validation: BTreeMap::from([("ndcg@100".to_string(), 0.3 + 0.01 * e as f64)]),
             })
