@@ -25,19 +25,17 @@ pub fn graph(a: GraphArgs) -> anyhow::Result<()> {
     let x = a.tiny.clicks()?;
     let tape = Tape::new(&Cpu::new());
     let loss = model.loss(&tape, &x, a.tiny.context())?;
+    let drawing = autograd::graph::Drawing {
+        backward: a.backward,
+        ..Default::default()
+    };
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let dot = a.out.join("graph.dot");
     let svg = a.out.join("graph.svg");
-    std::fs::write(
-        &dot,
-        autograd::graph::to_dot(&tape, &loss.total, a.backward),
-    )
-    .with_context(|| format!("writing {}", dot.display()))?;
-    std::fs::write(
-        &svg,
-        autograd::graph::to_svg(&tape, &loss.total, a.backward),
-    )
-    .with_context(|| format!("writing {}", svg.display()))?;
+    std::fs::write(&dot, autograd::graph::to_dot(&tape, &loss.total, &drawing))
+        .with_context(|| format!("writing {}", dot.display()))?;
+    std::fs::write(&svg, autograd::graph::to_svg(&tape, &loss.total, &drawing))
+        .with_context(|| format!("writing {}", svg.display()))?;
     println!(
         "{} nodes recorded; wrote {} and {}",
         tape.len(),
