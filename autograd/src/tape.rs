@@ -7,6 +7,10 @@
 //!
 //! A tape made with [`Tape::no_grad`] records nothing: values flow through the same op code, no node
 //! is appended, no VJP closure is kept. That is the evaluation mode.
+//!
+//! A tape made with [`Tape::keeping_values`] also keeps each node's output value, to be read by node
+//! id ([`Tape::kept_value`]) after the pass: what `vae graph --values` prints in each box. Other
+//! tapes keep none, so training holds no value longer than its VJPs need.
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -51,6 +55,8 @@ pub struct NodeInfo {
 /// The record of one forward pass on backend `B`.
 pub struct Tape<B: Backend> {
     backend: B,
+    /// Each node's value, by node id, on a tape made by [`Tape::keeping_values`].
+    kept: Option<RefCell<HashMap<usize, Tensor<B>>>>,
     recording: bool,
     nodes: RefCell<Vec<Node<B>>>,
     params: RefCell<HashMap<ParamId, usize>>,
@@ -178,9 +184,31 @@ impl<B: Backend> Tape<B> {
         Self::with_recording(backend, false)
     }
 
+    /// A recording tape that also keeps every node's value, for [`Tape::kept_value`].
+    pub fn keeping_values(backend: &B) -> Self {
+        Tape {
+            kept: Some(RefCell::new(HashMap::new())),
+            ..Self::with_recording(backend, true)
+        }
+    }
+
+    /// The value of node `node` (a [`NodeInfo::id`]), on a tape made by [`Tape::keeping_values`];
+    /// `None` on any other tape or for an id it has not recorded.
+    pub fn kept_value(&self, node: usize) -> Option<Tensor<B>> {
+        self.kept.as_ref()?.borrow().get(&node).cloned()
+    }
+
+    /// Keeps `value` as the value of `node`, on a tape that keeps values.
+    fn keep(&self, node: Option<usize>, value: &Tensor<B>) {
+        if let (Some(kept), Some(node)) = (&self.kept, node) {
+            kept.borrow_mut().insert(node, value.clone());
+        }
+    }
+
     fn with_recording(backend: &B, recording: bool) -> Self {
         Tape {
             backend: backend.clone(),
+            kept: None,
             recording,
             nodes: RefCell::new(Vec::new()),
             params: RefCell::new(HashMap::new()),
@@ -250,6 +278,7 @@ impl<B: Backend> Tape<B> {
         let node = self
             .recording
             .then(|| self.push(NodeKind::Variable, vec![], value.shape(), None));
+        self.keep(node, &value);
         Var {
             tape: self,
             node,
@@ -270,6 +299,7 @@ impl<B: Backend> Tape<B> {
                 )
             })
         });
+        self.keep(node, p.value());
         Var {
             tape: self,
             node,
@@ -300,6 +330,7 @@ impl<B: Backend> Tape<B> {
                 Some(Box::new(vjp)),
             )
         });
+        self.keep(node, &value);
         Var {
             tape: self,
             node,

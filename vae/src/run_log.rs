@@ -8,11 +8,23 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-/// One epoch of a run.
+/// One epoch of a run. The loss terms are means over the epoch's steps, as `train_loss` is; a term
+/// the model does not have (Mult-DAE's KL; NCF logs its loss whole) is left out of the line rather
+/// than written as `null`, and logs written before the terms existed read with them all `None`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
     pub epoch: usize,
+    /// What was minimised: `nll + β·kl` (Mult-VAE), `nll + λ·Σ‖W‖²` (Mult-DAE), NCF's BCE or MSE.
     pub train_loss: f64,
+    /// `−(1/U) Σ_u log p(x_u | z_u)`, the reconstruction term.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nll: Option<f64>,
+    /// `(1/U) Σ_u KL(q(z_u | x_u) ‖ N(0, I))`, unweighted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kl: Option<f64>,
+    /// `β·KL`, each step's KL weighed by that step's β: the KL's share of `train_loss`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beta_kl: Option<f64>,
     pub beta: f64,
     pub validation: BTreeMap<String, f64>,
 }
@@ -145,6 +157,9 @@ mod tests {
         EpochRecord {
             epoch,
             train_loss: 387.571_472_167_968_75,
+            nll: Some(386.5),
+            kl: Some(10.714_721_679_687_5),
+            beta_kl: Some(1.071_472_167_968_75),
             beta: 0.1,
             validation: BTreeMap::from([("recall@20".into(), 0.338_983_050_847_457_8)]),
         }
@@ -168,6 +183,22 @@ mod tests {
             err.contains("metrics.jsonl:1: not a record of the run log")
                 && !err.contains("safetensors"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_line_without_the_loss_terms_reads_with_none_and_none_is_left_out() {
+        let old = r#"{"epoch":0,"train_loss":400.5,"beta":5e-6,"validation":{"ndcg@100":0.25}}"#;
+        let r: EpochRecord = serde_json::from_str(old).unwrap();
+        assert_eq!((r.nll, r.kl, r.beta_kl), (None, None, None));
+        assert_eq!(serde_json::to_string(&r).unwrap(), old);
+        let dae = EpochRecord {
+            nll: Some(399.0),
+            ..r
+        };
+        assert_eq!(
+            serde_json::to_string(&dae).unwrap(),
+            r#"{"epoch":0,"train_loss":400.5,"nll":399.0,"beta":5e-6,"validation":{"ndcg@100":0.25}}"#
         );
     }
 

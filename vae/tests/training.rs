@@ -204,6 +204,49 @@ fn a_run_stopped_mid_epoch_or_before_validation_resumes_to_the_same_bytes() {
 }
 
 #[test]
+fn each_epoch_logs_its_nll_and_kl_and_they_add_up_to_its_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_data(dir.path(), 60);
+    let vae = RunDir::new(dir.path().join("vae")).unwrap();
+    fresh(&data, tiny_config(ModelKind::Vae, 3), &vae);
+    for r in vae.records().unwrap() {
+        let (nll, kl, beta_kl) = (r.nll.unwrap(), r.kl.unwrap(), r.beta_kl.unwrap());
+        // Means of f32 step losses: equal up to their rounding.
+        assert!(
+            (r.train_loss - (nll + beta_kl)).abs() <= 1e-5 * r.train_loss,
+            "epoch {}: {} ≠ {nll} + {beta_kl}",
+            r.epoch,
+            r.train_loss
+        );
+        // Each step's β is at most the epoch's last (β rises with annealing) and a KL is ≥ 0, so
+        // Σ β_s·KL_s ≤ β_last·Σ KL_s: equal once β is at its cap (from update 4 here), well below
+        // in epoch 0, whose β are 0, 0.05, 0.1, 0.15.
+        assert!(kl > 0.0 && beta_kl <= r.beta * kl * (1.0 + 1e-12), "{r:?}");
+        if r.epoch == 0 {
+            assert!(beta_kl < 0.8 * r.beta * kl, "{r:?}");
+        }
+    }
+    let dae = RunDir::new(dir.path().join("dae")).unwrap();
+    fresh(
+        &data,
+        TrainConfig {
+            l2: 0.01,
+            ..tiny_config(ModelKind::Dae, 2)
+        },
+        &dae,
+    );
+    let text = std::fs::read_to_string(dae.metrics()).unwrap();
+    assert!(
+        !text.contains("\"kl\"") && !text.contains("beta_kl"),
+        "{text}"
+    );
+    for r in dae.records().unwrap() {
+        // Mult-DAE's loss is its NLL and the weights' penalty λ·Σ‖W‖².
+        assert!(r.nll.unwrap() < r.train_loss, "{r:?}");
+    }
+}
+
+#[test]
 fn extending_a_finished_run_appends_to_its_log_and_equals_the_longer_run() {
     let dir = tempfile::tempdir().unwrap();
     let data = tiny_data(dir.path(), 60);

@@ -197,6 +197,9 @@ pub fn metrics_text(m: &std::collections::BTreeMap<String, f64>) -> String {
 pub struct EpochLine<'a> {
     pub epoch: usize,
     pub loss: f64,
+    /// The loss's reconstruction term and (Mult-VAE) its KL, where the model has them.
+    pub nll: Option<f64>,
+    pub kl: Option<f64>,
     pub beta: Option<f64>,
     pub metrics: &'a std::collections::BTreeMap<String, f64>,
     pub seconds: f64,
@@ -210,8 +213,13 @@ impl Console {
             b.finish_and_clear();
         }
         let beta = l.beta.map_or(String::new(), |b| format!("  β {b:.4}"));
+        let terms = match (l.nll, l.kl) {
+            (Some(nll), Some(kl)) => format!(" (nll {nll:.4}, kl {kl:.4})"),
+            (Some(nll), None) => format!(" (nll {nll:.4})"),
+            _ => String::new(),
+        };
         self.say(&format!(
-            "epoch {:3}  loss {:.4}{beta}  {}  {:.2}s{}",
+            "epoch {:3}  loss {:.4}{terms}{beta}  {}  {:.2}s{}",
             l.epoch,
             l.loss,
             metrics_text(l.metrics),
@@ -281,6 +289,8 @@ impl Progress for Console {
         self.epoch_line(EpochLine {
             epoch: s.epoch,
             loss: s.train_loss,
+            nll: s.nll,
+            kl: s.kl,
             beta: Some(s.beta),
             metrics: &s.validation.metrics,
             seconds: s.seconds,

@@ -2,28 +2,14 @@
 //! parameter, on a synthetic batch.
 
 use autograd::gradcheck::{check_jacobian, Tolerance};
-use autograd::rng::{draw, RngKey};
-use autograd::{Cpu, Tensor};
+use autograd::Tensor;
 
 use super::tiny::{TinyArgs, TinyModel, B};
 
 /// NeuMF's parameters and its BCE loss on a tiny batch, for the gradient check.
 fn neumf_check(a: &TinyArgs) -> anyhow::Result<(Vec<String>, autograd::gradcheck::Report)> {
-    use vae::ncf::{Batch, NcfModel, NeuMf, Objective};
-    let mut layers = a.hidden.clone();
-    layers[0] *= 2;
-    let factors = *a.hidden.last().unwrap_or(&1);
-    let model = NeuMf::<B>::new(&Cpu::new(), a.users, a.items, factors, &layers, 0.0, a.seed)?;
-    let key = RngKey::new(a.seed, 78);
-    let n = 2 * a.users;
-    let batch = Batch {
-        users: (0..n).map(|i| i % a.users).collect(),
-        items: (0..n)
-            .map(|i| draw(key, i as u64)[0] as usize % a.items)
-            .collect(),
-        targets: (0..n).map(|i| (i % 2) as f64).collect(),
-        objective: Objective::Bce,
-    };
+    use vae::ncf::NcfModel;
+    let (model, batch) = a.neumf()?;
     let names = model
         .params()
         .iter()

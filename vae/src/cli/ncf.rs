@@ -125,6 +125,8 @@ impl RunObserver<'_> {
         self.console.epoch_line(EpochLine {
             epoch: record.epoch,
             loss: record.train_loss,
+            nll: None,
+            kl: None,
             beta: None,
             metrics: &record.metrics,
             seconds: record.seconds,
@@ -138,6 +140,10 @@ fn as_record(r: &NcfEpoch) -> EpochRecord {
     EpochRecord {
         epoch: r.epoch,
         train_loss: r.train_loss,
+        // NCF's BCE (or MSE) has no separate terms: the line carries its loss whole.
+        nll: None,
+        kl: None,
+        beta_kl: None,
         beta: 0.0,
         validation: r.metrics.clone(),
     }
@@ -164,6 +170,8 @@ impl<B: Backend<Elem = f32>> NcfObserver<B> for RunObserver<'_> {
             self.console.epoch_line(EpochLine {
                 epoch: record.epoch,
                 loss: record.train_loss,
+                nll: None,
+                kl: None,
                 beta: None,
                 metrics: &record.metrics,
                 seconds: record.seconds,

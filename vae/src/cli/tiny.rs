@@ -88,3 +88,38 @@ impl TinyArgs {
         }
     }
 }
+
+/// The tiny NeuMF that `vae graph` draws and `vae gradcheck` checks, and its batch: each user twice,
+/// with an item drawn from the seed, targets alternating 0 and 1, trained by BCE.
+impl TinyArgs {
+    pub fn neumf(&self) -> anyhow::Result<(vae::ncf::NeuMf<B>, vae::ncf::Batch)> {
+        use vae::ncf::{Batch, NeuMf, Objective};
+        anyhow::ensure!(
+            self.items > 0 && self.users > 0 && !self.hidden.is_empty(),
+            "--items, --users and --hidden must be positive"
+        );
+        let mut layers = self.hidden.clone();
+        layers[0] *= 2;
+        let factors = *self.hidden.last().unwrap_or(&1);
+        let model = NeuMf::new(
+            &Cpu::new(),
+            self.users,
+            self.items,
+            factors,
+            &layers,
+            0.0,
+            self.seed,
+        )?;
+        let key = RngKey::new(self.seed, 78);
+        let n = 2 * self.users;
+        let batch = Batch {
+            users: (0..n).map(|i| i % self.users).collect(),
+            items: (0..n)
+                .map(|i| draw(key, i as u64)[0] as usize % self.items)
+                .collect(),
+            targets: (0..n).map(|i| (i % 2) as f64).collect(),
+            objective: Objective::Bce,
+        };
+        Ok((model, batch))
+    }
+}

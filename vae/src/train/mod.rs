@@ -4,6 +4,7 @@ pub mod config;
 pub mod data_fingerprint;
 pub mod error;
 pub mod evaluate;
+pub mod loss_sums;
 pub mod memory;
 pub mod run;
 pub mod run_dir;

@@ -234,7 +234,7 @@ fn train_epochs<B: Backend<Elem = f32>>(
             progress.step(
                 t.step - 1,
                 steps,
-                t.epoch_loss / t.read_steps().max(1) as f64,
+                t.epoch_loss.total / t.read_steps().max(1) as f64,
             );
             if options.stop_requested() {
                 t.read_losses().map_err(|e| name_last_good_state(e, run))?;

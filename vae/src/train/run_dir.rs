@@ -10,6 +10,7 @@ use super::config::TrainConfig;
 use super::data_fingerprint::DataFingerprint;
 use super::error::{Result, TrainError};
 use super::evaluate::Evaluation;
+use super::loss_sums::LossSums;
 use super::trainer::{EpochSummary, Trainer};
 use crate::checkpoint::{self, NamedTensor};
 use crate::run_log::{self, EpochRecord, EpochTiming};
@@ -150,6 +151,9 @@ impl RunDir {
         let record = EpochRecord {
             epoch: s.epoch,
             train_loss: s.train_loss,
+            nll: s.nll,
+            kl: s.kl,
+            beta_kl: s.beta_kl,
             beta: s.beta,
             validation: s.validation.metrics.clone(),
         };
@@ -337,10 +341,10 @@ pub fn save_last<B: Backend<Elem = f32>>(run: &RunDir, t: &Trainer<B>) -> Result
     let mut meta = BTreeMap::new();
     meta.insert("next_epoch".to_string(), t.epoch.to_string());
     meta.insert("step".to_string(), t.step.to_string());
-    // `{:e}` prints the shortest digits that parse back to the same f64.
-    meta.insert("epoch_loss".to_string(), format!("{:e}", t.epoch_loss));
+    t.epoch_loss.save(&mut meta);
     meta.insert("updates".to_string(), t.updates.to_string());
     meta.insert("adam_steps".to_string(), t.adam.steps().to_string());
+    // `{:e}` prints the shortest digits that parse back to the same f64.
     meta.insert("lr".to_string(), format!("{:e}", t.adam.config.lr));
     meta.insert("stale_epochs".to_string(), t.stale_epochs.to_string());
     if let Some((e, s)) = t.best {
@@ -413,7 +417,12 @@ pub fn resume<B: Backend<Elem = f32>>(run: &RunDir, t: &mut Trainer<B>) -> Resul
     // Checkpoints from before mid-epoch saving are all at an epoch's end.
     if meta.contains_key("step") {
         t.step = meta_num(meta, "step", &path)?;
-        t.epoch_loss = meta_num(meta, "epoch_loss", &path)?;
+        t.epoch_loss = LossSums::load(meta, t.step).ok_or_else(|| {
+            TrainError::Invalid(format!(
+                "{}: metadata epoch_loss (or a term of it) missing or malformed",
+                path.display()
+            ))
+        })?;
     }
     t.stale_epochs = meta_num(meta, "stale_epochs", &path)?;
     t.best = match meta.get("best_epoch") {

@@ -4,6 +4,7 @@
 use super::config::{LrSchedule, ModelKind, TrainConfig};
 use super::error::{Result, TrainError};
 use super::evaluate::{evaluate, Evaluation};
+use super::loss_sums::{LossSums, StepTerms};
 use crate::data::{Dataset, ShuffledBatches};
 use crate::metrics::{Evaluator, Metric, MetricKind};
 use crate::vae_cf::{MultDae, MultVae, Recommender, StepContext};
@@ -55,6 +56,12 @@ pub struct EpochSummary {
     pub epoch: usize,
     /// Mean loss over the epoch's batches.
     pub train_loss: f64,
+    /// Mean NLL over the epoch's batches (`None` only for an epoch resumed from a checkpoint that did
+    /// not store it).
+    pub nll: Option<f64>,
+    /// Mean KL and mean `β·KL` over the epoch's batches; `None` for Mult-DAE, which has no KL.
+    pub kl: Option<f64>,
+    pub beta_kl: Option<f64>,
     /// β of the epoch's last update.
     pub beta: f64,
     pub validation: Evaluation,
@@ -62,10 +69,29 @@ pub struct EpochSummary {
     pub seconds: f64,
 }
 
-/// A step's loss: read to the host, or still on the device.
+/// A step's loss terms: read to the host, or still on the device.
 enum StepLoss<B: Backend> {
-    Read(f64),
-    OnDevice(Tensor<B>),
+    Read(StepTerms),
+    OnDevice(UnreadTerms<B>),
+}
+
+/// A step's loss terms left on the device, with the β that weighed its KL.
+struct UnreadTerms<B: Backend> {
+    total: Tensor<B>,
+    nll: Tensor<B>,
+    kl: Option<Tensor<B>>,
+    beta: f64,
+}
+
+impl<B: Backend> UnreadTerms<B> {
+    fn read(&self) -> Result<StepTerms> {
+        Ok(StepTerms {
+            total: self.total.scalar()?,
+            nll: self.nll.scalar()?,
+            kl: self.kl.as_ref().map(Tensor::scalar).transpose()?,
+            beta: self.beta,
+        })
+    }
 }
 
 /// A model, its optimiser and the counters that make a run resumable.
@@ -79,8 +105,8 @@ pub struct Trainer<B: Backend<Elem = f32>> {
     pub epoch: usize,
     /// Batches of `epoch` already trained (a mid-epoch checkpoint resumes after them).
     pub step: usize,
-    /// The sum of those batches' losses (the epoch's mean loss is over all its batches).
-    pub epoch_loss: f64,
+    /// The sums of those batches' losses, term by term (the epoch's means are over all its batches).
+    pub epoch_loss: LossSums,
     /// The best validation epoch so far and its selection metric.
     pub best: Option<(usize, f64)>,
     /// Epochs since the best one (for early stopping and the plateau schedule).
@@ -93,7 +119,7 @@ pub struct Trainer<B: Backend<Elem = f32>> {
     /// before a checkpoint and at the epoch's end). See [`Trainer::set_loss_every`].
     loss_every: usize,
     /// The losses of steps trained but not read yet, still on the device, with (step, update).
-    unread: Vec<(usize, u64, Tensor<B>)>,
+    unread: Vec<(usize, u64, UnreadTerms<B>)>,
 }
 
 impl<B: Backend<Elem = f32>> Trainer<B> {
@@ -127,7 +153,7 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
             updates: 0,
             epoch: 0,
             step: 0,
-            epoch_loss: 0.0,
+            epoch_loss: LossSums::default(),
             best: None,
             stale_epochs: 0,
             config,
@@ -148,7 +174,7 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
         self.loss_every = n;
     }
 
-    /// Steps whose loss has been read (and added to [`Trainer::epoch_loss`]) in this epoch.
+    /// Steps whose losses have been read (and added to [`Trainer::epoch_loss`]) in this epoch.
     pub fn read_steps(&self) -> usize {
         self.step - self.unread.len()
     }
@@ -157,17 +183,17 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
     /// step order; the first non-finite one is an error naming its step.
     pub fn read_losses(&mut self) -> Result<()> {
         for (step, update, loss) in std::mem::take(&mut self.unread) {
-            let value = loss.scalar()?;
-            if !value.is_finite() {
+            let terms = loss.read()?;
+            if !terms.total.is_finite() {
                 return Err(TrainError::NonFinite {
-                    loss: value,
+                    loss: terms.total,
                     epoch: self.epoch,
                     step,
                     update,
                     kept: "the updates queued after it ran too".into(),
                 });
             }
-            self.epoch_loss += value;
+            self.epoch_loss.add(&terms);
         }
         Ok(())
     }
@@ -206,8 +232,8 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
         times: &mut PhaseTimes,
     ) -> Result<f64> {
         match self.update(batch, step, true, times)? {
-            StepLoss::Read(v) => Ok(v),
-            StepLoss::OnDevice(t) => Ok(t.scalar()?),
+            StepLoss::Read(v) => Ok(v.total),
+            StepLoss::OnDevice(t) => Ok(t.total.scalar()?),
         }
     }
 
@@ -220,13 +246,13 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
         times: &mut PhaseTimes,
     ) -> Result<Tensor<B>> {
         match self.update(batch, step, false, times)? {
-            StepLoss::OnDevice(t) => Ok(t),
+            StepLoss::OnDevice(t) => Ok(t.total),
             StepLoss::Read(_) => unreachable!("update reads only when asked"),
         }
     }
 
-    /// The update of [`Trainer::step`]; with `read`, the loss is read (and checked) before Adam,
-    /// otherwise it is left on the device.
+    /// The update of [`Trainer::step`]; with `read`, the loss terms are read (and the total checked)
+    /// before Adam, otherwise they are left on the device.
     fn update(
         &mut self,
         batch: &CsrMatrix<f32>,
@@ -248,20 +274,26 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
                 Tape::new(&backend)
             };
             let loss = self.model.loss(&tape, batch, ctx)?;
+            let terms = UnreadTerms {
+                total: loss.total.value().clone(),
+                nll: loss.nll.value().clone(),
+                kl: loss.kl.as_ref().map(|kl| kl.value().clone()),
+                beta: ctx.beta,
+            };
             let value = if read {
-                let value = loss.total.value().scalar()?;
-                if !value.is_finite() {
+                let terms = terms.read()?;
+                if !terms.total.is_finite() {
                     return Err(TrainError::NonFinite {
-                        loss: value,
+                        loss: terms.total,
                         epoch: self.epoch,
                         step,
                         update: self.updates,
                         kept: "the state before this step is unchanged".into(),
                     });
                 }
-                StepLoss::Read(value)
+                StepLoss::Read(terms)
             } else {
-                StepLoss::OnDevice(loss.total.value().clone())
+                StepLoss::OnDevice(terms)
             };
             let t1 = Instant::now();
             times.forward += (t1 - t0).as_secs_f64();
@@ -306,8 +338,8 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
         self.step += 1;
         match loss {
             StepLoss::Read(v) => {
-                self.epoch_loss += v;
-                Ok(Some(v))
+                self.epoch_loss.add(&v);
+                Ok(Some(v.total))
             }
             StepLoss::OnDevice(t) => {
                 self.unread.push((step, update, t));
@@ -356,16 +388,20 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
             Some(last) if self.step > 0 => self.config.anneal.beta(last),
             _ => self.beta(),
         };
+        let means = self.epoch_loss.means(self.step);
         let summary = EpochSummary {
             epoch: self.epoch,
-            train_loss: self.epoch_loss / self.step.max(1) as f64,
+            train_loss: means.total,
+            nll: means.nll,
+            kl: means.kl,
+            beta_kl: means.beta_kl,
             beta,
             validation,
             seconds: started.elapsed().as_secs_f64(),
         };
         self.epoch += 1;
         self.step = 0;
-        self.epoch_loss = 0.0;
+        self.epoch_loss = LossSums::default();
         Ok(summary)
     }
 
