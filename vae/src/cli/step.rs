@@ -76,7 +76,7 @@ impl Shown {
 
     /// A value the step needs but a learner reads in one line (β, the loss).
     fn scalar(&mut self, name: &str, what: &str, v: f64) {
-        println!("\n{name} = {v:.prec$e}  —  {what}", prec = self.precision);
+        println!("\n{name} = {v:.prec$}  —  {what}", prec = self.precision);
         self.saved.push((name.to_string(), [1, 1], vec![v]));
     }
 
@@ -96,7 +96,7 @@ fn norm(t: &Tensor<impl Backend>) -> anyhow::Result<f64> {
     Ok(t.to_f64()?.iter().map(|v| v * v).sum::<f64>().sqrt())
 }
 
-/// The step of `model` on `batch`, printed; returns the saved tensors and the metadata.
+/// The step of `model` on `batch`, printed; returns what was shown, for `--save`.
 fn run<B: Backend>(
     mut model: Box<dyn Recommender<B>>,
     kind: ModelKind,
@@ -112,17 +112,19 @@ fn run<B: Backend>(
         param: String::new(),
     };
     let dtype = B::Elem::DTYPE;
+    let (name, keyed) = match kind {
+        ModelKind::Vae => (
+            "Mult-VAE^PR",
+            format!("the dropout mask and ε; β = {}", ctx.beta),
+        ),
+        ModelKind::Dae => ("Mult-DAE", "the dropout mask".to_string()),
+    };
     println!(
-        "{} — one training step on {} users × {} items, in {dtype}; update {} keys the dropout \
-         mask and ε; β = {} (Eq. 6). Equations and sections of arXiv:1802.05814v1.",
-        match kind {
-            ModelKind::Vae => "Mult-VAE^PR",
-            ModelKind::Dae => "Mult-DAE",
-        },
+        "{name} — one training step on {} users × {} items, in {dtype}; update {} keys {keyed}. \
+         Equations and sections of arXiv:1802.05814v1.",
         batch.rows(),
         batch.cols(),
         ctx.step,
-        ctx.beta
     );
     println!("\n== the weights before the step");
     for p in model.params() {
