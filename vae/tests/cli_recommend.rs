@@ -177,6 +177,17 @@ fn ids_holding_a_comma_are_given_in_a_file_or_on_stdin() {
             "{out}"
         );
     }
+    fails_saying(
+        &vae(
+            &["recommend", "--checkpoint", &run, "--items", &items[0]],
+            "",
+        ),
+        &[
+            "--items: American President is not an item",
+            "--items splits at commas",
+            "--items-file",
+        ],
+    );
     let empty = dir.path().join("empty.txt");
     std::fs::write(&empty, "\n \n").unwrap();
     fails_saying(

@@ -84,8 +84,14 @@ pub fn recommend_cmd(a: RecommendArgs) -> anyhow::Result<()> {
     let mut clicked = BTreeSet::new();
     for id in &given {
         let col = column.get(id.as_str()).with_context(|| {
+            // ML-1M's ids are titles such as `Bug's Life, A (1998)`, which --items cuts in two.
+            let hint = if a.items_file.is_none() {
+                "; --items splits at commas: an id that holds one goes in --items-file"
+            } else {
+                ""
+            };
             format!(
-                "{flag}: {id} is not an item of this model ({})",
+                "{flag}: {id} is not an item of this model ({}){hint}",
                 path.display()
             )
         })?;
