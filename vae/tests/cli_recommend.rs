@@ -246,3 +246,14 @@ fn items_are_trimmed_and_an_empty_id_is_refused_naming_the_flag() {
         );
     }
 }
+
+#[test]
+fn an_ncf_run_is_refused_saying_which_models_fold_in_a_new_user() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), r#"{"model": "neumf"}"#).unwrap();
+    let run = dir.path().to_str().unwrap();
+    fails_saying(
+        &vae(&["recommend", "--checkpoint", run, "--items", "1"], ""),
+        &["a neumf run", "--model vae|dae"],
+    );
+}
