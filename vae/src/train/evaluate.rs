@@ -6,7 +6,7 @@
 
 use super::error::Result;
 use crate::data::HeldoutPair;
-use crate::metrics::{BatchMetrics, Evaluator};
+use crate::metrics::{BatchMetrics, Evaluator, MetricsError};
 use crate::vae_cf::Recommender;
 use autograd::{Backend, CsrMatrix, Tensor};
 use serde::{Deserialize, Serialize};
@@ -35,6 +35,17 @@ pub fn evaluate<B: Backend<Elem = f32>>(
     evaluator: &Evaluator,
     batch_size: usize,
 ) -> Result<Evaluation> {
+    if popularity.len() != pair.fold_in.cols() {
+        return Err(MetricsError::Shape {
+            op: "evaluate",
+            detail: format!(
+                "popularity of {} items for a split of {}; expected the training split's items",
+                popularity.len(),
+                pair.fold_in.cols()
+            ),
+        }
+        .into());
+    }
     let rows = pair.fold_in.rows();
     let mut acc = evaluator.accumulator();
     let mut lists = evaluator.list_accumulator(popularity);
