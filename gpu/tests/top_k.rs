@@ -130,8 +130,16 @@ fn fill_csr_pattern_writes_minus_infinity_at_exactly_the_stored_entries() {
 #[test]
 fn an_evaluation_batch_on_the_device_gives_the_cpu_metrics_and_nan_report() {
     let Some((g, _)) = devices() else { return };
-    let evaluator =
-        Evaluator::new(Metric::parse_list("ndcg@100,recall@20,recall@50").unwrap()).unwrap();
+    // Every kind of metric; avgpop@200 keeps the rankings handed to the list metrics deeper than the
+    // per-user metrics read.
+    let evaluator = Evaluator::new(
+        Metric::parse_list(
+            "ndcg@100,recall@20,recall@50,mrr@10,hr@10,precision@10,map@10,coverage@10,gini@10,\
+             avgpop@200",
+        )
+        .unwrap(),
+    )
+    .unwrap();
     let (rows, cols) = (64, 3_000);
     let (fold_in, _) = sparse(rows, cols, 0.02, 61);
     let (heldout, _) = sparse(rows, cols, 0.01, 62);
@@ -150,6 +158,8 @@ fn an_evaluation_batch_on_the_device_gives_the_cpu_metrics_and_nan_report() {
     let want = on_host(&scores).unwrap();
     assert_eq!(on_device(&scores).unwrap(), want);
     assert!(want.evaluated_rows.len() > rows / 2);
+    assert_eq!(want.recommended.len(), want.evaluated_rows.len());
+    assert!(want.recommended.iter().all(|list| list.len() == 200));
 
     // Unmasked NaNs in rows 9 and 30: both report row 9 and its first NaN item.
     let free = (0..cols)

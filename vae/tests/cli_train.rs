@@ -42,6 +42,57 @@ fn synth(out: &str, seed: &str) {
 }
 
 #[test]
+fn every_metric_of_k_is_in_results_and_vae_eval_reproduces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    synth(&p("data"), "3");
+    let k = "ndcg@10,recall@5,mrr@10,hr@10,precision@10,map@10,coverage@10,gini@10,avgpop@10";
+    ok(vae(&[
+        "train",
+        "--data",
+        &p("data"),
+        "--model",
+        "dae",
+        "--dims",
+        "12",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "50",
+        "--k",
+        k,
+        "--out",
+        &p("run"),
+    ]));
+    let results: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(&p("run")).join("results.json")).unwrap(),
+    )
+    .unwrap();
+    let eval: serde_json::Value = serde_json::from_str(&ok(vae(&[
+        "eval",
+        "--checkpoint",
+        &p("run"),
+        "--data",
+        &p("data"),
+    ])))
+    .unwrap();
+    for name in k.split(',') {
+        let value = results["test"][name].as_f64();
+        assert!(
+            value.is_some_and(|v| (0.0..=40.0 * 200.0).contains(&v)),
+            "{name}: {}",
+            results["test"]
+        );
+        assert_eq!(eval["metrics"][name], results["test"][name], "{name}");
+    }
+    // Coverage and Gini are shares of the 40 items; at most every item is covered.
+    for name in ["coverage@10", "gini@10", "hr@10", "map@10"] {
+        assert!(results["test"][name].as_f64().unwrap() <= 1.0, "{name}");
+    }
+    assert!(results["test_std_errs"].get("gini@10").is_none());
+}
+
+#[test]
 fn train_then_eval_then_recommend() {
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
@@ -160,12 +211,15 @@ fn device_sim_trains_the_gpu_code_path_to_the_cpus_metrics() {
             "50",
             "--device",
             device,
+            // Every kind of metric, so that the list-level ones read the device's top-k too.
+            "--k",
+            "ndcg@100,recall@20,mrr@10,hr@10,precision@10,map@10,coverage@10,gini@10,avgpop@10",
             "--out",
             &p(device),
         ]));
         let test = out
             .lines()
-            .find(|l| l.contains("test: ndcg@100"))
+            .find(|l| l.contains("best epoch") && l.contains("gini@10"))
             .map(str::to_string);
         test.unwrap_or_else(|| panic!("no test line in:\n{out}"))
     };

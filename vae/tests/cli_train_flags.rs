@@ -65,7 +65,7 @@ fn out_of_range_values_are_refused_naming_the_flag() {
         ("--epochs", "0", "must be at least 1"),
         ("--dims", "600,0", "must be at least 1"),
         ("--eval-batch-size", "0", "must be at least 1"),
-        ("--k", "ndcg@100,precision@5", "precision@5"),
+        ("--k", "ndcg@100,auc@5", "auc@5"),
         ("--checkpoint-every", "0", "--checkpoint-every"),
     ] {
         // `--flag=value`, so that a negative value is not taken for a flag.

@@ -498,3 +498,51 @@ fn a_nan_found_at_a_deferred_read_names_its_step() {
     let text = err.to_string();
     assert!(text.contains("training stopped: the loss is"), "{text}");
 }
+
+#[test]
+fn list_metrics_do_not_depend_on_the_evaluation_batch_size_and_need_the_splits_popularity() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = vae::data::Dataset::load(&tiny_data(dir.path(), 50)).unwrap();
+    let config = TrainConfig {
+        metrics: ["ndcg@10", "mrr@5", "coverage@5", "gini@5", "avgpop@5"]
+            .map(String::from)
+            .to_vec(),
+        ..tiny_config(ModelKind::Dae, 1)
+    };
+    let t = train::Trainer::new(&Cpu::<f32>::new(), data.n_items, config).unwrap();
+    let popularity = vae::metrics::item_popularity(&data.train);
+    let at = |batch_size: usize| {
+        train::evaluate(
+            t.model.as_ref(),
+            &data.test,
+            &popularity,
+            t.evaluator(),
+            batch_size,
+        )
+        .unwrap()
+    };
+    let (one_batch, small_batches) = (at(1000), at(7));
+    for name in ["coverage@5", "gini@5"] {
+        assert_eq!(
+            one_batch.metrics[name], small_batches.metrics[name],
+            "{name}"
+        );
+    }
+    let (a, b) = (
+        one_batch.metrics["avgpop@5"],
+        small_batches.metrics["avgpop@5"],
+    );
+    assert!((a - b).abs() <= 1e-12 * a, "{a} vs {b}");
+    assert!(a > 0.0 && one_batch.metrics["coverage@5"] > 0.0);
+
+    let err = train::evaluate(
+        t.model.as_ref(),
+        &data.test,
+        &popularity[1..],
+        t.evaluator(),
+        7,
+    )
+    .unwrap_err();
+    let said = format!("popularity of {} items", data.n_items - 1);
+    assert!(err.to_string().contains(&said), "{err}");
+}

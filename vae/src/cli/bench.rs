@@ -13,6 +13,7 @@ use autograd::profile::OpProfile;
 use autograd::Cpu;
 use clap::Args;
 use vae::data::{pro_sg, synth, Dataset, Preset, ShuffledBatches};
+use vae::metrics::item_popularity;
 use vae::train::{evaluate, ModelKind, PhaseTimes, TrainConfig, Trainer};
 
 use super::common::{gpu_backend, parse_device, set_threads, Device};
@@ -271,7 +272,13 @@ fn run<B: Backend<Elem = f32>>(
     );
     if a.eval {
         let s = Instant::now();
-        let e = evaluate(t.model.as_ref(), &data.validation, t.evaluator(), 2000)?;
+        let e = evaluate(
+            t.model.as_ref(),
+            &data.validation,
+            &item_popularity(&data.train),
+            t.evaluator(),
+            2000,
+        )?;
         backend.synchronize()?;
         println!(
             "evaluation of {} validation users ({}): {:.3} s",

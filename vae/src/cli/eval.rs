@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use vae::data::Dataset;
+use vae::metrics::item_popularity;
 use vae::train::data_fingerprint::{self, ITEMS};
 use vae::train::{evaluate, RunDir};
 
@@ -49,6 +50,7 @@ pub fn eval_cmd(a: EvalArgs) -> anyhow::Result<()> {
     let e = evaluate(
         t.model.as_ref(),
         pair,
+        &item_popularity(&data.train),
         t.evaluator(),
         t.config.eval_batch_size,
     )?;

@@ -122,7 +122,8 @@ pub struct TrainArgs {
     /// Users per evaluation batch (default 2000).
     #[arg(long, value_parser = at_least_one, allow_negative_numbers = true)]
     eval_batch_size: Option<usize>,
-    /// Metrics, comma-separated; the first NDCG picks the best epoch (default
+    /// Metrics, comma-separated, each NAME@K: per user ndcg, recall, mrr, hr, precision, map; over
+    /// the split coverage, gini, avgpop. The first NDCG picks the best epoch (default
     /// ndcg@100,recall@20,recall@50).
     #[arg(long, value_delimiter = ',', value_parser = metric)]
     k: Option<Vec<Metric>>,

@@ -105,6 +105,7 @@ mod tests {
             metrics: metrics.to_vec(),
             evaluated_rows: (0..values.len()).collect(),
             values,
+            recommended: Vec::new(),
             users_skipped: skipped,
         }
     }

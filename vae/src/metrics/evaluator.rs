@@ -5,23 +5,35 @@ use autograd::backend::TopK;
 use autograd::CsrMatrix;
 use rayon::prelude::*;
 
-use super::{ndcg_at_k, recall_at_k, Metric, MetricKind, MetricsAccumulator, MetricsError, Result};
+use super::{
+    average_precision_at_k, hit_rate_at_k, mrr_at_k, ndcg_at_k, precision_at_k, recall_at_k,
+    ListMetricsAccumulator, Metric, MetricKind, MetricsAccumulator, MetricsError, Result,
+};
 
 /// Computes a fixed list of metrics (by default NDCG@100, Recall@20, Recall@50) batch by batch.
+///
+/// Per-user metrics (NDCG, Recall, MRR, HR, Precision, MAP) are computed per row here and averaged by
+/// [`MetricsAccumulator`]; list-level metrics (coverage, Gini, average popularity) are computed from
+/// the same top-`k` rankings, which each batch hands on ([`BatchMetrics::recommended`]) to
+/// [`ListMetricsAccumulator`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluator {
     metrics: Vec<Metric>,
+    per_user: Vec<Metric>,
 }
 
 /// The metrics of one batch, per user, in the batch's row order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchMetrics {
-    /// The metrics, in the evaluator's order.
+    /// The per-user metrics, in the evaluator's order.
     pub metrics: Vec<Metric>,
     /// The rows of the batch that were evaluated (those with a held-out item), increasing.
     pub evaluated_rows: Vec<usize>,
     /// `values[u][m]`: metric `metrics[m]` of the batch row `evaluated_rows[u]`.
     pub values: Vec<Vec<f64>>,
+    /// The top `min(k, items)` items of each evaluated row, best first, `k` the largest cut-off of
+    /// the list-level metrics; empty when the evaluator has none.
+    pub recommended: Vec<Vec<u32>>,
     /// Rows left out because they have no held-out item.
     pub users_skipped: usize,
 }
@@ -30,6 +42,7 @@ impl Default for Evaluator {
     /// The notebook's metrics: NDCG@100, Recall@20, Recall@50.
     fn default() -> Self {
         Evaluator {
+            per_user: Metric::defaults(),
             metrics: Metric::defaults(),
         }
     }
@@ -46,17 +59,38 @@ impl Evaluator {
                 return Err(MetricsError::MetricList(format!("{m} is listed twice")));
             }
         }
-        Ok(Evaluator { metrics })
+        let per_user = metrics
+            .iter()
+            .copied()
+            .filter(|m| !m.kind.is_list_level())
+            .collect();
+        Ok(Evaluator { metrics, per_user })
     }
 
-    /// The metrics, in the order of [`BatchMetrics::values`].
+    /// The metrics, in the order given.
     pub fn metrics(&self) -> &[Metric] {
         &self.metrics
     }
 
-    /// An empty accumulator for this evaluator's batches.
+    /// An empty accumulator of the per-user metrics of this evaluator's batches.
     pub fn accumulator(&self) -> MetricsAccumulator {
-        MetricsAccumulator::new(&self.metrics)
+        MetricsAccumulator::new(&self.per_user)
+    }
+
+    /// An empty accumulator of the list-level metrics of this evaluator's batches, over a catalogue
+    /// whose item `i` was clicked `popularity[i]` times in training ([`super::item_popularity`]).
+    pub fn list_accumulator(&self, popularity: &[u64]) -> ListMetricsAccumulator {
+        ListMetricsAccumulator::new(&self.metrics, popularity)
+    }
+
+    /// How deep [`BatchMetrics::recommended`] keeps each ranking: the largest list-level `k`, or 0.
+    fn list_k(&self) -> usize {
+        self.metrics
+            .iter()
+            .filter(|m| m.kind.is_list_level())
+            .map(|m| m.k)
+            .max()
+            .unwrap_or(0)
     }
 
     /// The longest ranking any metric reads: the `k` to rank once per row (the top `k` of a total
@@ -143,7 +177,8 @@ impl Evaluator {
         {
             return Err(MetricsError::NanScore { row, item });
         }
-        let per_row: Vec<Option<Vec<f64>>> = (0..rows)
+        let list_k = self.list_k();
+        let per_row: Vec<Option<(Vec<f64>, &[u32])>> = (0..rows)
             .into_par_iter()
             .map(|row| {
                 let held = heldout.row(row).0;
@@ -151,32 +186,43 @@ impl Evaluator {
                     return None;
                 }
                 let ranked = ranked.row(row);
-                Some(
-                    self.metrics
-                        .iter()
-                        .map(|m| {
-                            let value = match m.kind {
-                                MetricKind::Ndcg => ndcg_at_k(ranked, held, m.k),
-                                MetricKind::Recall => recall_at_k(ranked, held, m.k),
-                            };
-                            value.unwrap_or(f64::NAN)
-                        })
-                        .collect(),
-                )
+                let values = self
+                    .per_user
+                    .iter()
+                    .map(|m| {
+                        let value = match m.kind {
+                            MetricKind::Ndcg => ndcg_at_k(ranked, held, m.k),
+                            MetricKind::Recall => recall_at_k(ranked, held, m.k),
+                            MetricKind::Mrr => mrr_at_k(ranked, held, m.k),
+                            MetricKind::HitRate => hit_rate_at_k(ranked, held, m.k),
+                            MetricKind::Precision => precision_at_k(ranked, held, m.k),
+                            MetricKind::Map => average_precision_at_k(ranked, held, m.k),
+                            MetricKind::Coverage
+                            | MetricKind::Gini
+                            | MetricKind::AveragePopularity => None,
+                        };
+                        value.unwrap_or(f64::NAN)
+                    })
+                    .collect();
+                Some((values, &ranked[..list_k.min(ranked.len())]))
             })
             .collect();
 
         let mut batch = BatchMetrics {
-            metrics: self.metrics.clone(),
+            metrics: self.per_user.clone(),
             evaluated_rows: Vec::with_capacity(rows),
             values: Vec::with_capacity(rows),
+            recommended: Vec::new(),
             users_skipped: 0,
         };
         for (row, values) in per_row.into_iter().enumerate() {
             match values {
-                Some(values) => {
+                Some((values, top)) => {
                     batch.evaluated_rows.push(row);
                     batch.values.push(values);
+                    if list_k > 0 {
+                        batch.recommended.push(top.to_vec());
+                    }
                 }
                 None => batch.users_skipped += 1,
             }
@@ -254,6 +300,63 @@ mod tests {
             .unwrap();
         assert!((batch.values[0][0] - 1.0 / 3f64.log2()).abs() < 1e-12);
         assert_eq!(batch.values[0][1], 0.0);
+    }
+
+    #[test]
+    fn every_metric_of_tied_scores_and_fewer_heldout_items_than_k_is_the_hand_computed_value() {
+        // 5 items, training popularity 4, 3, 2, 1, 0.
+        // User 0: scores tie at 0.5 except item 4 (0.9) → ranking 4, 0, 1, 2, 3 (ties: lower item
+        //   first); fold-in {0} masked → 4, 1, 2, 3, 0. Held-out {2, 3}: hits at ranks 3 and 4.
+        // User 1: all scores tie, no fold-in → ranking 0, 1, 2, 3, 4; held-out {0}: hit at rank 1.
+        // At k = 4 both users have fewer held-out items than k.
+        let mut scores = vec![
+            0.5, 0.5, 0.5, 0.5, 0.9, //
+            0.1, 0.1, 0.1, 0.1, 0.1,
+        ];
+        let fold_in = csr(2, 5, &[(0, 0)]);
+        let heldout = csr(2, 5, &[(0, 2), (0, 3), (1, 0)]);
+        let ev = metrics("mrr@4,hr@1,precision@4,map@4,coverage@2,gini@2,avgpop@4,ndcg@4");
+        let batch = ev
+            .evaluate_batch(&mut scores, 5, &fold_in, &heldout)
+            .unwrap();
+        assert_eq!(batch.recommended, vec![vec![4, 1, 2, 3], vec![0, 1, 2, 3]]);
+        // MRR@4: 1/3, 1. HR@1: 0, 1. Precision@4: 2/4, 1/4.
+        // MAP@4: (1/3 + 2/4) / min(4, 2) = 5/12; 1/1 / min(4, 1) = 1.
+        // NDCG@4: (1/log2 4 + 1/log2 5) / (1 + 1/log2 3); 1.
+        let ndcg0 = (0.5 + 1.0 / 5f64.log2()) / (1.0 + 1.0 / 3f64.log2());
+        let want = [
+            [1.0 / 3.0, 0.0, 0.5, 5.0 / 12.0, ndcg0],
+            [1.0, 1.0, 0.25, 1.0, 1.0],
+        ];
+        for (got, want) in batch.values.iter().zip(want) {
+            for (g, w) in got.iter().zip(want) {
+                assert!((g - w).abs() < 1e-12, "{got:?} vs {want:?}");
+            }
+        }
+        let mut acc = ev.accumulator();
+        acc.add(&batch).unwrap();
+        let report = acc.report().unwrap();
+        assert!((report.means["mrr@4"] - 2.0 / 3.0).abs() < 1e-12);
+        assert!((report.means["map@4"] - 17.0 / 24.0).abs() < 1e-12);
+        assert_eq!(report.means["precision@4"], 0.375);
+        assert!(!report.means.contains_key("coverage@2"));
+        // Top 2: {4, 1} and {0, 1} → counts 1, 2, 0, 0, 1; coverage 3/5.
+        //   Sorted 0, 0, 1, 1, 2, weights 2j − 6 = −4, −2, 0, 2, 4: (0 + 2 + 8) / (5 · 4) = 1/2.
+        // AvgPop@4: (0 + 3 + 2 + 1) / 4 = 1.5 and (4 + 3 + 2 + 1) / 4 = 2.5, mean 2.
+        let mut lists = ev.list_accumulator(&[4, 3, 2, 1, 0]);
+        lists.add(&batch).unwrap();
+        let l = lists.report();
+        assert_eq!(l.values["coverage@2"], 0.6);
+        assert_eq!(l.values["gini@2"], 0.5);
+        assert_eq!(l.values["avgpop@4"], 2.0);
+    }
+
+    #[test]
+    fn without_list_metrics_no_ranking_is_kept() {
+        let batch = metrics("ndcg@2")
+            .evaluate_batch(&mut [0.1, 0.2], 2, &csr(1, 2, &[]), &csr(1, 2, &[(0, 1)]))
+            .unwrap();
+        assert!(batch.recommended.is_empty());
     }
 
     #[test]

@@ -12,6 +12,52 @@ pub enum MetricKind {
     Ndcg,
     /// Recall normalised by `min(k, |H_u|)` (see [`super::recall_at_k`]).
     Recall,
+    /// Reciprocal rank of the first hit (see [`super::mrr_at_k`]).
+    Mrr,
+    /// Hit rate, 1 when any held-out item is in the top `k` (see [`super::hit_rate_at_k`]).
+    HitRate,
+    /// Hits over `k` (see [`super::precision_at_k`]).
+    Precision,
+    /// Mean average precision (see [`super::average_precision_at_k`]).
+    Map,
+    /// Share of the catalogue in at least one user's top `k` (see [`super::item_coverage`]).
+    Coverage,
+    /// Gini index of how often each item is recommended (see [`super::gini_index`]).
+    Gini,
+    /// Mean training popularity of the top `k` (see [`super::average_popularity_at_k`]).
+    AveragePopularity,
+}
+
+impl MetricKind {
+    /// Every kind with the name `--k` spells it by, in the order the docs list them.
+    const NAMES: [(MetricKind, &'static str); 9] = [
+        (MetricKind::Ndcg, "ndcg"),
+        (MetricKind::Recall, "recall"),
+        (MetricKind::Mrr, "mrr"),
+        (MetricKind::HitRate, "hr"),
+        (MetricKind::Precision, "precision"),
+        (MetricKind::Map, "map"),
+        (MetricKind::Coverage, "coverage"),
+        (MetricKind::Gini, "gini"),
+        (MetricKind::AveragePopularity, "avgpop"),
+    ];
+
+    /// The name `--k` and the reports use (`ndcg`, `hr`, `avgpop`, ...).
+    pub fn name(self) -> &'static str {
+        MetricKind::NAMES
+            .iter()
+            .find(|(kind, _)| *kind == self)
+            .map_or("", |(_, name)| name)
+    }
+
+    /// Whether the metric is one number of all users' lists together (coverage, Gini, average
+    /// popularity: see [`super::ListMetricsAccumulator`]) rather than a mean of per-user values.
+    pub fn is_list_level(self) -> bool {
+        matches!(
+            self,
+            MetricKind::Coverage | MetricKind::Gini | MetricKind::AveragePopularity
+        )
+    }
 }
 
 /// A metric at a cut-off `k ≥ 1`. Displays and parses as `ndcg@100`, `recall@20`.
@@ -48,18 +94,14 @@ impl Metric {
 
 impl fmt::Display for Metric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self.kind {
-            MetricKind::Ndcg => "ndcg",
-            MetricKind::Recall => "recall",
-        };
-        write!(f, "{name}@{}", self.k)
+        write!(f, "{}@{}", self.kind.name(), self.k)
     }
 }
 
 impl FromStr for Metric {
     type Err = MetricsError;
 
-    /// Accepts `ndcg@K` and `recall@K`, case-insensitive, with `K ≥ 1`.
+    /// Accepts `NAME@K` for each name of [`MetricKind::name`], case-insensitive, with `K ≥ 1`.
     fn from_str(spec: &str) -> Result<Metric> {
         let fail = |reason: &str| MetricsError::ParseMetric {
             spec: spec.to_string(),
@@ -69,11 +111,15 @@ impl FromStr for Metric {
         let (name, k) = trimmed
             .split_once('@')
             .ok_or_else(|| fail("no '@' between the name and the cut-off"))?;
-        let kind = match name.to_ascii_lowercase().as_str() {
-            "ndcg" => MetricKind::Ndcg,
-            "recall" => MetricKind::Recall,
-            _ => return Err(fail("unknown name; known: ndcg, recall")),
-        };
+        let name = name.trim().to_ascii_lowercase();
+        let kind = MetricKind::NAMES
+            .iter()
+            .find(|(_, known)| *known == name)
+            .map(|(kind, _)| *kind)
+            .ok_or_else(|| {
+                let known: Vec<&str> = MetricKind::NAMES.iter().map(|(_, n)| *n).collect();
+                fail(&format!("unknown name; known: {}", known.join(", ")))
+            })?;
         let k: usize = k
             .parse()
             .map_err(|_| fail("the cut-off is not a whole number"))?;
@@ -109,13 +155,38 @@ mod tests {
     }
 
     #[test]
+    fn every_metric_kind_round_trips_through_its_name() {
+        for (kind, _) in MetricKind::NAMES {
+            let m = Metric { kind, k: 7 };
+            assert_eq!(m.to_string().parse::<Metric>(), Ok(m));
+        }
+        assert_eq!(
+            Metric::parse_list("MRR@10, hr@10,precision@5,map@3,coverage@20,gini@20,avgpop@20")
+                .unwrap()
+                .iter()
+                .map(Metric::to_string)
+                .collect::<Vec<_>>(),
+            [
+                "mrr@10",
+                "hr@10",
+                "precision@5",
+                "map@3",
+                "coverage@20",
+                "gini@20",
+                "avgpop@20"
+            ]
+        );
+    }
+
+    #[test]
     fn malformed_metric_specs_are_rejected_with_the_spec_named() {
         for bad in [
             "ndcg",
             "ndcg@",
             "ndcg@0",
             "ndcg@-3",
-            "map@10",
+            "auc@10",
+            "hit@10",
             "recall@1.5",
             "",
         ] {

@@ -1,47 +1,67 @@
 //! Evaluation as in the notebook: fold-in rows through the model in evaluation mode (no dropout,
 //! `z = μ`), fold-in items masked to −∞, then the ranking metrics against the held-out items. The
 //! masking and the ranking run on the scores' device; only the top `k` items of each row (and each
-//! row's first NaN) come back to the host.
+//! row's first NaN) come back to the host. The list-level metrics (coverage, Gini, average
+//! popularity) read the same top-`k` items.
 
 use super::error::Result;
 use crate::data::HeldoutPair;
-use crate::metrics::{BatchMetrics, Evaluator};
+use crate::metrics::{BatchMetrics, Evaluator, MetricsError};
 use crate::vae_cf::Recommender;
 use autograd::{Backend, CsrMatrix, Tensor};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The mean of each metric over the users that have held-out items.
+/// The mean of each per-user metric over the users that have held-out items, and the list-level
+/// metrics of those users' top-`k` lists.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     pub metrics: BTreeMap<String, f64>,
-    /// The notebook's error bars: the standard error of each mean.
+    /// The notebook's error bars: the standard error of each mean (none for coverage and Gini, one
+    /// number of the whole split each).
     pub std_errs: BTreeMap<String, f64>,
     pub users_evaluated: usize,
     /// Users left out because they have no held-out item.
     pub users_skipped: usize,
 }
 
-/// Scores `pair`'s fold-in rows in batches of `batch_size` and averages the metrics.
+/// Scores `pair`'s fold-in rows in batches of `batch_size` and averages the metrics; `popularity[i]`
+/// is the training clicks of item `i` ([`crate::metrics::item_popularity`] of the training split),
+/// which average popularity reads.
 pub fn evaluate<B: Backend<Elem = f32>>(
     model: &dyn Recommender<B>,
     pair: &HeldoutPair,
+    popularity: &[u64],
     evaluator: &Evaluator,
     batch_size: usize,
 ) -> Result<Evaluation> {
+    if popularity.len() != pair.fold_in.cols() {
+        return Err(MetricsError::Shape {
+            op: "evaluate",
+            detail: format!(
+                "popularity of {} items for a split of {}; expected the training split's items",
+                popularity.len(),
+                pair.fold_in.cols()
+            ),
+        }
+        .into());
+    }
     let rows = pair.fold_in.rows();
     let mut acc = evaluator.accumulator();
+    let mut lists = evaluator.list_accumulator(popularity);
     for start in (0..rows).step_by(batch_size.max(1)) {
         let idx: Vec<usize> = (start..(start + batch_size).min(rows)).collect();
         let fold_in = pair.fold_in.select_rows(&idx)?;
         let heldout = pair.heldout.select_rows(&idx)?;
         let batch = evaluate_scores(evaluator, model.scores(&fold_in)?, &fold_in, &heldout)?;
         acc.add(&batch)?;
+        lists.add(&batch)?;
     }
     let r = acc.report()?;
+    let l = lists.report();
     Ok(Evaluation {
-        metrics: r.means,
-        std_errs: r.std_errs,
+        metrics: r.means.into_iter().chain(l.values).collect(),
+        std_errs: r.std_errs.into_iter().chain(l.std_errs).collect(),
         users_evaluated: r.users_evaluated,
         users_skipped: r.users_skipped,
     })

@@ -9,6 +9,7 @@ use super::run_dir::{self, Results, RunDir};
 use super::run_lock;
 use super::trainer::{EpochSummary, PhaseTimes, Trainer};
 use crate::data::Dataset;
+use crate::metrics::item_popularity;
 use autograd::Backend;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -116,6 +117,7 @@ pub fn train<B: Backend<Elem = f32>>(
     let test = evaluate(
         t.model.as_ref(),
         &data.test,
+        &item_popularity(&data.train),
         t.evaluator(),
         t.config.eval_batch_size,
     )?;

@@ -6,7 +6,7 @@ use super::error::{Result, TrainError};
 use super::evaluate::{evaluate, Evaluation};
 use super::loss_sums::{LossSums, StepTerms};
 use crate::data::{Dataset, ShuffledBatches};
-use crate::metrics::{Evaluator, Metric, MetricKind};
+use crate::metrics::{item_popularity, Evaluator, Metric, MetricKind};
 use crate::vae_cf::{MultDae, MultVae, Recommender, StepContext};
 use autograd::optim::{Adam, AdamConfig};
 use autograd::profile::OpProfile;
@@ -359,6 +359,7 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
         let validation = evaluate(
             self.model.as_ref(),
             &data.validation,
+            &item_popularity(&data.train),
             &self.evaluator,
             self.config.eval_batch_size,
         )?;
