@@ -9,12 +9,7 @@ pub fn precision_at_k(ranked: &[u32], heldout: &[u32], k: usize) -> Option<f64> 
     if heldout.is_empty() {
         return None;
     }
-    let hits = ranked
-        .iter()
-        .take(k)
-        .filter(|item| heldout.binary_search(item).is_ok())
-        .count();
-    Some(hits as f64 / k as f64)
+    Some(super::recall::hits_in_top_k(ranked, heldout, k) as f64 / k as f64)
 }
 
 #[cfg(test)]

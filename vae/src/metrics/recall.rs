@@ -9,12 +9,16 @@ pub fn recall_at_k(ranked: &[u32], heldout: &[u32], k: usize) -> Option<f64> {
     if heldout.is_empty() {
         return None;
     }
-    let hits = ranked
+    Some(hits_in_top_k(ranked, heldout, k) as f64 / k.min(heldout.len()) as f64)
+}
+
+/// `|{ω(1), …, ω(k)} ∩ H|`, the numerator Recall@k and Precision@k share; `heldout` sorted ascending.
+pub(super) fn hits_in_top_k(ranked: &[u32], heldout: &[u32], k: usize) -> usize {
+    ranked
         .iter()
         .take(k)
         .filter(|item| heldout.binary_search(item).is_ok())
-        .count();
-    Some(hits as f64 / k.min(heldout.len()) as f64)
+        .count()
 }
 
 #[cfg(test)]

@@ -120,6 +120,9 @@ pub struct Trainer<B: Backend<Elem = f32>> {
     loss_every: usize,
     /// The losses of steps trained but not read yet, still on the device, with (step, update).
     unread: Vec<(usize, u64, UnreadTerms<B>)>,
+    /// The training clicks of each item, counted at the first validation: the split does not change
+    /// during a run, so every later epoch reuses them.
+    item_popularity: Option<Vec<u64>>,
 }
 
 impl<B: Backend<Elem = f32>> Trainer<B> {
@@ -160,6 +163,7 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
             op_profile: None,
             loss_every: if backend.device_name() == "cpu" { 1 } else { 0 },
             unread: Vec::new(),
+            item_popularity: None,
         })
     }
 
@@ -356,10 +360,13 @@ impl<B: Backend<Elem = f32>> Trainer<B> {
     /// `started` is when this process began the epoch's training.
     pub fn finish_epoch(&mut self, data: &Dataset, started: Instant) -> Result<EpochSummary> {
         self.read_losses()?;
+        let popularity = self
+            .item_popularity
+            .get_or_insert_with(|| item_popularity(&data.train));
         let validation = evaluate(
             self.model.as_ref(),
             &data.validation,
-            &item_popularity(&data.train),
+            popularity,
             &self.evaluator,
             self.config.eval_batch_size,
         )?;
