@@ -26,6 +26,10 @@ pub struct EvalArgs {
     data: PathBuf,
     #[arg(long, value_enum, default_value = "test")]
     split: Split,
+    /// Also write each evaluated user's metrics to this CSV file (`uid,<metric>,...`, as a run's
+    /// `test_users.csv`), for `vae compare`.
+    #[arg(long)]
+    per_user: Option<PathBuf>,
 }
 
 pub fn eval_cmd(a: EvalArgs) -> anyhow::Result<()> {
@@ -54,6 +58,9 @@ pub fn eval_cmd(a: EvalArgs) -> anyhow::Result<()> {
         t.evaluator(),
         t.config.eval_batch_size,
     )?;
+    if let Some(path) = &a.per_user {
+        vae::checkpoint::write_atomic(path, e.per_user.to_csv().as_bytes())?;
+    }
     println!("{}", serde_json::to_string_pretty(&e)?);
     Ok(())
 }

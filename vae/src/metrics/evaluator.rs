@@ -72,6 +72,12 @@ impl Evaluator {
         &self.metrics
     }
 
+    /// The per-user metrics (the list without coverage, Gini and average popularity), in the order
+    /// [`BatchMetrics::values`] holds them.
+    pub fn per_user_metrics(&self) -> &[Metric] {
+        &self.per_user
+    }
+
     /// An empty accumulator of the per-user metrics of this evaluator's batches.
     pub fn accumulator(&self) -> MetricsAccumulator {
         MetricsAccumulator::new(&self.per_user)

@@ -6,7 +6,7 @@
 
 use super::error::Result;
 use crate::data::HeldoutPair;
-use crate::metrics::{BatchMetrics, Evaluator, MetricsError};
+use crate::metrics::{BatchMetrics, Evaluator, MetricsError, PerUserMetrics};
 use crate::vae_cf::Recommender;
 use autograd::{Backend, CsrMatrix, Tensor};
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,9 @@ pub struct Evaluation {
     pub users_evaluated: usize,
     /// Users left out because they have no held-out item.
     pub users_skipped: usize,
+    /// Each evaluated user's per-user metrics (what `test_users.csv` holds).
+    #[serde(skip)]
+    pub per_user: PerUserMetrics,
 }
 
 /// Scores `pair`'s fold-in rows in batches of `batch_size` and averages the metrics; `popularity[i]`
@@ -49,6 +52,7 @@ pub fn evaluate<B: Backend<Elem = f32>>(
     let rows = pair.fold_in.rows();
     let mut acc = evaluator.accumulator();
     let mut lists = evaluator.list_accumulator(popularity);
+    let mut per_user = PerUserMetrics::new(evaluator.per_user_metrics());
     for start in (0..rows).step_by(batch_size.max(1)) {
         let idx: Vec<usize> = (start..(start + batch_size).min(rows)).collect();
         let fold_in = pair.fold_in.select_rows(&idx)?;
@@ -56,6 +60,7 @@ pub fn evaluate<B: Backend<Elem = f32>>(
         let batch = evaluate_scores(evaluator, model.scores(&fold_in)?, &fold_in, &heldout)?;
         acc.add(&batch)?;
         lists.add(&batch)?;
+        per_user.add(pair.first_uid + start as u32, &batch);
     }
     let r = acc.report()?;
     let l = lists.report();
@@ -64,6 +69,7 @@ pub fn evaluate<B: Backend<Elem = f32>>(
         std_errs: r.std_errs.into_iter().chain(l.std_errs).collect(),
         users_evaluated: r.users_evaluated,
         users_skipped: r.users_skipped,
+        per_user,
     })
 }
 

@@ -121,6 +121,7 @@ pub fn train<B: Backend<Elem = f32>>(
         t.evaluator(),
         t.config.eval_batch_size,
     )?;
+    run.write_test_users(&test.per_user)?;
     let results = run_dir::results(best_epoch, &best.validation, best.beta, test);
     run.write_results(&results)?;
     crate::plots::write_training_plots(&run.dir, &records, best_epoch)?;

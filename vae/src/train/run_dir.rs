@@ -13,6 +13,7 @@ use super::evaluate::Evaluation;
 use super::loss_sums::LossSums;
 use super::trainer::{EpochSummary, Trainer};
 use crate::checkpoint::{self, NamedTensor};
+use crate::metrics::PerUserMetrics;
 use crate::run_log::{self, EpochRecord, EpochTiming};
 use autograd::{Backend, Tensor};
 use serde::{Deserialize, Serialize};
@@ -40,13 +41,14 @@ pub struct Results {
 }
 
 /// Every file a run writes in its folder; a folder holding any of them holds a run.
-pub const RUN_FILES: [&str; 11] = [
+pub const RUN_FILES: [&str; 12] = [
     "config.json",
     "metrics.jsonl",
     "timings.jsonl",
     "last.safetensors",
     "best.safetensors",
     "results.json",
+    "test_users.csv",
     "items.txt",
     "beta_ndcg.png",
     "beta_ndcg.svg",
@@ -279,6 +281,30 @@ impl RunDir {
 
     pub fn write_results(&self, r: &Results) -> Result<()> {
         Ok(checkpoint::write_json_atomic(&self.results(), r)?)
+    }
+
+    /// `test_users.csv`: each test user's metrics of the best weights.
+    pub fn test_users(&self) -> PathBuf {
+        self.path("test_users.csv")
+    }
+
+    pub fn write_test_users(&self, t: &PerUserMetrics) -> Result<()> {
+        Ok(checkpoint::write_atomic(
+            &self.test_users(),
+            t.to_csv().as_bytes(),
+        )?)
+    }
+
+    /// Reads `test_users.csv`, naming the file and line of what does not parse.
+    pub fn read_test_users(&self) -> Result<PerUserMetrics> {
+        let path = self.test_users();
+        let text = std::fs::read_to_string(&path).map_err(|source| TrainError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        PerUserMetrics::parse(&text).map_err(|e| {
+            TrainError::Invalid(format!("{}:{}: {}", path.display(), e.line, e.detail))
+        })
     }
 }
 
