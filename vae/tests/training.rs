@@ -88,6 +88,45 @@ fn a_run_writes_config_metrics_checkpoints_results_and_plots() {
     assert!(json["test"]["ndcg@100"].is_number() && json["validation"]["recall@20"].is_number());
 }
 
+#[test]
+fn test_users_csv_holds_each_test_user_and_averages_to_the_reported_test_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_data(dir.path(), 60);
+    let run = RunDir::new(dir.path().join("run")).unwrap();
+    let mut config = tiny_config(ModelKind::Dae, 2);
+    config.metrics = vec!["ndcg@10".into(), "mrr@5".into(), "coverage@10".into()];
+    let results = train::train(
+        &Cpu::<f32>::new(),
+        &data,
+        Start::Fresh(config),
+        &run,
+        &RunOptions::default(),
+        &mut Quiet,
+    )
+    .unwrap();
+    let users = run.read_test_users().unwrap();
+    // Coverage is one number of the whole list, not a user's.
+    assert_eq!(users.metrics, ["ndcg@10", "mrr@5"]);
+    assert_eq!(users.uids.len(), results.test_users_evaluated);
+    let dataset = vae::data::Dataset::load(&data).unwrap();
+    let first = dataset.test.first_uid;
+    let expected: Vec<u32> = (0..dataset.test.heldout.rows())
+        .filter(|&r| !dataset.test.heldout.row(r).0.is_empty())
+        .map(|r| first + r as u32)
+        .collect();
+    assert_eq!(users.uids, expected);
+    for m in &users.metrics {
+        let column = users.column(m).unwrap();
+        let mean = column.iter().sum::<f64>() / column.len() as f64;
+        assert!(
+            (mean - results.test[m]).abs() < 1e-12,
+            "{m}: {mean} against {}",
+            results.test[m]
+        );
+    }
+    assert!(users.column("ndcg@10").unwrap().iter().any(|&v| v > 0.0));
+}
+
 /// Sets the stop flag after the `at`-th step of the run, as the SIGINT handler of `vae train` does.
 struct StopAfter {
     at: usize,
