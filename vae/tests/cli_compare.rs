@@ -84,7 +84,7 @@ fn assert_all_zero(report: &serde_json::Value) {
             assert_eq!(m["ci95"], serde_json::json!([0.0, 0.0]), "{m}");
             assert!(m["t_test"].is_null(), "{m}");
             assert_eq!(m["wilcoxon"]["p"].as_f64(), Some(1.0), "{m}");
-            assert_eq!(m["wilcoxon"]["method"], "allzero", "{m}");
+            assert_eq!(m["wilcoxon"]["method"], "all_zero", "{m}");
         }
     }
 }

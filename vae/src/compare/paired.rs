@@ -39,13 +39,15 @@ pub struct TTest {
 
 /// How the Wilcoxon p-value was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum WilcoxonMethod {
     /// The exact null distribution of `R⁺` (every one of the `2ⁿ` signs equally likely): used for
     /// `n ≤ 50` non-zero differences without ties or zeros, as SciPy's `method="auto"` does.
     Exact,
     /// The normal approximation with the tie correction and no continuity correction (SciPy's
-    /// `method="asymptotic"`, `correction=False`).
+    /// `method="asymptotic"`, `correction=False`): used above 50 pairs, or with ties or zeros.
+    /// SciPy's `"auto"` does the same except for 13 pairs or fewer with ties or zeros, where it
+    /// enumerates the `2ⁿ` sign changes instead (a permutation test); we do not.
     Normal,
     /// Every difference is zero: nothing to rank; `W = 0` and `p = 1` by our convention (SciPy
     /// gives NaN).
