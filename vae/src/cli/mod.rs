@@ -5,6 +5,7 @@
 
 mod bench;
 mod common;
+mod compare;
 mod data;
 mod eval;
 mod gradcheck;
@@ -35,6 +36,8 @@ enum Command {
     Train(Box<train::TrainArgs>),
     /// Evaluate a trained run on a split.
     Eval(eval::EvalArgs),
+    /// Compare runs (or groups of seeds) user by user: mean difference, paired t and Wilcoxon tests.
+    Compare(compare::CompareArgs),
     /// Recommend items for a new user given the raw ids of items they clicked.
     Recommend(recommend::RecommendArgs),
     /// Fetch ML-100k, split it as the paper does, train Mult-VAE and print the test metrics.
@@ -56,6 +59,7 @@ impl Cli {
             Command::Data(args) => data::run(args),
             Command::Train(args) => train::train_cmd(*args),
             Command::Eval(args) => eval::eval_cmd(args),
+            Command::Compare(args) => compare::compare_cmd(args),
             Command::Recommend(args) => recommend::recommend_cmd(args),
             Command::Quickstart(args) => quickstart::quickstart_cmd(args),
             Command::Bench(args) => bench::bench_cmd(args),
