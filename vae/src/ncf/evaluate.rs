@@ -9,8 +9,10 @@
 //!   item the user did not interact with in training, `T_u` (the user's training items) masked,
 //!   `r_u = #{j ∈ I ∖ T_u, j ≠ i* : s_uj ≥ s_ui*}`.
 //!
-//! The sampled ranking is a noisy, compressed image of the full one: with 99 negatives out of `I`,
-//! `r_u^sampled ≈ r_u^full · 99 / I`, so HR@10 sampled is close to HR@(10·I/99) in full.
+//! The sampled ranking is a noisy, compressed image of the full one: each of the `|I ∖ T_u| − 1`
+//! candidates beats the held-out item with the same chance of being among the 99, so in expectation
+//! `r_u^sampled = r_u^full · 99 / (|I ∖ T_u| − 1)`, and a hit at 10 in the sampled ranking asks for
+//! a full rank in the hundreds on MovieLens-1M.
 //!
 //! Explicit: RMSE and MAE of predicted ratings, `RMSE = √((1/N) Σ (r̂ − r)²)`,
 //! `MAE = (1/N) Σ |r̂ − r|`.
