@@ -86,3 +86,76 @@ fn gmf_run_folder_and_resume_match_a_straight_run_bit_for_bit() {
         assert!(results[key].is_number(), "results.json lacks {key}");
     }
 }
+
+#[test]
+fn eval_full_picks_the_best_epoch_by_full_hr_and_writes_its_users() {
+    let data = ml100k();
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("full");
+    let d = data.to_str().unwrap();
+    train(&[
+        "--model",
+        "gmf",
+        "--data",
+        d,
+        "--batch-size",
+        "2048",
+        "--epochs",
+        "3",
+        "--eval",
+        "full",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    let read = |f: &str| std::fs::read_to_string(run.join(f)).unwrap();
+    let results: serde_json::Value = serde_json::from_str(&read("results.json")).unwrap();
+    let epochs: Vec<serde_json::Value> = read("metrics.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let full_hr: Vec<f64> = epochs
+        .iter()
+        .map(|e| e["validation"]["full_hr@10"].as_f64().unwrap())
+        .collect();
+    let best = (0..full_hr.len()).fold(0, |b, e| if full_hr[e] > full_hr[b] { e } else { b });
+    assert_eq!(results["best_epoch"].as_f64(), Some(best as f64));
+    assert_eq!(results["best.full_hr@10"].as_f64(), Some(full_hr[best]));
+    for key in ["hr@10", "full_ndcg@10", "popularity.full_hr@10"] {
+        assert!(results[key].is_number(), "results.json lacks {key}");
+    }
+    // test_users.csv holds the best epoch's users: its means are that epoch's figures.
+    let users = vae::metrics::PerUserMetrics::parse(&read("test_users.csv")).unwrap();
+    assert_eq!(
+        users.metrics,
+        ["hr@10", "ndcg@10", "full_hr@10", "full_ndcg@10"]
+    );
+    assert_eq!(users.uids.len(), 943);
+    for (column, key) in [
+        ("full_ndcg@10", "best.full_ndcg@10"),
+        ("hr@10", "best.hr@10"),
+    ] {
+        let values = users.column(column).unwrap();
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let expected = results[key].as_f64().unwrap();
+        assert!(
+            (mean - expected).abs() < 1e-12,
+            "{column}: {mean} vs {expected}"
+        );
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_vae"))
+        .args([
+            "train",
+            "--model",
+            "gmf",
+            "--protocol",
+            "explicit",
+            "--eval",
+            "full",
+        ])
+        .args(["--data", d, "--out", dir.path().join("x").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--eval") && err.contains("explicit"), "{err}");
+}

@@ -1,7 +1,8 @@
 //! `vae train --model gmf|mlp|neumf`, the NCF half of `vae train` (which hands over here and is not
 //! imported back): NCF with the same run folder as Mult-VAE — `config.json`,
 //! `metrics.jsonl`, `last.safetensors` (weights, Adam's moments, the next epoch; for `--resume`),
-//! `best.safetensors`, `results.json` and the plots.
+//! `best.safetensors`, `results.json`, the plots, and (implicit) `test_users.csv`: each user's HR@K
+//! and NDCG@K under both rankings at the best epoch.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use vae::train::data_fingerprint::{self, DataFingerprint};
 use vae::train::{run_lock, Progress, RunDir};
 
 use super::common::{at_least_one, Console, EpochLine, RunFlags};
-use super::values::{LearnerArg, ProtocolArg};
+use super::values::{EvalArg, LearnerArg, ProtocolArg};
 
 /// The ratings file of `--data`: the file itself, or the one rating file inside a folder.
 fn ratings_file(data: &Path) -> anyhow::Result<PathBuf> {
@@ -39,14 +40,6 @@ fn ratings_file(data: &Path) -> anyhow::Result<PathBuf> {
                 known.join(", ")
             )
         })
-}
-
-/// The metric that picks the best epoch, and whether higher is better.
-fn selection(config: &NcfConfig) -> (String, bool) {
-    match config.protocol {
-        vae::ncf::Protocol::Implicit => (format!("hr@{}", config.top_k), true),
-        vae::ncf::Protocol::Explicit => ("rmse".to_string(), false),
-    }
 }
 
 /// Writes each epoch to the run folder and keeps the checkpoints.
@@ -114,6 +107,9 @@ impl RunObserver<'_> {
         if better {
             self.best = Some((record.epoch, score));
             checkpoint::save(&self.run.best(), &Self::tensors(t, false)?, &meta)?;
+            if let Some(per_user) = &record.per_user {
+                self.run.write_test_users(per_user)?;
+            }
         }
         meta.insert("next_epoch".into(), t.epoch.to_string());
         meta.insert("adam_steps".into(), t.adam.steps().to_string());
@@ -239,7 +235,7 @@ pub fn train<B: Backend<Elem = f32>>(
         args.config
     };
     config.validate()?;
-    let (metric, higher) = selection(&config);
+    let (metric, higher) = config.selection();
     let mut obs = RunObserver {
         run,
         console: Console::new(),
@@ -301,6 +297,7 @@ pub fn train<B: Backend<Elem = f32>>(
                 epoch: r.epoch,
                 train_loss: r.train_loss,
                 metrics: r.validation,
+                per_user: None,
                 // The timings are in timings.jsonl; the final metrics read only the above.
                 seconds: 0.0,
             })
@@ -358,6 +355,9 @@ pub fn config(
         c.learner = l.into();
     }
     c.pretrain = o.pretrain;
+    if let Some(e) = o.eval {
+        c.eval = e.into();
+    }
     c
 }
 
@@ -380,4 +380,9 @@ pub struct NcfFlags {
     /// NCF NeuMF: pre-train GMF and MLP first and start from both (α = 0.5).
     #[arg(long)]
     pub pretrain: bool,
+    /// NCF implicit: the ranking whose HR@10 picks the best epoch, sampled (the held-out item among
+    /// 99 sampled negatives, the paper's) or full (among every item not trained on); both are
+    /// measured every epoch (default sampled).
+    #[arg(long, value_enum)]
+    pub eval: Option<EvalArg>,
 }

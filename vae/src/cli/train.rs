@@ -171,6 +171,7 @@ impl TrainArgs {
             ("--layers", self.ncf.layers.is_some()),
             ("--learner", self.ncf.learner.is_some()),
             ("--pretrain", self.ncf.pretrain),
+            ("--eval", self.ncf.eval.is_some()),
         ]
         .into_iter()
         .filter_map(|(flag, given)| given.then_some(flag))
@@ -183,7 +184,7 @@ impl TrainArgs {
         use ModelArg::{Dae, Gmf, Mlp, Neumf, Vae};
         let vae_dae: &[ModelArg] = &[Vae, Dae];
         let ncf: &[ModelArg] = &[Gmf, Mlp, Neumf];
-        let scoped: [(&str, bool, &[ModelArg]); 16] = [
+        let scoped: [(&str, bool, &[ModelArg]); 17] = [
             // β weighs the KL term of Eq. 6 (arXiv:1802.05814v1), which Mult-DAE does not have.
             ("--beta", self.beta.is_some(), &[Vae]),
             ("--anneal-cap", self.anneal_cap.is_some(), &[Vae]),
@@ -207,6 +208,7 @@ impl TrainArgs {
             ("--factors", self.ncf.factors.is_some(), &[Gmf, Neumf]),
             ("--layers", self.ncf.layers.is_some(), &[Mlp, Neumf]),
             ("--pretrain", self.ncf.pretrain, &[Neumf]),
+            ("--eval", self.ncf.eval.is_some(), ncf),
         ];
         for (flag, given, models) in scoped {
             anyhow::ensure!(
@@ -358,6 +360,10 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
                 seed: a.seed.unwrap_or(SEED),
             };
             let protocol = a.ncf.protocol.map_or(Protocol::Implicit, Protocol::from);
+            anyhow::ensure!(
+                a.ncf.eval.is_none() || protocol == Protocol::Implicit,
+                "--eval ranks the held-out item of --protocol implicit, not --protocol explicit"
+            );
             let args = NcfArgs {
                 config: ncf::config(kind, protocol, &a.ncf, common),
                 epochs_given: a.epochs.is_some(),

@@ -3,7 +3,7 @@
 
 use clap::ValueEnum;
 use vae::data::Preset;
-use vae::ncf::{Learner, Protocol};
+use vae::ncf::{Learner, Protocol, Ranking};
 use vae::train::ModelKind;
 
 /// One of the paper's data sets ([`Preset`]).
@@ -62,6 +62,24 @@ impl From<ProtocolArg> for Protocol {
         match p {
             ProtocolArg::Explicit => Protocol::Explicit,
             ProtocolArg::Implicit => Protocol::Implicit,
+        }
+    }
+}
+
+/// NCF's ranking that picks the best epoch ([`Ranking`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvalArg {
+    /// The held-out item among 99 sampled negatives (the paper's protocol).
+    Sampled,
+    /// The held-out item among every item the user did not train on.
+    Full,
+}
+
+impl From<EvalArg> for Ranking {
+    fn from(e: EvalArg) -> Self {
+        match e {
+            EvalArg::Sampled => Ranking::Sampled,
+            EvalArg::Full => Ranking::Full,
         }
     }
 }

@@ -35,6 +35,17 @@ pub enum Protocol {
     Implicit,
 }
 
+/// Which ranking of the implicit protocol picks the best epoch (both are measured every epoch).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ranking {
+    /// The held-out item among the sampled negatives (the paper's `hr@K`).
+    #[default]
+    Sampled,
+    /// The held-out item among every item not trained on (`full_hr@K`; Krichene & Rendle 2020).
+    Full,
+}
+
 /// The optimiser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -65,6 +76,10 @@ pub struct NcfConfig {
     pub eval_negatives: usize,
     /// The cut-off `K` of HR@K and NDCG@K (implicit).
     pub top_k: usize,
+    /// The ranking whose HR@K picks the best epoch (implicit); runs written before it was a
+    /// setting read as `sampled`, what they used.
+    #[serde(default)]
+    pub eval: Ranking,
     /// The held-out fraction of ratings (explicit).
     pub test_fraction: f64,
     /// NeuMF only: first train GMF and MLP (with Adam, `epochs` each), then start NeuMF from them.
@@ -90,9 +105,20 @@ impl NcfConfig {
             negatives: 4,
             eval_negatives: 99,
             top_k: 10,
+            eval: Ranking::Sampled,
             test_fraction: 0.2,
             pretrain: false,
             alpha: 0.5,
+        }
+    }
+
+    /// The metric that picks the best epoch, and whether higher is better: `hr@K` (`--eval
+    /// sampled`), `full_hr@K` (`--eval full`) or `rmse`.
+    pub fn selection(&self) -> (String, bool) {
+        match (self.protocol, self.eval) {
+            (Protocol::Implicit, Ranking::Sampled) => (format!("hr@{}", self.top_k), true),
+            (Protocol::Implicit, Ranking::Full) => (format!("full_hr@{}", self.top_k), true),
+            (Protocol::Explicit, _) => ("rmse".to_string(), false),
         }
     }
 
@@ -119,6 +145,9 @@ impl NcfConfig {
         {
             return bad("negatives, eval negatives and top-k must be at least 1".into());
         }
+        if self.protocol == Protocol::Explicit && self.eval == Ranking::Full {
+            return bad("eval full ranks items, which the explicit protocol does not".into());
+        }
         if !(0.0..=1.0).contains(&self.alpha) {
             return bad(format!("alpha {} must lie in [0, 1]", self.alpha));
         }
@@ -143,6 +172,29 @@ mod tests {
         let json = serde_json::to_string(&c).unwrap();
         assert!(json.contains("\"model\":\"neumf\"") && json.contains("\"protocol\":\"implicit\""));
         assert_eq!(serde_json::from_str::<NcfConfig>(&json).unwrap(), c);
+        let old = json.replace(",\"eval\":\"sampled\"", "");
+        assert_ne!(old, json, "the field was there to remove");
+        assert_eq!(serde_json::from_str::<NcfConfig>(&old).unwrap(), c);
+    }
+
+    #[test]
+    fn eval_picks_the_selection_metric() {
+        let c = NcfConfig::paper(NcfModelKind::Neumf, Protocol::Implicit);
+        assert_eq!(c.selection(), ("hr@10".to_string(), true));
+        let full = NcfConfig {
+            eval: Ranking::Full,
+            ..c
+        };
+        assert_eq!(full.selection(), ("full_hr@10".to_string(), true));
+        let explicit = NcfConfig {
+            protocol: Protocol::Explicit,
+            ..full
+        };
+        assert!(explicit
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("eval full"));
     }
 
     #[test]

@@ -8,7 +8,8 @@ use super::init::{embedding, predict_layer};
 use super::model::NcfModel;
 use crate::linear::Linear;
 use crate::seed::derive_seed;
-use autograd::{Backend, Parameter, Result, Tape, Var};
+use autograd::backend::Gemm;
+use autograd::{Backend, Error, Parameter, Result, Tape, Tensor, Var};
 
 /// The GMF embeddings `P`, `Q`: the GMF model's and NeuMF's GMF branch.
 #[derive(Debug, Clone)]
@@ -49,6 +50,35 @@ impl<B: Backend> GmfBranch<B> {
 
     pub fn params_mut(&mut self) -> [&mut Parameter<B>; 2] {
         [&mut self.user_embedding, &mut self.item_embedding]
+    }
+
+    /// `hᵀ(p_u ⊙ q_i)` for every item `i` of each of `users`, row-major `[users.len(), I]`, as the
+    /// GEMM `(P_users ⊙ 1hᵀ) · Qᵀ`; `h` is `[K, 1]`. Records nothing.
+    pub fn item_scores(&self, users: &[usize], n_items: usize, h: &Tensor<B>) -> Result<Vec<f64>> {
+        let q = self.item_embedding.value();
+        if q.rows() != n_items {
+            return Err(Error::Invalid {
+                op: "GmfBranch::item_scores",
+                detail: format!("{n_items} items asked of a model of {}", q.rows()),
+            });
+        }
+        let backend = q.backend().clone();
+        let tape = Tape::no_grad(&backend);
+        let k = q.cols();
+        let p_u = tape.param(&self.user_embedding).gather_rows(users)?;
+        let h = tape.constant(h.reshape(1, k)?);
+        let a = p_u.mul(&h.gather_rows(&vec![0; users.len()])?)?;
+        let g = Gemm {
+            m: users.len(),
+            n: n_items,
+            k,
+            trans_a: false,
+            trans_b: true,
+            alpha: 1.0,
+            beta: 0.0,
+        };
+        let s = backend.gemm_new(g, a.value().buffer(), q.buffer())?;
+        Tensor::from_buffer(&backend, [users.len(), n_items], s).to_f64()
     }
 
     /// `φ^GMF = p_u ⊙ q_i` for each pair, `[n, K]`; `p = [P, Q]`.
@@ -103,5 +133,14 @@ impl<B: Backend> NcfModel<B> for Gmf<B> {
     ) -> Result<Var<'t, B>> {
         // s_ui = hᵀ(p_u ⊙ q_i) + b
         GmfBranch::forward(&p[..2], users, items)?.dense(&p[2], &p[3])
+    }
+
+    /// `S = (P_users ⊙ 1hᵀ) · Qᵀ + b`: all items of a batch of users in one GEMM.
+    fn item_scores(&self, users: &[usize], n_items: usize) -> Result<Vec<f64>> {
+        let s = self
+            .branch
+            .item_scores(users, n_items, self.predict.weight.value())?;
+        let b = self.predict.bias.value().scalar()?;
+        Ok(s.into_iter().map(|x| x + b).collect())
     }
 }

@@ -96,6 +96,18 @@ pub(crate) fn copy<B: Backend>(t: &Tensor<B>) -> Result<Tensor<B>> {
     Tensor::from_vec(t.backend(), t.rows(), t.cols(), &t.to_vec()?)
 }
 
+/// Rows `0..at` and `at..` of `t` as two fresh tensors (a weight matrix split by the inputs it
+/// multiplies).
+pub(crate) fn split_rows<B: Backend>(t: &Tensor<B>, at: usize) -> Result<(Tensor<B>, Tensor<B>)> {
+    let (rows, cols) = (t.rows(), t.cols());
+    let v = t.to_vec()?;
+    let at = at.min(rows);
+    Ok((
+        Tensor::from_vec(t.backend(), at, cols, &v[..at * cols])?,
+        Tensor::from_vec(t.backend(), rows - at, cols, &v[at * cols..])?,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

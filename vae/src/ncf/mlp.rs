@@ -4,7 +4,7 @@
 //! `s_ui = hᵀ z_L + b`. The tower `layers = [64, 32, 16, 8]` names the widths of `z₁ … z_L`, as the
 //! reference code's `--layers`: the first is the concatenated embedding, so each embedding is 32 wide.
 
-use super::init::{embedding, predict_layer, tower_layer};
+use super::init::{embedding, predict_layer, split_rows, tower_layer};
 use super::model::NcfModel;
 use crate::linear::Linear;
 use crate::seed::derive_seed;
@@ -96,6 +96,47 @@ impl<B: Backend> MlpBranch<B> {
         v
     }
 
+    /// `z_L` of every item `i` of each of `users`, row `a·I + i` for `users[a]`, recording nothing on
+    /// `tape`. The first layer is split by its inputs, `W₁ᵀ[p_u ‖ q_i] = W₁,pᵀ p_u + W₁,qᵀ q_i`, so
+    /// each user's half and each item's half is computed once, not once per pair.
+    pub fn item_forward<'t>(
+        &self,
+        tape: &'t Tape<B>,
+        users: &[usize],
+        n_items: usize,
+    ) -> Result<Var<'t, B>> {
+        let p = tape.param(&self.user_embedding);
+        let q = tape.param(&self.item_embedding);
+        if q.rows() != n_items {
+            return Err(Error::Invalid {
+                op: "MlpBranch::item_forward",
+                detail: format!("{n_items} items asked of a model of {}", q.rows()),
+            });
+        }
+        let rows: Vec<usize> = (0..users.len())
+            .flat_map(|a| std::iter::repeat_n(a, n_items))
+            .collect();
+        let items: Vec<usize> = users.iter().flat_map(|_| 0..n_items).collect();
+        let Some((first, rest)) = self.layers.split_first() else {
+            let p_u = p.gather_rows(users)?.gather_rows(&rows)?;
+            return concat_cols(&[&p_u, &q.gather_rows(&items)?]);
+        };
+        let (w_p, w_q) = split_rows(first.weight.value(), p.cols())?;
+        // W₁,pᵀ p_u per user; W₁,qᵀ q_i + b₁ per item.
+        let user_half = p.gather_rows(users)?.matmul(&tape.constant(w_p))?;
+        let item_half = q.dense(&tape.constant(w_q), &tape.param(&first.bias))?;
+        let mut z = user_half
+            .gather_rows(&rows)?
+            .add(&item_half.gather_rows(&items)?)?
+            .relu()?;
+        for l in rest {
+            z = z
+                .dense(&tape.param(&l.weight), &tape.param(&l.bias))?
+                .relu()?;
+        }
+        Ok(z)
+    }
+
     /// `z_L` for each pair, `[n, layers.last()]`; `p` as [`MlpBranch::params`].
     pub fn forward<'t>(p: &[Var<'t, B>], users: &[usize], items: &[usize]) -> Result<Var<'t, B>> {
         // z₁ = [p_u ‖ q_i]
@@ -160,5 +201,16 @@ impl<B: Backend> NcfModel<B> for Mlp<B> {
         let n = p.len();
         // s_ui = hᵀ z_L + b
         MlpBranch::forward(&p[..n - 2], users, items)?.dense(&p[n - 2], &p[n - 1])
+    }
+
+    fn item_scores(&self, users: &[usize], n_items: usize) -> Result<Vec<f64>> {
+        let tape = Tape::no_grad(self.predict.weight.value().backend());
+        let h = tape.param(&self.predict.weight);
+        let b = tape.param(&self.predict.bias);
+        self.branch
+            .item_forward(&tape, users, n_items)?
+            .dense(&h, &b)?
+            .value()
+            .to_f64()
     }
 }

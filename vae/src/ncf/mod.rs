@@ -12,7 +12,9 @@
 //! Protocols ([`Protocol`]):
 //! - implicit (the paper, §4.1): [`leave_one_out`], BCE on `σ(s_ui)` against positives and
 //!   [`training_negatives`] re-drawn every epoch; HR@10 and NDCG@10 of the held-out item among 99
-//!   [`evaluation_negatives`]; the [`popularity`] baseline beside;
+//!   [`evaluation_negatives`] ([`sampled_ranks`]) and among every item not trained on
+//!   ([`full_ranks`], Krichene & Rendle 2020), [`Ranking`] choosing which picks the best epoch; the
+//!   [`popularity`] baseline beside;
 //! - explicit: [`explicit_split`] holds out 20% of ratings; MSE of `s_ui` against the rating; RMSE and
 //!   MAE, with the global-mean and [`item_means`] baselines beside.
 //!
@@ -35,9 +37,9 @@ mod ranking;
 mod train;
 
 pub use baselines::{item_means, popularity};
-pub use config::{Learner, NcfConfig, NcfModelKind, Protocol};
+pub use config::{Learner, NcfConfig, NcfModelKind, Protocol, Ranking};
 pub use error::{NcfError, Result};
-pub use evaluate::{hit_ratio_ndcg, rmse_mae, Scorer};
+pub use evaluate::{full_ranks, hit_ratio_ndcg, rmse_mae, sampled_ranks, ItemScorer, Scorer};
 pub use explicit::{explicit_split, ExplicitSplit, Rated};
 pub use gmf::Gmf;
 pub use leave_one_out::{leave_one_out, LeaveOneOut};
@@ -47,5 +49,6 @@ pub use negatives::{evaluation_negatives, training_negatives};
 pub use neumf::NeuMf;
 pub use ranking::{hit_ratio, ndcg, rank_of};
 pub use train::{
-    build_ncf, final_metrics, train_ncf, NcfData, NcfEpoch, NcfObserver, NcfRun, NcfTrainer,
+    build_ncf, final_metrics, train_ncf, Measurement, NcfData, NcfEpoch, NcfObserver, NcfRun,
+    NcfTrainer,
 };

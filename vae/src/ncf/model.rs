@@ -72,4 +72,16 @@ pub trait NcfModel<B: Backend> {
             .value()
             .to_f64()
     }
+
+    /// The scores of every item `0..n_items` for each of `users`, row-major `[users.len(), n_items]`
+    /// (the full ranking's input), recording nothing. By default one batched forward pass over the
+    /// `users.len() · n_items` pairs; GMF overrides it with a GEMM.
+    fn item_scores(&self, users: &[usize], n_items: usize) -> Result<Vec<f64>> {
+        let pair_users: Vec<usize> = users
+            .iter()
+            .flat_map(|&u| std::iter::repeat_n(u, n_items))
+            .collect();
+        let items: Vec<usize> = users.iter().flat_map(|_| 0..n_items).collect();
+        self.scores(&pair_users, &items)
+    }
 }

@@ -9,7 +9,7 @@
 //! `b ← α b^GMF + (1 − α) b^MLP` (the reference code's `0.5 * (b_gmf + b_mlp)`).
 
 use super::gmf::{Gmf, GmfBranch};
-use super::init::{copy, predict_layer};
+use super::init::{copy, predict_layer, split_rows};
 use super::mlp::{Mlp, MlpBranch};
 use super::model::NcfModel;
 use crate::linear::Linear;
@@ -145,6 +145,22 @@ impl<B: Backend> NcfModel<B> for NeuMf<B> {
         let phi_mlp = MlpBranch::forward(&p[2..n - 2], users, items)?;
         // s_ui = hᵀ[φ^GMF ‖ φ^MLP] + b
         concat_cols(&[&phi_gmf, &phi_mlp])?.dense(&p[n - 2], &p[n - 1])
+    }
+
+    /// `s_ui = h_Gᵀ(p^G_u ⊙ q^G_i) + h_Mᵀ z_L + b` with `h = [h_G ‖ h_M]`: the GMF half by GEMM,
+    /// the MLP half by [`MlpBranch::item_forward`].
+    fn item_scores(&self, users: &[usize], n_items: usize) -> Result<Vec<f64>> {
+        let k = self.gmf.user_embedding.value().cols();
+        let (h_gmf, h_mlp) = split_rows(self.predict.weight.value(), k)?;
+        let gmf = self.gmf.item_scores(users, n_items, &h_gmf)?;
+        let tape = Tape::no_grad(h_mlp.backend());
+        let mlp = self
+            .mlp
+            .item_forward(&tape, users, n_items)?
+            .dense(&tape.constant(h_mlp), &tape.param(&self.predict.bias))?
+            .value()
+            .to_f64()?;
+        Ok(gmf.iter().zip(mlp).map(|(g, m)| g + m).collect())
     }
 }
 

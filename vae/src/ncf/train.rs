@@ -5,7 +5,7 @@
 use super::baselines::{item_means, popularity};
 use super::config::{Learner, NcfConfig, NcfModelKind, Protocol};
 use super::error::{NcfError, Result};
-use super::evaluate::{hit_ratio_ndcg, rmse_mae, Scorer};
+use super::evaluate::{full_ranks, hit_ratio_ndcg, rmse_mae, sampled_ranks, ItemScorer, Scorer};
 use super::explicit::{explicit_split, ExplicitSplit};
 use super::gmf::Gmf;
 use super::leave_one_out::{leave_one_out, LeaveOneOut};
@@ -14,7 +14,9 @@ use super::model::{Batch, NcfModel, Objective};
 use super::negatives::{evaluation_negatives, training_negatives};
 use super::neumf::NeuMf;
 use super::random::{permutation, SHUFFLE_STREAM};
+use super::ranking::{hit_ratio, ndcg};
 use crate::data::Ratings;
+use crate::metrics::PerUserMetrics;
 use crate::seed::derive_seed;
 use autograd::optim::{Adam, AdamConfig, Sgd};
 use autograd::rng::RngKey;
@@ -61,20 +63,51 @@ impl NcfData {
         }
     }
 
-    /// The test metrics of `score(users, items)`: `hr@K`, `ndcg@K` or `rmse`, `mae`.
-    fn measure(&self, k: usize, score: &mut Scorer) -> Result<BTreeMap<String, f64>> {
-        Ok(match self {
+    /// The test metrics of `score(users, items)`: `rmse`, `mae` (explicit); `hr@K`, `ndcg@K` among
+    /// the sampled negatives and, given `score_items`, `full_hr@K`, `full_ndcg@K` among all items
+    /// (implicit), with each user's values.
+    fn measure(
+        &self,
+        k: usize,
+        score: &mut Scorer,
+        score_items: Option<&mut ItemScorer>,
+    ) -> Result<Measurement> {
+        let (split, eval_negatives) = match self {
             NcfData::Explicit(s) => {
                 let (rmse, mae) = rmse_mae(&s.test, score)?;
-                BTreeMap::from([("rmse".to_string(), rmse), ("mae".to_string(), mae)])
+                return Ok(Measurement {
+                    metrics: BTreeMap::from([("rmse".to_string(), rmse), ("mae".to_string(), mae)]),
+                    per_user: None,
+                });
             }
             NcfData::Implicit {
                 split,
                 eval_negatives,
-            } => {
-                let (hr, nd) = hit_ratio_ndcg(split, eval_negatives, k, score)?;
-                BTreeMap::from([(format!("hr@{k}"), hr), (format!("ndcg@{k}"), nd)])
+            } => (split, eval_negatives),
+        };
+        let mut rankings = vec![("", sampled_ranks(split, eval_negatives, score)?)];
+        if let Some(score_items) = score_items {
+            rankings.push(("full_", full_ranks(split, score_items)?));
+        }
+        let mut metrics = BTreeMap::new();
+        let mut per_user = PerUserMetrics {
+            uids: (0..split.n_users as u32).collect(),
+            values: vec![Vec::new(); split.n_users],
+            ..Default::default()
+        };
+        for (prefix, ranks) in &rankings {
+            let (hr, nd) = hit_ratio_ndcg(ranks, k);
+            metrics.insert(format!("{prefix}hr@{k}"), hr);
+            metrics.insert(format!("{prefix}ndcg@{k}"), nd);
+            per_user.metrics.push(format!("{prefix}hr@{k}"));
+            per_user.metrics.push(format!("{prefix}ndcg@{k}"));
+            for (values, &r) in per_user.values.iter_mut().zip(ranks) {
+                values.extend([hit_ratio(r, k), ndcg(r, k)]);
             }
+        }
+        Ok(Measurement {
+            metrics,
+            per_user: Some(per_user),
         })
     }
 
@@ -93,19 +126,33 @@ impl NcfData {
                 let mu = s.global_mean();
                 add(
                     "global_mean",
-                    self.measure(k, &mut |u, _| Ok(vec![mu; u.len()]))?,
+                    self.measure(k, &mut |u, _| Ok(vec![mu; u.len()]), None)?
+                        .metrics,
                 );
                 let means = item_means(s);
                 add(
                     "item_mean",
-                    self.measure(k, &mut |_, i| Ok(i.iter().map(|&i| means[i]).collect()))?,
+                    self.measure(
+                        k,
+                        &mut |_, i| Ok(i.iter().map(|&i| means[i]).collect()),
+                        None,
+                    )?
+                    .metrics,
                 );
             }
             NcfData::Implicit { split, .. } => {
                 let count = popularity(split);
+                let mut every_item = |u: &[usize]| -> Result<Vec<f64>> {
+                    Ok(u.iter().flat_map(|_| count.iter().copied()).collect())
+                };
                 add(
                     "popularity",
-                    self.measure(k, &mut |_, i| Ok(i.iter().map(|&i| count[i]).collect()))?,
+                    self.measure(
+                        k,
+                        &mut |_, i| Ok(i.iter().map(|&i| count[i]).collect()),
+                        Some(&mut every_item),
+                    )?
+                    .metrics,
                 );
             }
         }
@@ -132,6 +179,16 @@ impl NcfData {
     }
 }
 
+/// What an evaluation measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    /// `hr@K`, `ndcg@K`, `full_hr@K`, `full_ndcg@K` (implicit) or `rmse`, `mae` (explicit).
+    pub metrics: BTreeMap<String, f64>,
+    /// Implicit: each user's values of the same metrics, `uid` the user's dense index (the order in
+    /// which the ratings file first names it), for the run folder's `test_users.csv`.
+    pub per_user: Option<PerUserMetrics>,
+}
+
 /// What one epoch measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NcfEpoch {
@@ -139,8 +196,12 @@ pub struct NcfEpoch {
     pub epoch: usize,
     /// Mean training loss over the epoch's examples (MSE or BCE).
     pub train_loss: f64,
-    /// The test metrics after the epoch (`hr@10`, `ndcg@10` or `rmse`, `mae`).
+    /// The test metrics after the epoch (`hr@10`, `ndcg@10`, `full_hr@10`, `full_ndcg@10` or
+    /// `rmse`, `mae`).
     pub metrics: BTreeMap<String, f64>,
+    /// Each user's implicit metrics after the epoch (not in `metrics.jsonl`).
+    #[serde(skip)]
+    pub per_user: Option<PerUserMetrics>,
     /// Wall-clock seconds of training and evaluation.
     pub seconds: f64,
 }
@@ -220,11 +281,15 @@ impl<'d, B: Backend> NcfTrainer<'d, B> {
         }
     }
 
-    /// The model's test metrics now.
-    pub fn evaluate(&self) -> Result<BTreeMap<String, f64>> {
+    /// The model's test metrics now, under both rankings (implicit).
+    pub fn evaluate(&self) -> Result<Measurement> {
         let model = &self.model;
-        self.data
-            .measure(self.config.top_k, &mut |u, i| Ok(model.scores(u, i)?))
+        let n_items = self.data.shape().1;
+        self.data.measure(
+            self.config.top_k,
+            &mut |u, i| Ok(model.scores(u, i)?),
+            Some(&mut |u| Ok(model.item_scores(u, n_items)?)),
+        )
     }
 
     /// Mini-batches per epoch.
@@ -275,11 +340,12 @@ impl<'d, B: Backend> NcfTrainer<'d, B> {
             total += loss * chunk.len() as f64;
             observer.step(step, steps, loss);
         }
-        let metrics = self.evaluate()?;
+        let measured = self.evaluate()?;
         let record = NcfEpoch {
             epoch: self.epoch,
             train_loss: total / examples.len().max(1) as f64,
-            metrics,
+            metrics: measured.metrics,
+            per_user: measured.per_user,
             seconds: start.elapsed().as_secs_f64(),
         };
         self.epoch += 1;
@@ -351,7 +417,7 @@ pub fn train_ncf<B: Backend>(
     let (records, model) = fit(backend, config, &data, model, observer)?;
     if records.is_empty() {
         let t = NcfTrainer::new(backend, config.clone(), &data, model);
-        metrics.extend(t.evaluate()?);
+        metrics.extend(t.evaluate()?.metrics);
         return Ok(NcfRun {
             config: config.clone(),
             records,
@@ -379,10 +445,8 @@ pub fn final_metrics(config: &NcfConfig, records: &[NcfEpoch]) -> BTreeMap<Strin
         return out;
     };
     out.extend(last.metrics.clone());
-    let (selection, sign) = match config.protocol {
-        Protocol::Implicit => (format!("hr@{}", config.top_k), 1.0),
-        Protocol::Explicit => ("rmse".to_string(), -1.0),
-    };
+    let (selection, higher) = config.selection();
+    let sign = if higher { 1.0 } else { -1.0 };
     let score = |r: &NcfEpoch| sign * r.metrics.get(&selection).copied().unwrap_or(f64::NAN);
     let best = records.iter().fold(last, |b, r| {
         if score(r) > score(b) || (score(r) == score(b) && r.epoch < b.epoch) {
@@ -531,6 +595,7 @@ mod tests {
             epoch,
             train_loss: 0.0,
             metrics: BTreeMap::from([("hr@10".to_string(), hr)]),
+            per_user: None,
             seconds: 0.0,
         };
         let records = [
