@@ -14,5 +14,6 @@ pub mod ncf;
 pub mod plots;
 pub mod run_log;
 pub mod seed;
+pub mod sweep;
 pub mod train;
 pub mod vae_cf;

@@ -23,7 +23,7 @@ pub struct PlotError {
 static FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-subset.ttf");
 static REGISTER: Once = Once::new();
 
-fn register_font() {
+pub(crate) fn register_font() {
     REGISTER.call_once(|| {
         // The font is part of the binary; a failure here is a build defect the plot tests catch.
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);

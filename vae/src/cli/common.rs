@@ -41,16 +41,22 @@ pub fn parse_device(s: &str) -> Result<Device, String> {
 /// container it runs in.
 const THREADS_PER_CORE: usize = 4;
 
+/// Refuses a `--threads` of 0 or more than [`THREADS_PER_CORE`] per core.
+pub fn check_threads(n: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(n > 0, "--threads must be at least 1");
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let most = THREADS_PER_CORE.saturating_mul(cores);
+    anyhow::ensure!(
+        n <= most,
+        "--threads {n}: at most {most} ({THREADS_PER_CORE} per core, and this machine has \
+         {cores}); threads beyond the cores only take turns on them"
+    );
+    Ok(())
+}
+
 pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
     if let Some(n) = threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
-        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-        let most = THREADS_PER_CORE.saturating_mul(cores);
-        anyhow::ensure!(
-            n <= most,
-            "--threads {n}: at most {most} ({THREADS_PER_CORE} per core, and this machine has \
-             {cores}); threads beyond the cores only take turns on them"
-        );
+        check_threads(n)?;
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global()

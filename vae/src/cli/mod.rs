@@ -14,6 +14,7 @@ mod ncf;
 mod quickstart;
 mod recommend;
 mod step;
+mod sweep;
 mod tiny;
 mod train;
 mod values;
@@ -50,6 +51,8 @@ enum Command {
     Gradcheck(tiny::TinyArgs),
     /// One training step in the open: every value under its symbol, every gradient, an Adam update.
     Step(Box<step::StepArgs>),
+    /// Train a grid of Mult-VAE/DAE runs (one folder each), then tabulate and plot them.
+    Sweep(Box<sweep::SweepArgs>),
 }
 
 impl Cli {
@@ -66,6 +69,7 @@ impl Cli {
             Command::Graph(args) => graph::graph(args),
             Command::Gradcheck(args) => gradcheck::gradcheck(args),
             Command::Step(args) => step::step(*args),
+            Command::Sweep(args) => sweep::sweep_cmd(*args),
         }
     }
 }

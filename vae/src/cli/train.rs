@@ -289,7 +289,7 @@ impl TrainArgs {
 /// Sets the returned flag on the first SIGINT or SIGTERM, so that training stops after its step
 /// with a checkpoint; a second one, finding the flag set, exits at once (status 130) without
 /// touching the files.
-fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
+pub fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [SIGINT, SIGTERM] {
