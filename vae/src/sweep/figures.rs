@@ -277,6 +277,7 @@ fn figure3<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc("latent size (dims.last(), the first decoder layer's input)")
+        .x_label_formatter(&|x| format!("{x:.0}"))
         .y_desc(format!("test {metric}"))
         .draw()
         .map_err(e)?;
