@@ -4,6 +4,7 @@
 //! above them what both use: the data pipeline that reproduces the authors' split ([`data`]),
 //! [`metrics`], the training loop and run folder ([`train`]), [`checkpoint`]s, the [`run_log`], the
 //! [`plots`], the [`linear`] layer and the [`seed`]s derived from a run's seed.
+pub mod baselines;
 pub mod checkpoint;
 pub mod data;
 pub mod linear;
