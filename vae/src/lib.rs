@@ -3,8 +3,10 @@
 //! each paper's models in a folder named for it, [`vae_cf`] and [`ncf`], neither importing the other;
 //! above them what both use: the data pipeline that reproduces the authors' split ([`data`]),
 //! [`metrics`], the training loop and run folder ([`train`]), [`checkpoint`]s, the [`run_log`], the
-//! [`plots`], the [`linear`] layer, the [`seed`]s derived from a run's seed, and the paired
-//! [`compare`]ison of finished runs.
+//! [`plots`], the [`linear`] layer, the [`seed`]s derived from a run's seed, the paired
+//! [`compare`]ison of finished runs, and the closed-form [`baselines`] (popularity, EASE) beside the
+//! models.
+pub mod baselines;
 pub mod checkpoint;
 pub mod compare;
 pub mod data;

@@ -17,7 +17,18 @@ use vae::metrics::item_popularity;
 use vae::train::{evaluate, ModelKind, PhaseTimes, TrainConfig, Trainer};
 
 use super::common::{gpu_backend, parse_device, set_threads, Device};
-use super::values::{ModelKindArg, PresetArg};
+use super::values::PresetArg;
+
+/// What `vae bench` times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchModel {
+    /// Mult-VAE^PR's training steps.
+    Vae,
+    /// Mult-DAE's training steps.
+    Dae,
+    /// An EASE fit (`vae train --model ease`): the Gram GEMM, the Cholesky factor and inverse.
+    Ease,
+}
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -25,7 +36,10 @@ pub struct BenchArgs {
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: Device,
     #[arg(long, value_enum, default_value = "vae")]
-    model: ModelKindArg,
+    model: BenchModel,
+    /// EASE's λ (--model ease).
+    #[arg(long, default_value_t = 500.0)]
+    lambda: f64,
     /// Timed training steps (after one warm-up step); the epoch time is extrapolated from them.
     #[arg(long, default_value_t = 10, conflicts_with = "epoch")]
     steps: usize,
@@ -42,10 +56,10 @@ pub struct BenchArgs {
     /// A pro_sg folder; by default `vae data synth --shape SHAPE`'s data, generated once into
     /// .cache/synth-ml20m, .cache/synth-netflix or .cache/synth-msd.
     #[arg(long)]
-    data: Option<PathBuf>,
+    pub data: Option<PathBuf>,
     /// The data set whose Table 1 shape the synthetic data has, when no --data is given.
     #[arg(long, value_enum, default_value = "ml-20m", conflicts_with = "data")]
-    shape: PresetArg,
+    pub shape: PresetArg,
     #[arg(long, value_delimiter = ',', default_value = "600,200")]
     dims: Vec<usize>,
     #[arg(long, default_value_t = 500)]
@@ -65,7 +79,7 @@ fn synth_dir(shape: Preset) -> PathBuf {
     })
 }
 
-fn dataset(path: &Option<PathBuf>, shape: Preset) -> anyhow::Result<Dataset> {
+pub fn dataset(path: &Option<PathBuf>, shape: Preset) -> anyhow::Result<Dataset> {
     let dir = match path {
         Some(p) => p.clone(),
         None => {
@@ -87,7 +101,7 @@ fn dataset(path: &Option<PathBuf>, shape: Preset) -> anyhow::Result<Dataset> {
 }
 
 /// Peak resident memory of this process, from /proc (Linux).
-fn peak_memory_mib() -> Option<f64> {
+pub fn peak_memory_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -96,9 +110,20 @@ fn peak_memory_mib() -> Option<f64> {
 
 pub fn bench_cmd(a: BenchArgs) -> anyhow::Result<()> {
     set_threads(a.threads)?;
+    let model = match a.model {
+        BenchModel::Vae => ModelKind::Vae,
+        BenchModel::Dae => ModelKind::Dae,
+        BenchModel::Ease => {
+            anyhow::ensure!(
+                a.device == Device::Cpu,
+                "--model ease: the fit runs on the CPU (give --device cpu)"
+            );
+            return super::bench_ease::run(&a, a.lambda);
+        }
+    };
     match gpu_backend(&a.device, a.tf32)? {
-        None => run(&Cpu::<f32>::new(), &a, Some(Isa::selected())),
-        Some(g) => run(&g, &a, None),
+        None => run(&Cpu::<f32>::new(), &a, model, Some(Isa::selected())),
+        Some(g) => run(&g, &a, model, None),
     }
 }
 
@@ -106,6 +131,7 @@ pub fn bench_cmd(a: BenchArgs) -> anyhow::Result<()> {
 fn run<B: Backend<Elem = f32>>(
     backend: &B,
     a: &BenchArgs,
+    model: ModelKind,
     cpu_gemm: Option<Isa>,
 ) -> anyhow::Result<()> {
     let data = dataset(&a.data, a.shape.into())?;
@@ -113,7 +139,7 @@ fn run<B: Backend<Elem = f32>>(
     let config = TrainConfig {
         dims: a.dims.clone(),
         batch_size: a.batch_size,
-        ..TrainConfig::paper(a.model.into())
+        ..TrainConfig::paper(model)
     };
     let mut t = Trainer::new(backend, items, config)?;
     let hidden = a.dims[0];
@@ -194,7 +220,7 @@ fn run<B: Backend<Elem = f32>>(
         "vae bench: {} on {}, model {:?} I-{}-I, batch {}, f32",
         backend.device_name(),
         data_desc(a),
-        ModelKind::from(a.model),
+        model,
         dims_text(&a.dims),
         a.batch_size
     );

@@ -6,10 +6,11 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use autograd::Cpu;
+use autograd::{Cpu, CsrMatrix, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
-use vae::metrics::Metric;
-use vae::train::{self, EpochSummary, Progress, RunDir, Trainer};
+use vae::baselines::{self, Baseline, BaselineConfig};
+use vae::metrics::{Evaluator, Metric};
+use vae::train::{self, EpochSummary, Progress, RunDir, Scorer, Trainer};
 
 /// Where the computation runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -313,13 +314,59 @@ impl Progress for Console {
     }
 }
 
-/// A trainer for a run folder's configuration with its best weights loaded.
-pub fn load_run(run: &RunDir, n_items: usize) -> anyhow::Result<Trainer<Cpu<f32>>> {
+/// A run folder's model with its best weights, ready to score: a trained Mult-VAE or Mult-DAE, or a
+/// fitted baseline.
+pub enum LoadedRun {
+    Trained(Box<Trainer<Cpu<f32>>>),
+    Baseline {
+        model: Baseline<Cpu<f32>>,
+        evaluator: Evaluator,
+        eval_batch_size: usize,
+    },
+}
+
+impl LoadedRun {
+    pub fn evaluator(&self) -> &Evaluator {
+        match self {
+            LoadedRun::Trained(t) => t.evaluator(),
+            LoadedRun::Baseline { evaluator, .. } => evaluator,
+        }
+    }
+    pub fn eval_batch_size(&self) -> usize {
+        match self {
+            LoadedRun::Trained(t) => t.config.eval_batch_size,
+            LoadedRun::Baseline {
+                eval_batch_size, ..
+            } => *eval_batch_size,
+        }
+    }
+}
+
+impl Scorer<Cpu<f32>> for LoadedRun {
+    fn scores(&self, fold_in: &CsrMatrix<f32>) -> autograd::Result<Tensor<Cpu<f32>>> {
+        match self {
+            LoadedRun::Trained(t) => t.model.scores(fold_in),
+            LoadedRun::Baseline { model, .. } => model.scores(fold_in),
+        }
+    }
+}
+
+/// The model of a run folder for `n_items` items, with its best weights loaded.
+pub fn load_run(run: &RunDir, n_items: usize) -> anyhow::Result<LoadedRun> {
+    let context = || format!("loading {} for {n_items} items", run.best().display());
+    if let Some(config) = BaselineConfig::read(run)? {
+        let (model, _) = baselines::load(&Cpu::new(), run, n_items).with_context(context)?;
+        let (evaluator, _) = config.evaluator()?;
+        return Ok(LoadedRun::Baseline {
+            model,
+            evaluator,
+            eval_batch_size: config.eval_batch_size,
+        });
+    }
     let config = run.read_config()?;
     let mut t = Trainer::new(&Cpu::new(), n_items, config)?;
-    train::run_dir::load_weights(&run.best(), &mut t)
-        .with_context(|| format!("loading {} for {n_items} items", run.best().display()))?;
-    Ok(t)
+    train::run_dir::load_weights(&run.best(), &mut t).with_context(context)?;
+    Ok(LoadedRun::Trained(Box::new(t)))
 }
 
 #[cfg(test)]

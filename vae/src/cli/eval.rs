@@ -52,11 +52,11 @@ pub fn eval_cmd(a: EvalArgs) -> anyhow::Result<()> {
         Split::Validation => &data.validation,
     };
     let e = evaluate(
-        t.model.as_ref(),
+        &t,
         pair,
         &item_popularity(&data.train),
         t.evaluator(),
-        t.config.eval_batch_size,
+        t.eval_batch_size(),
     )?;
     if let Some(path) = &a.per_user {
         vae::checkpoint::write_atomic(path, e.per_user.to_csv().as_bytes())?;

@@ -4,6 +4,7 @@
 //! in this folder.
 
 mod bench;
+mod bench_ease;
 mod common;
 mod compare;
 mod data;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use autograd::CsrMatrix;
 use clap::{ArgGroup, Args};
-use vae::train::RunDir;
+use vae::train::{RunDir, Scorer};
 
 use super::common::{at_least_one, load_run};
 
@@ -63,8 +63,9 @@ fn read_items_file(path: &Path) -> anyhow::Result<Vec<String>> {
     Ok(ids)
 }
 
-/// A new user is folded in through the encoder, which NCF models lack: they learn one embedding per
-/// training user, so an NCF run can only score the users it was trained on.
+/// A new user is folded in through the encoder (or, for the baselines, scored from their clicks
+/// directly), which NCF models lack: they learn one embedding per training user, so an NCF run can
+/// only score the users it was trained on.
 fn refuse_ncf(run: &RunDir) -> anyhow::Result<()> {
     let path = run.config();
     let text =
@@ -73,8 +74,8 @@ fn refuse_ncf(run: &RunDir) -> anyhow::Result<()> {
         serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
     if let Some(model @ ("gmf" | "mlp" | "neumf")) = config["model"].as_str() {
         anyhow::bail!(
-            "{}: a {model} run; vae recommend needs a Mult-VAE or Mult-DAE run (--model vae|dae), \
-             whose encoder takes a new user's clicks, while {model} has an embedding only for each \
+            "{}: a {model} run; vae recommend needs a Mult-VAE, Mult-DAE, popularity or EASE run \
+             (--model vae|dae|popularity|ease), which takes a new user's clicks, while {model} has an embedding only for each \
              training user",
             path.display()
         );
@@ -126,7 +127,7 @@ pub fn recommend_cmd(a: RecommendArgs) -> anyhow::Result<()> {
     let t = load_run(&run, items.len())?;
     let cols: Vec<_> = clicked.iter().map(|&c| (0, c, 1.0f32)).collect();
     let fold_in = CsrMatrix::from_triplets(1, items.len(), &cols)?;
-    let mut scores = t.model.scores(&fold_in)?.to_vec()?;
+    let mut scores = t.scores(&fold_in)?.to_vec()?;
     for &c in &clicked {
         scores[c] = f32::NEG_INFINITY;
     }

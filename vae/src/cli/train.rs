@@ -1,4 +1,5 @@
-//! `vae train`: Mult-VAE or Mult-DAE into a run folder, or NCF through [`super::ncf`].
+//! `vae train`: Mult-VAE or Mult-DAE into a run folder, popularity or EASE fitted into one
+//! ([`vae::baselines`]), or NCF through [`super::ncf`].
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -8,6 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 use autograd::Cpu;
 use clap::{Args, ValueEnum};
+use vae::baselines::{self, BaselineConfig, BaselineKind};
 use vae::metrics::{Metric, MetricKind};
 use vae::ncf::{NcfModelKind, Protocol};
 use vae::train::{self, LrSchedule, ModelKind, RunDir, RunOptions, Start, TrainConfig, TrainError};
@@ -39,6 +41,10 @@ enum ModelArg {
     Mlp,
     /// NCF's fusion of GMF and MLP.
     Neumf,
+    /// The training click count of each item, the same list for every user.
+    Popularity,
+    /// Steck's EASE: item–item weights in closed form, λ chosen on the validation users.
+    Ease,
 }
 
 impl ModelArg {
@@ -52,6 +58,8 @@ impl ModelArg {
 /// The defaults of the flags Mult-VAE/DAE and NCF share.
 const LR: f64 = 1e-3;
 const SEED: u64 = 98765;
+/// EASE's λ when none is given: the paper's choice for ML-20M (Steck 2019, §4.2).
+const LAMBDA: f64 = 500.0;
 /// About 105 s of work at ML-20M's shape on the project's 2-core CPU (0.35 s per update): at most
 /// that much is lost to a crash.
 const CHECKPOINT_EVERY: u64 = 300;
@@ -136,6 +144,10 @@ pub struct TrainArgs {
     /// it costs nothing and a NaN stops before its update) and 0 on a GPU. The results are the same.
     #[arg(long, allow_negative_numbers = true)]
     loss_every: Option<usize>,
+    /// EASE: the L2 weights λ to fit, comma-separated; the best by validation NDCG is kept
+    /// (default 500).
+    #[arg(long, value_delimiter = ',', value_parser = positive, allow_negative_numbers = true)]
+    lambda: Option<Vec<f64>>,
     /// Worker threads (default: all cores).
     #[arg(long, allow_negative_numbers = true)]
     threads: Option<usize>,
@@ -166,6 +178,7 @@ impl TrainArgs {
             ("--lr-epochs", self.lr_epochs.is_some()),
             ("--eval-batch-size", self.eval_batch_size.is_some()),
             ("--k", self.k.is_some()),
+            ("--lambda", self.lambda.is_some()),
             ("--protocol", self.ncf.protocol.is_some()),
             ("--factors", self.ncf.factors.is_some()),
             ("--layers", self.ncf.layers.is_some()),
@@ -181,10 +194,12 @@ impl TrainArgs {
     /// Refuses a flag the model does not read, or one another flag overrides, naming both: a
     /// dropped flag would run something other than what the command says.
     fn refuse_ignored_flags(&self, model: ModelArg) -> anyhow::Result<()> {
-        use ModelArg::{Dae, Gmf, Mlp, Neumf, Vae};
+        use ModelArg::{Dae, Ease, Gmf, Mlp, Neumf, Popularity, Vae};
         let vae_dae: &[ModelArg] = &[Vae, Dae];
         let ncf: &[ModelArg] = &[Gmf, Mlp, Neumf];
-        let scoped: [(&str, bool, &[ModelArg]); 17] = [
+        let evaluated: &[ModelArg] = &[Vae, Dae, Popularity, Ease];
+        let trained: &[ModelArg] = &[Vae, Dae, Gmf, Mlp, Neumf];
+        let scoped: [(&str, bool, &[ModelArg]); 25] = [
             // β weighs the KL term of Eq. 6 (arXiv:1802.05814v1), which Mult-DAE does not have.
             ("--beta", self.beta.is_some(), &[Vae]),
             ("--anneal-cap", self.anneal_cap.is_some(), &[Vae]),
@@ -200,8 +215,25 @@ impl TrainArgs {
             ("--patience", self.patience.is_some(), vae_dae),
             ("--lr-schedule", self.lr_schedule.is_some(), vae_dae),
             ("--lr-epochs", self.lr_epochs.is_some(), vae_dae),
-            ("--eval-batch-size", self.eval_batch_size.is_some(), vae_dae),
-            ("--k", self.k.is_some(), vae_dae),
+            (
+                "--eval-batch-size",
+                self.eval_batch_size.is_some(),
+                evaluated,
+            ),
+            ("--k", self.k.is_some(), evaluated),
+            ("--lambda", self.lambda.is_some(), &[Ease]),
+            // The baselines are fitted in closed form: no epochs, batches, steps or seed.
+            ("--epochs", self.epochs.is_some(), trained),
+            ("--batch-size", self.batch_size.is_some(), trained),
+            ("--lr", self.lr.is_some(), trained),
+            ("--seed", self.seed.is_some(), trained),
+            (
+                "--checkpoint-every",
+                self.checkpoint_every.is_some(),
+                trained,
+            ),
+            ("--loss-every", self.loss_every.is_some(), trained),
+            ("--tf32", self.tf32, trained),
             ("--protocol", self.ncf.protocol.is_some(), ncf),
             ("--learner", self.ncf.learner.is_some(), ncf),
             // GMF's embeddings; the MLP has only its tower.
@@ -273,16 +305,38 @@ impl TrainArgs {
             ScheduleArg::Step => LrSchedule::Step { every: lr_epochs },
         };
         c.eval_batch_size = self.eval_batch_size.unwrap_or(c.eval_batch_size);
-        if let Some(k) = &self.k {
-            let names: Vec<String> = k.iter().map(Metric::to_string).collect();
-            anyhow::ensure!(
-                k.iter().any(|m| m.kind == MetricKind::Ndcg),
-                "--k {}: the list needs an ndcg@K to pick the best epoch",
-                names.join(",")
-            );
+        if let Some(names) = self.metric_names("the best epoch")? {
             c.metrics = names;
         }
         Ok(c)
+    }
+
+    /// `--k` as config.json spells each metric, refused without an NDCG to pick `what` by.
+    fn metric_names(&self, what: &str) -> anyhow::Result<Option<Vec<String>>> {
+        let Some(k) = &self.k else {
+            return Ok(None);
+        };
+        let names: Vec<String> = k.iter().map(Metric::to_string).collect();
+        anyhow::ensure!(
+            k.iter().any(|m| m.kind == MetricKind::Ndcg),
+            "--k {}: the list needs an ndcg@K to pick {what}",
+            names.join(",")
+        );
+        Ok(Some(names))
+    }
+
+    /// `config.json` of a popularity or EASE run.
+    fn baseline_config(&self, model: BaselineKind) -> anyhow::Result<BaselineConfig> {
+        let paper = TrainConfig::paper(ModelKind::Vae);
+        Ok(BaselineConfig {
+            model,
+            lambdas: match model {
+                BaselineKind::Ease => self.lambda.clone().unwrap_or(vec![LAMBDA]),
+                BaselineKind::Popularity => vec![],
+            },
+            eval_batch_size: self.eval_batch_size.unwrap_or(paper.eval_batch_size),
+            metrics: self.metric_names("λ")?.unwrap_or(paper.metrics),
+        })
     }
 }
 
@@ -312,6 +366,38 @@ fn saved_model(run: &RunDir) -> anyhow::Result<ModelArg> {
         .map_err(|_| anyhow::anyhow!("{}: unknown model {name:?}", path.display()))
 }
 
+/// `vae train --model popularity|ease`: the fit, its validation and test, in the run folder.
+fn fit_baseline(a: &TrainArgs, config: BaselineConfig, run: &RunDir) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut console = Console::new();
+    let r = match gpu_backend(&a.device, false)? {
+        None => baselines::fit(
+            &Cpu::<f32>::new(),
+            &a.data,
+            &config,
+            run,
+            a.overwrite,
+            &mut console,
+        ),
+        Some(g) => baselines::fit(&g, &a.data, &config, run, a.overwrite, &mut console),
+    }?;
+    let lambda = r.lambda.map_or(String::new(), |l| format!(" (λ {l})"));
+    println!(
+        "\n{}{lambda}; test: {}  ({} users, {} without held-out items)",
+        a.model.map_or(String::new(), ModelArg::name),
+        metrics_text(&r.test),
+        r.test_users_evaluated,
+        r.test_users_skipped
+    );
+    println!(
+        "fit {:.2}s, {:.1}s in all; results in {}",
+        r.fit_seconds,
+        started.elapsed().as_secs_f64(),
+        run.results().display()
+    );
+    Ok(())
+}
+
 pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
     set_threads(a.threads)?;
     let (run, resume) = match (&a.out, &a.resume) {
@@ -339,6 +425,21 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
     let model = match model_arg {
         ModelArg::Vae => ModelKind::Vae,
         ModelArg::Dae => ModelKind::Dae,
+        ModelArg::Popularity | ModelArg::Ease => {
+            anyhow::ensure!(
+                !resume,
+                "{}: a {} run is fitted in closed form, with nothing to resume; fit it again with \
+                 --out {} --overwrite",
+                run.dir.display(),
+                model_arg.name(),
+                run.dir.display()
+            );
+            let kind = match model_arg {
+                ModelArg::Ease => BaselineKind::Ease,
+                _ => BaselineKind::Popularity,
+            };
+            return fit_baseline(&a, a.baseline_config(kind)?, &run);
+        }
         ncf_model => {
             anyhow::ensure!(
                 a.checkpoint_every.is_none(),

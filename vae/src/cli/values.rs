@@ -4,7 +4,6 @@
 use clap::ValueEnum;
 use vae::data::Preset;
 use vae::ncf::{Learner, Protocol, Ranking};
-use vae::train::ModelKind;
 
 /// One of the paper's data sets ([`Preset`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -26,24 +25,6 @@ impl From<PresetArg> for Preset {
             PresetArg::Ml20m => Preset::Ml20m,
             PresetArg::Netflix => Preset::Netflix,
             PresetArg::Msd => Preset::Msd,
-        }
-    }
-}
-
-/// Mult-VAE or Mult-DAE ([`ModelKind`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModelKindArg {
-    /// Mult-VAE^PR.
-    Vae,
-    /// Mult-DAE.
-    Dae,
-}
-
-impl From<ModelKindArg> for ModelKind {
-    fn from(m: ModelKindArg) -> Self {
-        match m {
-            ModelKindArg::Vae => ModelKind::Vae,
-            ModelKindArg::Dae => ModelKind::Dae,
         }
     }
 }
@@ -124,9 +105,6 @@ mod tests {
     fn every_command_line_value_names_the_library_value_it_converts_to() {
         for p in PresetArg::value_variants() {
             assert_eq!(flag_name(*p), json_name(Preset::from(*p)));
-        }
-        for m in ModelKindArg::value_variants() {
-            assert_eq!(flag_name(*m), json_name(ModelKind::from(*m)));
         }
         for p in ProtocolArg::value_variants() {
             assert_eq!(flag_name(*p), json_name(Protocol::from(*p)));

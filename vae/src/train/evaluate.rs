@@ -28,11 +28,25 @@ pub struct Evaluation {
     pub per_user: PerUserMetrics,
 }
 
+/// What evaluation asks of a model: scores over every item for a batch of fold-in rows. Mult-VAE
+/// and Mult-DAE score through [`Recommender::scores`]; the closed-form baselines
+/// ([`crate::baselines`]), which have no training step to offer a [`Recommender`], score directly.
+pub trait Scorer<B: Backend> {
+    /// `fold_in.rows() × items` scores, higher ranking first.
+    fn scores(&self, fold_in: &CsrMatrix<f32>) -> autograd::Result<Tensor<B>>;
+}
+
+impl<B: Backend> Scorer<B> for dyn Recommender<B> + '_ {
+    fn scores(&self, fold_in: &CsrMatrix<f32>) -> autograd::Result<Tensor<B>> {
+        Recommender::scores(self, fold_in)
+    }
+}
+
 /// Scores `pair`'s fold-in rows in batches of `batch_size` and averages the metrics; `popularity[i]`
 /// is the training clicks of item `i` ([`crate::metrics::item_popularity`] of the training split),
 /// which average popularity reads.
-pub fn evaluate<B: Backend<Elem = f32>>(
-    model: &dyn Recommender<B>,
+pub fn evaluate<B: Backend<Elem = f32>, M: Scorer<B> + ?Sized>(
+    model: &M,
     pair: &HeldoutPair,
     popularity: &[u64],
     evaluator: &Evaluator,

@@ -113,7 +113,7 @@ fn layers(config: &TrainConfig, n_items: usize) -> Vec<(f64, f64)> {
 }
 
 /// The `MemAvailable` of /proc/meminfo in bytes; `None` where it cannot be read.
-fn available_memory() -> Option<f64> {
+pub fn available_memory() -> Option<f64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -144,7 +144,7 @@ pub fn check_fits<B: Backend>(
 }
 
 /// `bytes` in binary units, e.g. `97.7 MiB`.
-fn bytes(bytes: f64) -> String {
+pub fn bytes(bytes: f64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
     if bytes < 1024.0 {
         return format!("{bytes:.0} B");

@@ -13,7 +13,7 @@ pub mod trainer;
 
 pub use config::{LrSchedule, ModelKind, TrainConfig};
 pub use error::{Result, TrainError};
-pub use evaluate::{evaluate, Evaluation};
+pub use evaluate::{evaluate, Evaluation, Scorer};
 pub use memory::MemoryEstimate;
 pub use run::{train, Progress, Quiet, RunOptions, Start};
 pub use run_dir::{Results, RunDir};
