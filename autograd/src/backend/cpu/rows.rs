@@ -44,8 +44,7 @@ pub(super) fn sum_cols_acc<T: CpuReal>(x: &[T], cols: usize, beta: f64, s: &mut 
     // Each task sums a block of columns down all the rows, in row order, in f64. A block's rows
     // are runs of 2 KiB a whole row apart (80 KB for the output layer's Ȳ), each on a new page
     // where the hardware prefetchers start over, so the run `ROWS_AHEAD` rows on is asked for
-    // while this one is added: `hot_ops` `sum_cols_acc` 1.46–1.57 ms → 0.53–0.76 (blocks of 256
-    // to 2048 columns, 1 to 8 rows ahead, all measured within 0.7–1.1 ms).
+    // while this one is added (`hot_ops` `sum_cols_acc`, docs/benchmarks.md).
     const BLOCK: usize = 512;
     const ROWS_AHEAD: usize = 4;
     s.par_chunks_mut(BLOCK).enumerate().for_each(|(b, s)| {

@@ -14,8 +14,7 @@ pub(super) fn csr_matmul<T: CpuReal>(x: &CsrMatrix<T>, b: &[T], n: usize, c: &mu
         let (cols, vals) = x.row(r);
         for (i, (&k, &v)) in cols.iter().zip(vals).enumerate() {
             // The rows of B a row of X picks are scattered (one per click, 2.4 KB apart at the
-            // first layer): ask for the next one while this one is added. Measured at ML-20M's
-            // shape, 5.7–7.6 → 4.6–5.6 ms a batch (`vae bench --ops`).
+            // first layer): ask for the next one while this one is added (docs/benchmarks.md).
             if let Some(&next) = cols.get(i + 1) {
                 prefetch(&b[next as usize * n..(next as usize + 1) * n]);
             }
@@ -71,9 +70,9 @@ const ITEM_ROWS_PER_TASK: usize = 64;
 /// counting sort, `O(nnz + k)`), then each row `C[i, :] = Σ_r x_ri · D[r, :]` is written once, rows in
 /// parallel, unclicked items as zeros: one streaming pass over `C` instead of a zero-fill followed by
 /// scattered updates. A row is summed in a buffer that stays in L1 and copied out once, rather than
-/// summed in place (`cargo bench --bench hot_ops -- csr_t_matmul_new`, with the vector
-/// [`add_scaled`]: 3.1 → 2.5–2.7 ms). The users of an item come in increasing `r`, the order in which
-/// [`csr_t_matmul_acc`] adds them, so both give the same bits.
+/// summed in place (faster: docs/benchmarks.md, `hot_ops` `csr_t_matmul_new`). The users of an
+/// item come in increasing `r`, the order in which [`csr_t_matmul_acc`] adds them, so both give the
+/// same bits.
 pub(super) fn csr_t_matmul_new<T: CpuReal>(x: &CsrMatrix<T>, d: &[T], n: usize) -> Vec<T> {
     let k = x.cols();
     if k * n == 0 {
