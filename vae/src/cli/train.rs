@@ -50,7 +50,6 @@ impl ModelArg {
 }
 
 /// The defaults of the flags Mult-VAE/DAE and NCF share.
-const LR: f64 = 1e-3;
 const SEED: u64 = 98765;
 /// About 105 s of work at ML-20M's shape on the project's 2-core CPU (0.35 s per update): at most
 /// that much is lost to a crash.
@@ -251,7 +250,7 @@ impl TrainArgs {
         c.l2 = self.l2.unwrap_or(c.l2);
         c.epochs = self.epochs.unwrap_or(c.epochs);
         c.batch_size = self.batch_size.unwrap_or(c.batch_size);
-        c.lr = self.lr.unwrap_or(LR);
+        c.lr = self.lr.unwrap_or(c.lr);
         c.seed = self.seed.unwrap_or(SEED);
         c.anneal = match (self.beta, c.anneal) {
             (Some(b), _) => Anneal::Constant(b),
@@ -354,7 +353,7 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
             let common = RunFlags {
                 epochs: a.epochs,
                 batch_size: a.batch_size,
-                lr: a.lr.unwrap_or(LR),
+                lr: a.lr.unwrap_or(autograd::optim::AdamConfig::default().lr),
                 seed: a.seed.unwrap_or(SEED),
             };
             let protocol = a.ncf.protocol.map_or(Protocol::Implicit, Protocol::from);
