@@ -61,7 +61,9 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     let data = dir.path().join("ml-20m");
-    vae::data::pro_sg::write(&data, &synth(&SynthConfig::default()).unwrap()).unwrap();
+    let split = synth(&SynthConfig::default()).unwrap();
+    let stats = vae::data::SplitStats::synthetic(&split, &SynthConfig::default(), None);
+    vae::data::pro_sg::write(&data, &split, &stats).unwrap();
     let files = data_fingerprint::pro_sg_files(&data);
     let bytes: u64 = files
         .iter()
