@@ -3,7 +3,7 @@
 //! scanned), beside the SHA-256 of the same bytes alone, the share the digests add to each; and the
 //! SHA-256 of an ML-20M-shaped `pro_sg` folder (112 MB of text) that a run records in `config.json`
 //! and a resume checks.
-//! `cargo bench --bench checkpoint`
+//! `cargo bench -p vae --bench checkpoint`
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::collections::BTreeMap;
