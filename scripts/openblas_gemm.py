@@ -1,5 +1,5 @@
 """The output layer's three GEMM forms (500×600×20,108) through numpy's OpenBLAS, 2 threads, best of
-five after a warm-up: the peer that `cargo bench --bench dense_layer` is compared with in
+five after a warm-up: the peer that `cargo bench -p autograd --bench dense_layer` is compared with in
 docs/benchmarks.md. Run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (they pin an old kernel):
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 python3 scripts/openblas_gemm.py

@@ -235,8 +235,10 @@ impl<T: Copy> CsrMatrix<T> {
 
 impl<T: Real> CsrMatrix<T> {
     /// Each row divided by its Euclidean norm `√max(‖x_r‖², ε)`, touching only the stored values: the
-    /// sparse form of the op `l2_normalize_rows` (same ε), for the encoder's input.
-    pub fn l2_normalize_rows(&self) -> Self {
+    /// sparse form of the op `l2_normalize_rows`, for the encoder's input. Pass the op's ε
+    /// (`backend::L2_EPS`) for the same result; `ε` is an argument, as it is of the backend's
+    /// primitive.
+    pub fn l2_normalize_rows(&self, eps: f64) -> Self {
         let mut out = self.clone();
         for r in 0..self.rows {
             let range = self.indptr[r]..self.indptr[r + 1];
@@ -244,7 +246,7 @@ impl<T: Real> CsrMatrix<T> {
                 .iter()
                 .map(|v| v.f64() * v.f64())
                 .sum();
-            let norm = T::of(sq.max(crate::backend::L2_EPS).sqrt());
+            let norm = T::of(sq.max(eps).sqrt());
             for v in &mut out.values[range] {
                 *v = *v / norm;
             }
@@ -325,7 +327,7 @@ mod tests {
         .unwrap();
         let key = RngKey::new(9, 4);
         let sparse = m
-            .l2_normalize_rows()
+            .l2_normalize_rows(crate::backend::L2_EPS)
             .dropout(0.5, key)
             .unwrap()
             .to_dense(0.0);

@@ -1,5 +1,5 @@
 // The CUDA built-ins, given their meaning on the host CPU, so that gpu/kernels/*.cu compile with g++
-// into the `sim` device (gpu/src/engine/sim.rs). Included before common.cuh and each kernel file.
+// into the `sim` device (gpu/src/engine/sim/mod.rs). Included before common.cuh and each kernel file.
 //
 // A block's threads are fibers on one host thread (gpu/sim/runtime.cpp): each runs until it reaches
 // __syncthreads() or returns, and the barrier releases once every live thread of the block waits at

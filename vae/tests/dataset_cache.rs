@@ -13,7 +13,9 @@ fn tiny_folder(dir: &Path) {
         mean_clicks: 9.0,
         ..SynthConfig::default()
     };
-    pro_sg::write(dir, &synth(&config).unwrap()).unwrap();
+    let split = synth(&config).unwrap();
+    let stats = vae::data::SplitStats::synthetic(&split, &config, None);
+    pro_sg::write(dir, &split, &stats).unwrap();
 }
 
 #[test]

@@ -95,7 +95,7 @@ proptest! {
         let config = SplitConfig { heldout: Heldout::Users(heldout), ..SplitConfig::default() };
         if let Ok(s) = split(&r, &config) {
             let n_items = s.unique_sid.len() as u32;
-            let n_train = (s.stats.users - 2 * heldout) as u32;
+            let n_train = (s.counts.users - 2 * heldout) as u32;
             prop_assert!(s.train.iter().all(|&(u, i)| u < n_train && i < n_items));
             for part in [&s.validation_tr, &s.validation_te] {
                 prop_assert!(part.iter().all(|&(u, i)| (n_train..n_train + heldout as u32).contains(&u) && i < n_items));
@@ -103,7 +103,7 @@ proptest! {
             for part in [&s.test_tr, &s.test_te] {
                 prop_assert!(part.iter().all(|&(u, i)| u >= n_train + heldout as u32 && i < n_items));
             }
-            prop_assert_eq!(s.unique_uid.len(), s.stats.users);
+            prop_assert_eq!(s.unique_uid.len(), s.counts.users);
         }
     }
 }

@@ -59,11 +59,12 @@ fn run(string_ids: bool, frac: f64) -> Vec<String> {
     };
     let s = split(&ratings, &config).unwrap();
     assert_eq!(
-        (s.stats.clicks, s.stats.users, s.stats.items),
+        (s.counts.clicks, s.counts.users, s.counts.items),
         (788, 110, 277)
     );
     let out = dir.path().join("pro_sg");
-    pro_sg::write(&out, &s).unwrap();
+    let stats = vae::data::SplitStats::vae_cf(&s, &config, None);
+    pro_sg::write(&out, &s, &stats).unwrap();
     hashes(&out)
 }
 

@@ -15,16 +15,17 @@ use vae::vae_cf::Anneal;
 
 fn tiny_data(dir: &Path, items: usize) -> PathBuf {
     let out = dir.join(format!("synth-{items}"));
-    let split = synth(&SynthConfig {
+    let config = SynthConfig {
         users: 260,
         heldout_users: 30,
         items,
         mean_clicks: 12.0,
         seed: 5,
         ..SynthConfig::default()
-    })
-    .unwrap();
-    pro_sg::write(&out, &split).unwrap();
+    };
+    let split = synth(&config).unwrap();
+    let stats = vae::data::SplitStats::synthetic(&split, &config, None);
+    pro_sg::write(&out, &split, &stats).unwrap();
     out
 }
 

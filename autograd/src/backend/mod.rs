@@ -132,6 +132,23 @@ pub struct AdamStep {
     pub decoupled: f64,
 }
 
+impl AdamStep {
+    /// The step's scalars as the update's element loop reads them, resolved here in f64 once for
+    /// every backend (each rounds them to its element type): `[β₁, β₂, ε, λ_L2, 1 − lr·λ_decoupled,
+    /// lr / (1 − β₁ᵗ), √(1 − β₂ᵗ)]`.
+    pub fn scalars(self) -> [f64; 7] {
+        [
+            self.beta1,
+            self.beta2,
+            self.eps,
+            self.l2,
+            1.0 - self.lr * self.decoupled,
+            self.lr / self.bias1,
+            self.bias2.sqrt(),
+        ]
+    }
+}
+
 /// The best columns of each row, on the host: what [`Backend::top_k_rows`] returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopK {

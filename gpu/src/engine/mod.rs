@@ -4,13 +4,10 @@
 //! for both, so the simulator tests the host side of the backend too, not only the kernel bodies.
 
 mod driver;
-mod host_mem;
 mod sim;
-mod sim_blas;
 
 pub(crate) use driver::DriverEngine;
-pub(crate) use host_mem::HostMem;
-pub(crate) use sim::SimEngine;
+pub(crate) use sim::{HostMem, SimEngine};
 
 use crate::alloc::{DeviceBuf, Pooled};
 use cudarc::driver::{CudaSlice, LaunchConfig};
@@ -200,7 +197,7 @@ impl Engine {
     ) -> EngineResult<()> {
         match self {
             Engine::Driver(d) => d.sgemm(g, a, b, c),
-            Engine::Sim(_) => sim_blas::sgemm(g, tf32, a, b, c),
+            Engine::Sim(_) => sim::blas::sgemm(g, tf32, a, b, c),
         }
     }
 

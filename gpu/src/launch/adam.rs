@@ -21,17 +21,7 @@ pub(crate) fn adam(
     if n == 0 {
         return Ok(());
     }
-    // The step's scalars resolved as the CPU backend resolves them, then rounded to f32.
-    let [beta1, beta2, eps, l2, shrink, step, sqrt_bias2] = [
-        s.beta1,
-        s.beta2,
-        s.eps,
-        s.l2,
-        1.0 - s.lr * s.decoupled,
-        s.lr / s.bias1,
-        s.bias2.sqrt(),
-    ]
-    .map(|x| x as f32);
+    let [beta1, beta2, eps, l2, shrink, step, sqrt_bias2] = s.scalars().map(|x| x as f32);
     launch!(g, "adam", elementwise_config(n);
         param, grad, m, v, n as u64, beta1, beta2, eps, l2, shrink, step, sqrt_bias2)
 }

@@ -90,9 +90,9 @@ pub fn dataset(path: &Option<PathBuf>, shape: Preset) -> anyhow::Result<Dataset>
                     shape.name(),
                     dir.display()
                 );
-                let mut split = synth(&shape.synth())?;
-                split.stats.preset = Some(shape);
-                pro_sg::write(&dir, &split)?;
+                let split = synth(&shape.synth())?;
+                let stats = pro_sg::SplitStats::synthetic(&split, &shape.synth(), Some(shape));
+                pro_sg::write(&dir, &split, &stats)?;
             }
             dir
         }

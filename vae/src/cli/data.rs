@@ -236,12 +236,11 @@ fn prepare(a: PrepareArgs) -> anyhow::Result<()> {
         ratings.skipped,
         t.elapsed().as_secs_f64()
     );
-    let mut split = data::split(&ratings, &config)?;
+    let split = data::split(&ratings, &config)?;
     drop(ratings);
-    split.stats.preset = preset;
-    refuse_empty_splits(&split.stats, &heldout_flag)?;
-    pro_sg::write(&a.out, &split)?;
-    let s = &split.stats;
+    let s = &SplitStats::vae_cf(&split, &config, preset);
+    refuse_empty_splits(s, &heldout_flag)?;
+    pro_sg::write(&a.out, &split, s)?;
     println!(
         "After filtering, there are {} watching events from {} users and {} movies (sparsity: {:.3}%)",
         s.clicks,
@@ -333,15 +332,15 @@ fn synth(a: SynthArgs) -> anyhow::Result<()> {
         seed: a.seed.unwrap_or(base.seed),
     };
     let t = Instant::now();
-    let mut split = data::synth(&config)?;
-    split.stats.preset = Some(shape);
+    let split = data::synth(&config)?;
+    let stats = SplitStats::synthetic(&split, &config, Some(shape));
     let generated = t.elapsed().as_secs_f64();
-    pro_sg::write(&a.out, &split)?;
+    pro_sg::write(&a.out, &split, &stats)?;
     println!(
         "{} users, {} items, {} clicks; generated in {generated:.1} s, written in {:.1} s to {}",
-        split.stats.users,
-        split.stats.items,
-        split.stats.clicks,
+        stats.users,
+        stats.items,
+        stats.clicks,
         t.elapsed().as_secs_f64() - generated,
         a.out.display()
     );

@@ -71,6 +71,10 @@ fn prepare_ml100k(inter: &Path, out: &Path) -> anyhow::Result<()> {
         ..data::SplitConfig::default()
     };
     let split = data::split(&ratings, &config)?;
-    data::pro_sg::write(out, &split)?;
+    data::pro_sg::write(
+        out,
+        &split,
+        &data::SplitStats::vae_cf(&split, &config, None),
+    )?;
     Ok(())
 }

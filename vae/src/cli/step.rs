@@ -140,7 +140,9 @@ fn run<B: Backend>(
 
         println!("\n== forward, in the order of the math");
         s.tensor("x", "the click rows x_u", &dense(&backend, batch)?)?;
-        let normalized = batch.map(|v| B::Elem::of(v as f64)).l2_normalize_rows();
+        let normalized = batch
+            .map(|v| B::Elem::of(v as f64))
+            .l2_normalize_rows(autograd::backend::L2_EPS);
         s.tensor(
             "x_normalized",
             "x_u / ‖x_u‖, each row L2-normalised (the encoder's input before dropout)",

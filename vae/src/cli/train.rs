@@ -56,7 +56,6 @@ impl ModelArg {
 }
 
 /// The defaults of the flags Mult-VAE/DAE and NCF share.
-const LR: f64 = 1e-3;
 const SEED: u64 = 98765;
 /// EASE's λ when none is given: the paper's choice for ML-20M (Steck 2019, §4.2).
 const LAMBDA: f64 = 500.0;
@@ -285,7 +284,7 @@ impl TrainArgs {
         c.l2 = self.l2.unwrap_or(c.l2);
         c.epochs = self.epochs.unwrap_or(c.epochs);
         c.batch_size = self.batch_size.unwrap_or(c.batch_size);
-        c.lr = self.lr.unwrap_or(LR);
+        c.lr = self.lr.unwrap_or(c.lr);
         c.seed = self.seed.unwrap_or(SEED);
         c.anneal = match (self.beta, c.anneal) {
             (Some(b), _) => Anneal::Constant(b),
@@ -457,7 +456,7 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
             let common = RunFlags {
                 epochs: a.epochs,
                 batch_size: a.batch_size,
-                lr: a.lr.unwrap_or(LR),
+                lr: a.lr.unwrap_or(autograd::optim::AdamConfig::default().lr),
                 seed: a.seed.unwrap_or(SEED),
             };
             let protocol = a.ncf.protocol.map_or(Protocol::Implicit, Protocol::from);

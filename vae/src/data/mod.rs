@@ -31,5 +31,5 @@ pub use numpy_rng::NumpyRandomState;
 pub use preset::{PaperFigures, Preset};
 pub use pro_sg::SplitStats;
 pub use ratings::Ratings;
-pub use split::{split, Click, Heldout, Split, SplitConfig};
+pub use split::{split, Click, Heldout, Split, SplitConfig, SplitCounts};
 pub use synth::{synth, SynthConfig};

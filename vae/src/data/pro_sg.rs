@@ -25,8 +25,8 @@ pub const CLICK_FILES: [&str; 5] = [
     "test_te.csv",
 ];
 
-/// Writes `split` into `dir` (created if missing).
-pub fn write(dir: &Path, split: &Split) -> Result<()> {
+/// Writes `split` into `dir` (created if missing), with `stats` as `stats.json`.
+pub fn write(dir: &Path, split: &Split, stats: &SplitStats) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
     write_lines(&dir.join("unique_sid.txt"), &split.unique_sid)?;
     write_lines(&dir.join("unique_uid.txt"), &split.unique_uid)?;
@@ -40,7 +40,7 @@ pub fn write(dir: &Path, split: &Split) -> Result<()> {
     for (name, clicks) in CLICK_FILES.iter().zip(parts) {
         write_clicks(&dir.join(name), clicks)?;
     }
-    write_stats(dir, &split.stats)
+    write_stats(dir, stats)
 }
 
 /// Figures of a split, as the notebook prints them and more; written to `stats.json`.
@@ -90,6 +90,49 @@ pub struct SplitStats {
     pub test_tr_clicks: usize,
     /// Rows of `test_te.csv`.
     pub test_te_clicks: usize,
+}
+
+impl SplitStats {
+    /// The stats of a `vae-cf` split made with `config`, of the data set `preset` if one.
+    pub fn vae_cf(split: &Split, config: &SplitConfig, preset: Option<Preset>) -> Self {
+        Self::of(split, "vae-cf", preset, Some(config.clone()), None)
+    }
+
+    /// The stats of synthetic data drawn with `config`, shaped as `preset` if one.
+    pub fn synthetic(split: &Split, config: &SynthConfig, preset: Option<Preset>) -> Self {
+        Self::of(split, "synthetic", preset, None, Some(config.clone()))
+    }
+
+    fn of(
+        split: &Split,
+        protocol: &str,
+        preset: Option<Preset>,
+        config: Option<SplitConfig>,
+        synth: Option<SynthConfig>,
+    ) -> Self {
+        let c = &split.counts;
+        SplitStats {
+            protocol: protocol.into(),
+            preset,
+            config,
+            synth,
+            input_rows: c.input_rows,
+            skipped_lines: c.skipped_lines,
+            clicks: c.clicks,
+            repeated_clicks: c.repeated_clicks,
+            users: c.users,
+            items: c.items,
+            sparsity: c.clicks as f64 / (c.users as f64 * c.items as f64),
+            train_users: c.train_users,
+            heldout_users: c.heldout_users,
+            n_items: split.unique_sid.len(),
+            train_clicks: split.train.len(),
+            validation_tr_clicks: split.validation_tr.len(),
+            validation_te_clicks: split.validation_te.len(),
+            test_tr_clicks: split.test_tr.len(),
+            test_te_clicks: split.test_te.len(),
+        }
+    }
 }
 
 /// Writes `stats.json`.

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{DataError, Result};
 use super::numpy_rng::NumpyRandomState;
-use super::pro_sg::SplitStats;
 use super::ratings::Ratings;
 
 /// How many users each of validation and test gets.
@@ -69,8 +68,30 @@ pub struct Split {
     pub test_tr: Vec<Click>,
     /// Test held-out clicks.
     pub test_te: Vec<Click>,
-    /// Figures.
-    pub stats: SplitStats,
+    /// What the split counted on its way; `pro_sg` adds the parameters and writes `stats.json`.
+    pub counts: SplitCounts,
+}
+
+/// The counts of a split that its click lists do not hold: [`super::pro_sg::SplitStats`] is
+/// made of these, the lists' lengths and the parameters of the split.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SplitCounts {
+    /// Rating rows read.
+    pub input_rows: usize,
+    /// Malformed lines skipped under `--skip-invalid`.
+    pub skipped_lines: usize,
+    /// Clicks left after filtering.
+    pub clicks: usize,
+    /// Of those, clicks on a (user, item) pair the user clicked before.
+    pub repeated_clicks: usize,
+    /// Users left after filtering.
+    pub users: usize,
+    /// Items left after filtering (all users' clicks).
+    pub items: usize,
+    /// Training users.
+    pub train_users: usize,
+    /// Users in each of validation and test.
+    pub heldout_users: usize,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -200,11 +221,7 @@ pub fn split(ratings: &Ratings, config: &SplitConfig) -> Result<Split> {
     let (validation_tr, validation_te) = heldout_split(Role::Validation);
     let (test_tr, test_te) = heldout_split(Role::Test);
 
-    let stats = SplitStats {
-        protocol: "vae-cf".into(),
-        preset: None,
-        config: Some(config.clone()),
-        synth: None,
+    let counts = SplitCounts {
         input_rows: ratings.len(),
         skipped_lines: ratings.skipped,
         clicks: rows.len(),
@@ -214,15 +231,8 @@ pub fn split(ratings: &Ratings, config: &SplitConfig) -> Result<Split> {
         ),
         users: n_users,
         items: n_items,
-        sparsity: rows.len() as f64 / (n_users as f64 * n_items as f64),
         train_users: n_train,
         heldout_users: heldout,
-        n_items: unique_sid.len(),
-        train_clicks: train.len(),
-        validation_tr_clicks: validation_tr.len(),
-        validation_te_clicks: validation_te.len(),
-        test_tr_clicks: test_tr.len(),
-        test_te_clicks: test_te.len(),
     };
     Ok(Split {
         unique_sid: unique_sid
@@ -238,7 +248,7 @@ pub fn split(ratings: &Ratings, config: &SplitConfig) -> Result<Split> {
         validation_te,
         test_tr,
         test_te,
-        stats,
+        counts,
     })
 }
 
@@ -327,13 +337,13 @@ mod tests {
     fn ratings_at_or_below_the_threshold_are_not_clicks() {
         let s = split(&ratings(10, |_| 6), &config(2)).unwrap();
         assert!(!s.unique_sid.iter().any(|i| i == "low"));
-        assert_eq!(s.stats.clicks, 60);
+        assert_eq!(s.counts.clicks, 60);
     }
 
     #[test]
     fn users_below_min_user_clicks_are_dropped() {
         let s = split(&ratings(10, |u| if u < 4 { 4 } else { 7 }), &config(1)).unwrap();
-        assert_eq!(s.stats.users, 6);
+        assert_eq!(s.counts.users, 6);
         assert!(s
             .unique_uid
             .iter()

@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{DataError, Result};
 use super::numpy_rng::NumpyRandomState;
-use super::pro_sg::SplitStats;
-use super::split::{fold_in_split, Click, Split};
+use super::split::{fold_in_split, Click, Split, SplitCounts};
 
 /// Shape of the synthetic data; [`Default`] is ML-20M after the notebook's filter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,11 +120,7 @@ pub fn synth(config: &SynthConfig) -> Result<Split> {
     let (test_tr, test_te) = fold_in_split(&keyed(&clicks[val_end..]), 0.2, c.seed);
     let n_clicks = clicks.len();
     clicks.truncate(train_end);
-    let stats = SplitStats {
-        protocol: "synthetic".into(),
-        preset: None,
-        config: None,
-        synth: Some(c.clone()),
+    let counts = SplitCounts {
         input_rows: n_clicks,
         skipped_lines: 0,
         clicks: n_clicks,
@@ -133,15 +128,8 @@ pub fn synth(config: &SynthConfig) -> Result<Split> {
         repeated_clicks: 0,
         users: c.users,
         items: c.items,
-        sparsity: n_clicks as f64 / (c.users as f64 * c.items as f64),
         train_users: n_train as usize,
         heldout_users: c.heldout_users,
-        n_items: c.items,
-        train_clicks: clicks.len(),
-        validation_tr_clicks: validation_tr.len(),
-        validation_te_clicks: validation_te.len(),
-        test_tr_clicks: test_tr.len(),
-        test_te_clicks: test_te.len(),
     };
     Ok(Split {
         unique_sid: (0..c.items).map(|i| i.to_string()).collect(),
@@ -151,7 +139,7 @@ pub fn synth(config: &SynthConfig) -> Result<Split> {
         validation_te,
         test_tr,
         test_te,
-        stats,
+        counts,
     })
 }
 
@@ -179,7 +167,7 @@ mod tests {
     #[test]
     fn tiny_synth_has_the_requested_shape_and_at_least_five_clicks_per_user() {
         let s = synth(&tiny()).unwrap();
-        assert_eq!(s.stats.train_users, 200);
+        assert_eq!(s.counts.train_users, 200);
         assert_eq!(s.unique_sid.len(), 120);
         let mut per_user = vec![0usize; 300];
         for parts in [
@@ -195,7 +183,7 @@ mod tests {
             }
         }
         assert!(per_user.iter().all(|&n| n >= 5), "{per_user:?}");
-        let mean = s.stats.clicks as f64 / 300.0;
+        let mean = s.counts.clicks as f64 / 300.0;
         assert!((8.0..18.0).contains(&mean), "mean clicks {mean}");
         // 20% held out of each held-out user, every one of them with ≥ 5 clicks.
         assert!(s.validation_te.len() * 5 <= s.validation_tr.len() + s.validation_te.len());

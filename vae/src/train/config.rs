@@ -1,6 +1,7 @@
 //! Everything a training run is configured by, written to `config.json` in the run folder.
 
 use crate::vae_cf::Anneal;
+use autograd::optim::AdamConfig;
 use serde::{Deserialize, Serialize};
 
 /// Which model to train.
@@ -62,7 +63,7 @@ impl TrainConfig {
             l2: 0.0,
             epochs: 200,
             batch_size: 500,
-            lr: 1e-3,
+            lr: AdamConfig::default().lr,
             seed: 98765,
             anneal: Anneal::default(),
             patience: None,

@@ -12,6 +12,7 @@ pub use mult_vae::MultVae;
 
 use crate::seed::derive_seed;
 
+use autograd::backend::L2_EPS;
 use autograd::ops::SparseTensor;
 use autograd::rng::RngKey;
 use autograd::{Backend, CsrMatrix, Parameter, Result, Tape, Tensor, Var};
@@ -139,7 +140,7 @@ pub(crate) fn encoder_input<B: Backend>(
     seed: u64,
     ctx: StepContext,
 ) -> Result<CsrMatrix<B::Elem>> {
-    let x = elements::<B>(batch).l2_normalize_rows();
+    let x = elements::<B>(batch).l2_normalize_rows(L2_EPS);
     if ctx.train && p > 0.0 {
         x.dropout(p, RngKey::new(derive_seed(seed, DROPOUT_STREAM), ctx.step))
     } else {

@@ -6,9 +6,7 @@ use crate::backend::AdamStep;
 use crate::real::Real;
 
 pub(super) fn adam<T: Real>(s: AdamStep, param: &mut [T], grad: &[T], m: &mut [T], v: &mut [T]) {
-    let (b1, b2, eps) = (T::of(s.beta1), T::of(s.beta2), T::of(s.eps));
-    let (l2, shrink) = (T::of(s.l2), T::of(1.0 - s.lr * s.decoupled));
-    let (step, sqrt_bias2) = (T::of(s.lr / s.bias1), T::of(s.bias2.sqrt()));
+    let [b1, b2, eps, l2, shrink, step, sqrt_bias2] = s.scalars().map(T::of);
     let (one, pm, pv) = (T::one(), m.as_mut_ptr() as usize, v.as_mut_ptr() as usize);
     for_each_chunk(param, |o, p| {
         // SAFETY: chunks of `param` are disjoint, and so are the same ranges of `m` and `v`.

@@ -2,10 +2,11 @@
 //! `axpy`; the CPU side of `gpu/kernels/elementwise.cu`.
 
 use super::for_each_chunk;
+use super::CpuReal;
 use crate::backend::{Binary, Unary};
 use crate::real::Real;
 
-pub(super) fn unary<T: Real>(op: Unary, x: &[T], y: &mut [T]) {
+pub(super) fn unary<T: CpuReal>(op: Unary, x: &[T], y: &mut [T]) {
     if op == Unary::Tanh {
         // The f32 hidden layers' activation: a vectorised tanh (f64 keeps libm's).
         return for_each_chunk(y, |o, y| T::tanh_slice(&x[o..o + y.len()], y));

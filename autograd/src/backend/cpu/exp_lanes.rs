@@ -15,9 +15,8 @@
 //! is one fused multiply-add (`f32::mul_add`, one rounding), without it a multiplication and an
 //! addition. The AVX-512 and AVX2 paths run `FMA = true` on the FMA units, the portable one
 //! `FMA = false` (baseline x86-64 has no FMA instruction, and `mul_add` there is a libm call, 17×
-//! slower). Fused, an `eˣ` takes about 23 vector operations instead of 32: `hot_ops`'
-//! `multinomial_nll` forward and backward went from 3.12 and 3.02 ms to 2.29–2.48 and 2.11–2.20 on
-//! the AVX2 path, from 1.94 and 1.67 to 1.47–1.51 and 1.54–1.67 on AVX-512.
+//! slower). Fused, an `eˣ` takes about 23 vector operations instead of 32 (the likelihood's time:
+//! docs/benchmarks.md, 2026-12-04).
 //!
 //! Element `i` always lands in lane `i mod 16`, and `mul_add` rounds once wherever it runs, so the
 //! two vector paths give the same bits as each other and as `FMA = true` in baseline code (the

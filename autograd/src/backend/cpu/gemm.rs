@@ -7,8 +7,8 @@
 //! block, and with `α = 1` and `β ∈ {0, 1}` its edge tiles round exactly as its interior tiles, so the
 //! result does not depend on the split (a test checks this bit for bit).
 
+use super::CpuReal;
 use crate::backend::Gemm;
-use crate::real::Real;
 use rayon::prelude::*;
 
 /// A raw pointer that may cross threads: the blocks it addresses are disjoint.
@@ -30,7 +30,7 @@ pub(crate) fn row_blocks(g: Gemm) -> usize {
 }
 
 /// `C ← α·op(A)·op(B) + β·C`.
-pub(super) fn gemm<T: Real>(g: Gemm, a: &[T], b: &[T], c: &mut [T]) {
+pub(super) fn gemm<T: CpuReal>(g: Gemm, a: &[T], b: &[T], c: &mut [T]) {
     assert!(c.len() >= g.m * g.n);
     // SAFETY: `c` holds m × n initialised elements and is borrowed apart from `a` and `b`.
     unsafe { T::gemm_raw(g, a, b, c.as_mut_ptr()) }
@@ -39,7 +39,7 @@ pub(super) fn gemm<T: Real>(g: Gemm, a: &[T], b: &[T], c: &mut [T]) {
 /// `op(A)·op(B) (+ 1·biasᵀ)` (`α = 1`, `β = 0`) in a new buffer. The product writes every element,
 /// so the memory is not zero-filled first: at the output layer that fill was a 40–48 MB memset per
 /// GEMM.
-pub(super) fn gemm_new<T: Real>(g: Gemm, a: &[T], b: &[T], bias: Option<&[T]>) -> Vec<T> {
+pub(super) fn gemm_new<T: CpuReal>(g: Gemm, a: &[T], b: &[T], bias: Option<&[T]>) -> Vec<T> {
     let g = Gemm {
         alpha: 1.0,
         beta: 0.0,

@@ -55,12 +55,14 @@ pub mod fma_peak;
 pub(crate) mod gemm;
 mod isa;
 mod random;
+mod real;
 pub(crate) mod rows;
 pub mod sgemm;
 pub(crate) mod sparse;
 pub mod top_k;
 
 pub use isa::Isa;
+pub use real::CpuReal;
 
 use super::{AdamStep, Backend, Binary, Gemm, TopK, Unary};
 use crate::csr::CsrMatrix;
@@ -133,7 +135,7 @@ fn for_each_chunk<T: Send>(y: &mut [T], f: impl Fn(usize, &mut [T]) + Sync + Sen
     }
 }
 
-impl<T: Real> Backend for Cpu<T> {
+impl<T: CpuReal> Backend for Cpu<T> {
     type Elem = T;
     type Buffer = Vec<T>;
     type Csr = CsrMatrix<T>;

@@ -1,6 +1,7 @@
 //! Row-wise loops: broadcasting, reductions, column copies, log-softmax, L2 normalisation, gathers.
 //! Sums accumulate in f64 so an f32 row of 20,108 logits loses nothing to the summation order.
 
+use super::CpuReal;
 use super::{for_each_row, prefetch, PAR_MIN};
 use crate::real::Real;
 use rayon::prelude::*;
@@ -35,7 +36,7 @@ pub(super) fn sum_rows<T: Real>(x: &[T], cols: usize, alpha: f64, s: &mut [T]) {
     });
 }
 
-pub(super) fn sum_cols_acc<T: Real>(x: &[T], cols: usize, beta: f64, s: &mut [T]) {
+pub(super) fn sum_cols_acc<T: CpuReal>(x: &[T], cols: usize, beta: f64, s: &mut [T]) {
     if cols == 0 {
         return;
     }
@@ -43,8 +44,7 @@ pub(super) fn sum_cols_acc<T: Real>(x: &[T], cols: usize, beta: f64, s: &mut [T]
     // Each task sums a block of columns down all the rows, in row order, in f64. A block's rows
     // are runs of 2 KiB a whole row apart (80 KB for the output layer's Ȳ), each on a new page
     // where the hardware prefetchers start over, so the run `ROWS_AHEAD` rows on is asked for
-    // while this one is added: `hot_ops` `sum_cols_acc` 1.46–1.57 ms → 0.53–0.76 (blocks of 256
-    // to 2048 columns, 1 to 8 rows ahead, all measured within 0.7–1.1 ms).
+    // while this one is added (`hot_ops` `sum_cols_acc`, docs/benchmarks.md).
     const BLOCK: usize = 512;
     const ROWS_AHEAD: usize = 4;
     s.par_chunks_mut(BLOCK).enumerate().for_each(|(b, s)| {
@@ -100,7 +100,7 @@ pub(super) fn copy_cols<T: Real>(
 /// `log Σ_c exp x_c`, shifted by the maximum so no exponential overflows; `−∞` for a row of `−∞`
 /// (where the shift would give `exp(−∞ − (−∞)) = NaN`). Shared by the log-softmax and the fused
 /// multinomial likelihood, so that both agree on every row.
-pub(super) fn log_sum_exp<T: Real>(row: &[T]) -> f64 {
+pub(super) fn log_sum_exp<T: CpuReal>(row: &[T]) -> f64 {
     let max = T::row_max(row);
     if max == T::neg_infinity() {
         return f64::NEG_INFINITY;
@@ -108,7 +108,7 @@ pub(super) fn log_sum_exp<T: Real>(row: &[T]) -> f64 {
     max.f64() + T::exp_sum(row, max).ln()
 }
 
-pub(super) fn log_softmax_rows<T: Real>(x: &[T], cols: usize, y: &mut [T]) {
+pub(super) fn log_softmax_rows<T: CpuReal>(x: &[T], cols: usize, y: &mut [T]) {
     for_each_row(y, cols, |r, row| {
         let xr = &x[r * cols..(r + 1) * cols];
         let lse = T::of(log_sum_exp(xr));

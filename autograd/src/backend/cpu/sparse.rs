@@ -2,19 +2,19 @@
 //! and writes at a CSR matrix's entries.
 
 use super::rows::log_sum_exp;
+use super::CpuReal;
 use super::{for_each_row, prefetch, PAR_MIN};
 use crate::csr::CsrMatrix;
 use crate::real::Real;
 use rayon::prelude::*;
 
-pub(super) fn csr_matmul<T: Real>(x: &CsrMatrix<T>, b: &[T], n: usize, c: &mut [T]) {
+pub(super) fn csr_matmul<T: CpuReal>(x: &CsrMatrix<T>, b: &[T], n: usize, c: &mut [T]) {
     for_each_row(c, n, |r, row| {
         row.fill(T::zero());
         let (cols, vals) = x.row(r);
         for (i, (&k, &v)) in cols.iter().zip(vals).enumerate() {
             // The rows of B a row of X picks are scattered (one per click, 2.4 KB apart at the
-            // first layer): ask for the next one while this one is added. Measured at ML-20M's
-            // shape, 5.7–7.6 → 4.6–5.6 ms a batch (`vae bench --ops`).
+            // first layer): ask for the next one while this one is added (docs/benchmarks.md).
             if let Some(&next) = cols.get(i + 1) {
                 prefetch(&b[next as usize * n..(next as usize + 1) * n]);
             }
@@ -34,7 +34,7 @@ pub(super) fn fill_csr_pattern<T: Real>(x: &CsrMatrix<T>, v: T, y: &mut [T]) {
 
 /// `C += Xᵀ·D`. Tasks own disjoint column ranges of `C` and each walks the non-zeros in row order, so
 /// every element of `C` sums its terms in the same order whatever the number of threads.
-pub(super) fn csr_t_matmul_acc<T: Real>(x: &CsrMatrix<T>, d: &[T], n: usize, c: &mut [T]) {
+pub(super) fn csr_t_matmul_acc<T: CpuReal>(x: &CsrMatrix<T>, d: &[T], n: usize, c: &mut [T]) {
     if n == 0 {
         return;
     }
@@ -70,10 +70,10 @@ const ITEM_ROWS_PER_TASK: usize = 64;
 /// counting sort, `O(nnz + k)`), then each row `C[i, :] = Σ_r x_ri · D[r, :]` is written once, rows in
 /// parallel, unclicked items as zeros: one streaming pass over `C` instead of a zero-fill followed by
 /// scattered updates. A row is summed in a buffer that stays in L1 and copied out once, rather than
-/// summed in place (`cargo bench --bench hot_ops -- csr_t_matmul_new`, with the vector
-/// [`add_scaled`]: 3.1 → 2.5–2.7 ms). The users of an item come in increasing `r`, the order in which
-/// [`csr_t_matmul_acc`] adds them, so both give the same bits.
-pub(super) fn csr_t_matmul_new<T: Real>(x: &CsrMatrix<T>, d: &[T], n: usize) -> Vec<T> {
+/// summed in place (faster: docs/benchmarks.md, `hot_ops` `csr_t_matmul_new`). The users of an
+/// item come in increasing `r`, the order in which [`csr_t_matmul_acc`] adds them, so both give the
+/// same bits.
+pub(super) fn csr_t_matmul_new<T: CpuReal>(x: &CsrMatrix<T>, d: &[T], n: usize) -> Vec<T> {
     let k = x.cols();
     if k * n == 0 {
         return vec![T::zero(); k * n];
@@ -140,7 +140,7 @@ dispatch!(
 );
 
 /// `(ℓ_u, lse_u)` of one row.
-fn nll_row<T: Real>(z: &[T], cols: &[u32], vals: &[T]) -> (f64, f64) {
+fn nll_row<T: CpuReal>(z: &[T], cols: &[u32], vals: &[T]) -> (f64, f64) {
     let lse = log_sum_exp(z);
     let n: f64 = vals.iter().map(|v| v.f64()).sum();
     let dot: f64 = cols
@@ -151,7 +151,7 @@ fn nll_row<T: Real>(z: &[T], cols: &[u32], vals: &[T]) -> (f64, f64) {
     (n * lse - dot, lse)
 }
 
-pub(super) fn multinomial_nll_rows<T: Real>(
+pub(super) fn multinomial_nll_rows<T: CpuReal>(
     z: &[T],
     t: &CsrMatrix<T>,
     loss: &mut [T],
@@ -173,7 +173,7 @@ pub(super) fn multinomial_nll_rows<T: Real>(
     }
 }
 
-pub(super) fn multinomial_nll_rows_backward<T: Real>(
+pub(super) fn multinomial_nll_rows_backward<T: CpuReal>(
     z: &[T],
     lse: &[T],
     t: &CsrMatrix<T>,

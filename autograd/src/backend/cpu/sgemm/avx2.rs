@@ -5,8 +5,7 @@
 
 use std::arch::x86_64::*;
 
-use super::avx512::opaque;
-use super::kernels::{ASliver, BSliver};
+use super::kernels::{opaque, ASliver, BSliver};
 
 pub(super) const MR: usize = 6;
 pub(super) const NR: usize = 16;
@@ -41,7 +40,7 @@ pub(super) unsafe fn kernel(
         _mm_prefetch::<_MM_HINT_T0>(row.add(NR * 4 - 1));
     }
     // Offsets 0, s, 2s from two row pointers (base + index × {1, 2}), so no address is computed in
-    // the loop; the pointers are opaque to the optimiser (see `avx512::opaque`).
+    // the loop; the pointers are opaque to the optimiser (see `kernels::opaque`).
     let (s1, s2) = (a.row_step, 2 * a.row_step);
     let mut triples = [a.ptr, a.ptr.add(3 * s1)].map(opaque);
     let mut bp = b.ptr;

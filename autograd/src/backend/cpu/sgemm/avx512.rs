@@ -6,7 +6,7 @@
 
 use std::arch::x86_64::*;
 
-use super::kernels::{ASliver, BSliver};
+use super::kernels::{opaque, ASliver, BSliver};
 
 pub(super) const MR: usize = 12;
 pub(super) const NR: usize = 32;
@@ -94,17 +94,4 @@ pub(super) unsafe fn kernel(
         }
         super::kernels::store_edge(&tile, NR, c, rsc, (alpha, beta, bias), rows, cols);
     }
-}
-
-/// `p`, hidden from the optimiser: otherwise it sees that the row pointers are a fixed distance
-/// apart and rewrites the twelve loads as one pointer stepped by `s` — a chain of twelve dependent
-/// additions a `p`, as long as the FMAs themselves.
-#[inline(always)]
-// The block reads no memory: the pointer only passes through it.
-#[allow(clippy::pointers_in_nomem_asm_block)]
-pub(super) fn opaque(p: *const f32) -> *const f32 {
-    let mut p = p;
-    // SAFETY: an empty instruction string; the pointer passes through a register unchanged.
-    unsafe { std::arch::asm!("/* {0} */", inout(reg) p, options(pure, nomem, nostack)) };
-    p
 }

@@ -141,6 +141,20 @@ pub(super) unsafe fn store_edge(
     }
 }
 
+/// `p`, hidden from the optimiser: otherwise it sees that the row pointers are a fixed distance
+/// apart and rewrites the row loads as one pointer stepped by `s` — a chain of dependent additions
+/// each `p` (twelve on AVX-512), as long as the FMAs themselves. Both x86 microkernels use it.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+// The block reads no memory: the pointer only passes through it.
+#[allow(clippy::pointers_in_nomem_asm_block)]
+pub(super) fn opaque(p: *const f32) -> *const f32 {
+    let mut p = p;
+    // SAFETY: an empty instruction string; the pointer passes through a register unchanged.
+    unsafe { std::arch::asm!("/* {0} */", inout(reg) p, options(pure, nomem, nostack)) };
+    p
+}
+
 const PORTABLE_MR: usize = 4;
 const PORTABLE_NR: usize = 8;
 

@@ -31,29 +31,28 @@
 //! the AVX2 EPYCs. The textbook choice keeps the `B` sliver in L1 (`KC = 256`); the deeper block
 //! was measured faster for every form of the output layer, on both paths: `k` = 600 and 500 are one
 //! block, so `C` (40–48 MB) is written once and never read back, and at `A·Bᵀ` (`k` = 20,108) it
-//! halves the passes over `C` and the steps. Interleaved on the AVX-512 machine, `KC` 512 →
-//! 1024: `X·W` 422 → 441 GFLOP/s, `Ȳ·Wᵀ` 417 → 428 on AVX-512, 218 → 230 on AVX2 (`Xᵀ·Ȳ`, one block
-//! either way, unchanged); `NC` 4096 → 2048 changed nothing and keeps the panel at 8 MiB. `k` is
-//! cut into equal blocks of at most `KC` (20,108 = 19 × 1006 + 994, not 19 × 1024 + 652).
+//! halves the passes over `C` and the steps (docs/benchmarks.md, 2026-12-04). `NC` = 2048 keeps the
+//! panel at 8 MiB. `k` is cut into equal blocks of at most `KC` (20,108 = 19 × 1006 + 994, not
+//! 19 × 1024 + 652).
 //!
 //! # Packing only where it pays
 //! Packing buys three things: sequential loads, no cache-set or TLB conflicts, and zero rows past an
 //! edge. For `B` all three matter — its sliver is `NR` columns of `KC` different rows, re-read by
-//! every sliver of `A` that passes — and reading `B` in place, tried, was no faster at `X·W` and
-//! 7–12% slower at `Xᵀ·Ȳ`. For `A` the kernel loads only `MR` scalars a `p` (broadcasts). From a
+//! every sliver of `A` that passes — and reading `B` in place, tried, was slower
+//! (docs/benchmarks.md). For `A` the kernel loads only `MR` scalars a `p` (broadcasts). From a
 //! row-major `A` they come from `MR` rows whose `KC` values are contiguous: `MR` streams the
 //! prefetchers follow, every line they bring used whole, and a task's `MC × KC` block stays in L2
 //! for all its `B` slivers. So a row-major `A` is read in place (the kernel takes a sliver as two
-//! strides, [`kernels::ASliver`]), which saves transposing it: at `X̄ = Ȳ·Wᵀ`, 10 M values of `Ȳ` a
-//! call, 3–6% of its time (measured). A transposed `A` (`Aᵀ` stored row-major, as `Xᵀ` in
-//! `W̄ = Xᵀ·Ȳ`) is packed: the `MR` values of a `p` are one run of `MR · 4` bytes, a row of `A` away
-//! from the next `p`'s, so a sliver read in place pulls a whole 64-byte line through L1 for 24
-//! (AVX2) or 48 (AVX-512) bytes of it, and the wasted lines push the `B` sliver out of L1. Measured
-//! at `Xᵀ·Ȳ` on the AVX2 path: 193–195 GFLOP/s in place, 225 packed (on AVX-512, no difference);
-//! that operand is the small one (`Xᵀ`, `600 × 500`), so packing it costs little. Two row-major
-//! cases are packed too: the edge sliver of fewer than `MR` rows (zero-padded, so the kernel still
-//! computes a whole tile), and an `A` whose rows lie a multiple of 4 KiB apart, whose `MR` values
-//! would all map to one cache set. A sliver read in place and a packed one go through the same loop
+//! strides, [`kernels::ASliver`]), which saves transposing it: at `X̄ = Ȳ·Wᵀ`, 10 M values of `Ȳ`
+//! a call. A transposed `A` (`Aᵀ` stored row-major, as `Xᵀ` in `W̄ = Xᵀ·Ȳ`) is packed: the `MR`
+//! values of a `p` are one run of `MR · 4` bytes, a row of `A` away from the next `p`'s, so a
+//! sliver read in place pulls a whole 64-byte line through L1 for 24 (AVX2) or 48 (AVX-512) bytes
+//! of it, and the wasted lines push the `B` sliver out of L1 (packing it was faster on the AVX2
+//! path, docs/benchmarks.md); that operand is the small one (`Xᵀ`, `600 × 500`), so packing it
+//! costs little. Two row-major cases are packed too: the edge sliver of fewer than `MR` rows
+//! (zero-padded, so the kernel still computes a whole tile), and an `A` whose rows lie a multiple
+//! of 4 KiB apart, whose `MR` values would all map to one cache set. A sliver read in place and a
+//! packed one go through the same loop
 //! in the same order, so the result has the same bits either way.
 //!
 //! # Threads and bits
@@ -65,9 +64,7 @@
 //! only for what it needs — a tile for its step's packing and for the same tile's previous `k` block,
 //! a packing job for the tiles that last read its buffers — never for the whole step before it. With
 //! each step a batch joined before the next (as this GEMM first ran), a thread sat idle at every join
-//! while the other finished its last task: 5% of the two threads' time in a training step (measured:
-//! time in jobs over twice the batches' wall time), now 0.5%; on the AVX2 path the three forms went
-//! from 216–224 to 221–240 GFLOP/s, interleaved.
+//! while the other finished its last task (docs/benchmarks.md, 2026-12-04).
 //! The `k` sum is never split between threads. Each element of `C` is computed by one task as
 //! `C ← β·C + α·acc₁`, then `C ← C + α·acc_b` for each later `k` block `b`, each `acc` summed over `p`
 //! in order — the same operations whatever the number of threads or the task a tile falls in, so

@@ -74,10 +74,8 @@ pub(super) unsafe fn a_sliver(
 /// layer), so a sliver by itself is `kc` runs of 64 bytes, each on its own page, which the
 /// prefetchers do not follow; a row of the block is one run of `cols` values. The row
 /// [`ROWS_AHEAD`] on is asked for while this one is copied, since the hardware prefetchers stop at
-/// every page and a row spans several. Measured inside training steps, each GEMM alternating
-/// between the two orders, packing timed by instrumentation added for the measurement: packing
-/// `B` for `X·W` took 6.0–6.3 ms of a thread's time by slivers, 4.2–4.4 by rows; for `Xᵀ·Ȳ`
-/// 4.9–5.3 and 3.4–3.7; each product's wall time fell by 0.3–2.1 ms.
+/// every page and a row spans several. Packing by rows was the faster order for both products that
+/// pack `B` (docs/benchmarks.md, 2026-12-04, third session).
 ///
 /// # Safety
 /// The view must cover rows `p0 + p` of the block; `dst` must hold `cols.div_ceil(nr) · kc · nr`
@@ -103,8 +101,8 @@ pub(super) unsafe fn b_rows(
     }
 }
 
-/// How many rows of `B` ahead [`b_rows`] asks for: one and two measured alike (4.2–4.4 and
-/// 4.2–4.3 ms at `X·W`), and rows by themselves, none ahead, 6.2–7.0.
+/// How many rows of `B` ahead [`b_rows`] asks for: one and two measured alike, none ahead slower
+/// (docs/benchmarks.md).
 const ROWS_AHEAD: usize = 2;
 
 /// `d[..w] = src[..w]`, `d[w..nr] = 0`: one row of a sliver. A whole row of the vector paths'

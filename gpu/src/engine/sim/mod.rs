@@ -8,6 +8,11 @@
 //! The library is built once per machine and kept under the temporary directory, named by a hash
 //! of every source and flag; set `GPU_SIM_CACHE` to put it elsewhere, `CXX` to use another compiler.
 
+pub(super) mod blas;
+mod host_mem;
+
+pub(crate) use host_mem::HostMem;
+
 use super::{Arg, EngineError, EngineResult, Mem};
 use crate::error::Error;
 use crate::kernels::{COMMON, FILES};
@@ -18,8 +23,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
-const HEADER: &str = include_str!("../../sim/cuda_sim.h");
-const RUNTIME: &str = include_str!("../../sim/runtime.cpp");
+const HEADER: &str = include_str!("../../../sim/cuda_sim.h");
+const RUNTIME: &str = include_str!("../../../sim/runtime.cpp");
 
 /// The compiler flags: IEEE arithmetic with no multiply–add contracted into one rounding (as NVRTC
 /// runs with `--fmad=false`), no fast-math.

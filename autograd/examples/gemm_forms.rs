@@ -1,10 +1,10 @@
 //! The output layer's three GEMM forms (500 × 600 × 20,108) through our sgemm, the best of 6 calls
 //! each, beside the FMA peak measured just before: one line per round, in a few seconds, where
-//! `cargo bench --bench dense_layer` takes minutes. On a noisy machine, run it beside the peer
-//! (`scripts/openblas_gemm.py`) several times and compare the best rounds.
+//! `cargo bench -p autograd --bench dense_layer` takes minutes. On a noisy machine, run it beside
+//! the peer (`scripts/openblas_gemm.py`) several times and compare the best rounds.
 //!
-//! `cargo run --release --example gemm_forms [-- ROUNDS]` (3 by default); `AUTOGRAD_CPU_ISA`
-//! picks the path, `RAYON_NUM_THREADS=1` runs one thread, `FORM=NN|TN|NT` one form.
+//! `cargo run --release -p autograd --example gemm_forms [-- ROUNDS]` (3 by default);
+//! `AUTOGRAD_CPU_ISA` picks the path, `RAYON_NUM_THREADS=1` runs one thread, `FORM=NN|TN|NT` one form.
 
 use autograd::backend::cpu::fma_peak::fma_peak_gflops;
 use autograd::backend::cpu::sgemm::sgemm_with;

@@ -1,6 +1,6 @@
 //! Top-100 selection over ML-20M's 20,108 items, the ranking step of every evaluation, against its
 //! memory floor: one read of the scores (80 KB a row).
-//! `cargo bench --bench top_k`
+//! `cargo bench -p vae --bench top_k`
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vae::metrics::top_k;

@@ -10,13 +10,13 @@
 //! operands are first rounded to TF32 (10-bit mantissa, round to nearest even), as tensor cores read
 //! them, so the TF32 tolerance is tested against TF32 precision.
 
-use super::{EngineError, EngineResult, Mem, Sgemm};
 use crate::alloc::DeviceBuf;
+use crate::engine::{foreign, EngineError, EngineResult, Mem, Sgemm};
 
 fn host(buf: &DeviceBuf<f32>) -> EngineResult<&[f32]> {
     match buf.mem() {
         Mem::Host(h) => Ok(&h.as_slice()[..buf.len()]),
-        Mem::Driver(_) => Err(super::foreign()),
+        Mem::Driver(_) => Err(foreign()),
     }
 }
 
@@ -101,7 +101,7 @@ pub(crate) fn sgemm(
         b_op = &b_tf32;
     }
     let Mem::Host(c_mem) = c.mem_mut() else {
-        return Err(super::foreign());
+        return Err(foreign());
     };
     let c_all = &mut c_mem.as_mut_slice()[..c_len];
     // C ← βC first, with β = 0 meaning "overwrite" (0·NaN would stay NaN).

@@ -4,7 +4,7 @@
 //! For `q = N(μ, diag σ²)` and `p = N(0, I)`:
 //! `KL(q ‖ p) = Σ_k ½(−log σ²_k + σ²_k + μ²_k − 1)` (closed form, Kingma & Welling 2014, App. B), and
 //! `KL = E_q[log q(z) − log p(z)]`, estimated with `z = μ + ε ⊙ σ` (the reparameterisation trick).
-//! `cargo run --release --example gaussian_kl`
+//! `cargo run --release -p autograd --example gaussian_kl`
 
 use autograd::ops::{gaussian, gaussian_kl};
 use autograd::{Cpu, RngKey, Tape, Tensor};

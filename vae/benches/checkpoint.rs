@@ -3,7 +3,7 @@
 //! scanned), beside the SHA-256 of the same bytes alone, the share the digests add to each; and the
 //! SHA-256 of an ML-20M-shaped `pro_sg` folder (112 MB of text) that a run records in `config.json`
 //! and a resume checks.
-//! `cargo bench --bench checkpoint`
+//! `cargo bench -p vae --bench checkpoint`
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::collections::BTreeMap;
@@ -61,7 +61,9 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     let data = dir.path().join("ml-20m");
-    vae::data::pro_sg::write(&data, &synth(&SynthConfig::default()).unwrap()).unwrap();
+    let split = synth(&SynthConfig::default()).unwrap();
+    let stats = vae::data::SplitStats::synthetic(&split, &SynthConfig::default(), None);
+    vae::data::pro_sg::write(&data, &split, &stats).unwrap();
     let files = data_fingerprint::pro_sg_files(&data);
     let bytes: u64 = files
         .iter()

@@ -1,6 +1,6 @@
 //! The other hot ops of a Mult-VAE step at ML-20M's shape (batch 500, 20,108 items, hidden 600),
 //! each against its memory floor: the bytes it must move divided by the machine's bandwidth.
-//! `cargo bench --bench hot_ops`
+//! `cargo bench -p autograd --bench hot_ops`
 
 use autograd::backend::{AdamStep, Backend};
 use autograd::init::xavier_uniform;

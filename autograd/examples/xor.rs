@@ -1,5 +1,5 @@
 //! A two-layer network learns XOR with the tape: forward with ops, `backward`, Adam.
-//! `cargo run --release --example xor`
+//! `cargo run --release -p autograd --example xor`
 
 use autograd::init::xavier_uniform;
 use autograd::optim::{Adam, AdamConfig};

@@ -2,9 +2,9 @@
 //! beside the rate of its three GEMM forms on the same shape (the floor the layer cannot beat) and
 //! the machine's FMA peak (the ceiling of any GEMM), all measured in the same run.
 //!
-//! `cargo bench --bench dense_layer`. One forward + backward is three GEMMs of 500×600×20,108
-//! (`Y = X·W`, `W̄ = Xᵀ·Ȳ`, `X̄ = Ȳ·Wᵀ`): 3 · 2 · 500 · 600 · 20,108 ≈ 36.2 GFLOP, plus the bias and
-//! its gradient, which are memory-bound and small. Each form runs through our packed GEMM (the path
+//! `cargo bench -p autograd --bench dense_layer`. One forward + backward is three GEMMs of
+//! 500×600×20,108 (`Y = X·W`, `W̄ = Xᵀ·Ȳ`, `X̄ = Ȳ·Wᵀ`): 3 · 2 · 500 · 600 · 20,108 ≈ 36.2 GFLOP,
+//! plus the bias and its gradient, which are memory-bound and small. Each form runs through our packed GEMM (the path
 //! `AUTOGRAD_CPU_ISA` or the CPU picks) and, for comparison, through matrixmultiply 0.3.
 
 use autograd::backend::cpu::fma_peak::fma_peak_gflops;

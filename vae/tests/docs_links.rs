@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+/// The repository's root: the docs and every crate are read from there.
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
 /// `(path, function)` pairs of the form ``[`p`](../p) · `f` `` in a markdown file.
 fn references(doc: &str) -> Vec<(String, String)> {

@@ -1,1 +1,0 @@
-//! Integration tests and benches live in tests/ and benches/.
