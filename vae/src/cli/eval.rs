@@ -4,11 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use vae::data::Dataset;
-use vae::metrics::item_popularity;
+use vae::metrics::{item_popularity, Evaluator, Metric};
 use vae::train::data_fingerprint::{self, ITEMS};
 use vae::train::{evaluate, RunDir};
 
-use super::common::load_run;
+use super::common::{load_run, metric};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Split {
@@ -30,6 +30,10 @@ pub struct EvalArgs {
     /// `test_users.csv`), for `vae compare`.
     #[arg(long)]
     per_user: Option<PathBuf>,
+    /// Metrics to report instead of the run's own (`config.json`'s), each NAME@K as for `vae
+    /// train --k`; e.g. every metric of runs trained with the default three.
+    #[arg(long, value_delimiter = ',', value_parser = metric)]
+    k: Option<Vec<Metric>>,
 }
 
 pub fn eval_cmd(a: EvalArgs) -> anyhow::Result<()> {
@@ -51,11 +55,15 @@ pub fn eval_cmd(a: EvalArgs) -> anyhow::Result<()> {
         Split::Test => &data.test,
         Split::Validation => &data.validation,
     };
+    let evaluator = match a.k {
+        Some(metrics) => Evaluator::new(metrics)?,
+        None => t.evaluator().clone(),
+    };
     let e = evaluate(
         &t,
         pair,
         &item_popularity(&data.train),
-        t.evaluator(),
+        &evaluator,
         t.eval_batch_size(),
     )?;
     if let Some(path) = &a.per_user {
