@@ -133,6 +133,20 @@ fn train_then_eval_then_recommend() {
         eval["metrics"]["ndcg@100"], results["test"]["ndcg@100"],
         "eval reproduces the run's test figure"
     );
+    // `--k` scores the same weights with other metrics; the run's own ones keep their values.
+    let other: serde_json::Value = serde_json::from_str(&ok(vae(&[
+        "eval",
+        "--checkpoint",
+        &p("run"),
+        "--data",
+        &p("data"),
+        "--k",
+        "mrr@10,ndcg@100",
+    ])))
+    .unwrap();
+    let names: Vec<&String> = other["metrics"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["mrr@10", "ndcg@100"]);
+    assert_eq!(other["metrics"]["ndcg@100"], results["test"]["ndcg@100"]);
 
     let items = std::fs::read_to_string(Path::new(&p("run")).join("items.txt")).unwrap();
     let first: Vec<&str> = items.lines().take(2).collect();
