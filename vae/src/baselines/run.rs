@@ -219,11 +219,15 @@ pub fn fit<B: Backend<Elem = f32>>(
             let started = Instant::now();
             let gram = ease::gram(&data.train)?;
             let gram_seconds = started.elapsed().as_secs_f64();
+            let how = match gram.method {
+                ease::GramMethod::DenseGemm { block_rows } => {
+                    format!("our f32 GEMM, {block_rows} rows a block")
+                }
+                ease::GramMethod::SparseRows => "from the click rows".to_string(),
+            };
             progress.note(&format!(
-                "EASE: G = XᵀX over {} training users × {n} items in {gram_seconds:.2}s ({} rows \
-                 a GEMM)",
+                "EASE: G = XᵀX over {} training users × {n} items in {gram_seconds:.2}s ({how})",
                 data.train.rows(),
-                gram.block_rows
             ));
             let mut grid: Vec<LambdaRecord> = Vec::new();
             let mut best: Option<(usize, f64)> = None;
