@@ -12,8 +12,9 @@ use super::ease::{self, EaseMemory};
 use super::{Baseline, Ease, Popularity};
 use crate::checkpoint::{self, NamedTensor};
 use crate::data::Dataset;
-use crate::metrics::{item_popularity, Evaluator, Metric, MetricKind};
+use crate::metrics::{item_popularity, Evaluator};
 use crate::train::data_fingerprint;
+use crate::train::evaluate::evaluator_of;
 use crate::train::memory::available_memory;
 use crate::train::run::Progress;
 use crate::train::{evaluate, run_lock, Evaluation, RunDir, TrainError};
@@ -66,19 +67,7 @@ impl BaselineConfig {
 
     /// The evaluator of the metrics and the name of the NDCG that picks λ.
     pub fn evaluator(&self) -> Result<(Evaluator, String)> {
-        let metrics: Vec<Metric> = self
-            .metrics
-            .iter()
-            .map(|m| m.parse::<Metric>())
-            .collect::<std::result::Result<_, _>>()?;
-        let selection = metrics
-            .iter()
-            .find(|m| m.kind == MetricKind::Ndcg)
-            .map(Metric::to_string)
-            .ok_or_else(|| {
-                TrainError::Invalid("the metric list needs an NDCG@k to select λ".into())
-            })?;
-        Ok((Evaluator::new(metrics)?, selection))
+        evaluator_of(&self.metrics, "λ")
     }
 }
 

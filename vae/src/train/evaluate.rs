@@ -6,7 +6,7 @@
 
 use super::error::Result;
 use crate::data::HeldoutPair;
-use crate::metrics::{BatchMetrics, Evaluator, MetricsError, PerUserMetrics};
+use crate::metrics::{BatchMetrics, Evaluator, Metric, MetricKind, MetricsError, PerUserMetrics};
 use crate::vae_cf::Recommender;
 use autograd::{Backend, CsrMatrix, Tensor};
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,24 @@ impl<B: Backend> Scorer<B> for dyn Recommender<B> + '_ {
     fn scores(&self, fold_in: &CsrMatrix<f32>) -> autograd::Result<Tensor<B>> {
         Recommender::scores(self, fold_in)
     }
+}
+
+/// The evaluator of a run's `metrics` (as `config.json` spells them), and the name of the first
+/// NDCG among them, which picks what a run keeps (`what`: "the best epoch", "λ").
+pub fn evaluator_of(metrics: &[String], what: &str) -> Result<(Evaluator, String)> {
+    let metrics: Vec<Metric> = metrics
+        .iter()
+        .map(|m| m.parse::<Metric>())
+        .collect::<std::result::Result<_, _>>()?;
+    // The evaluations name each metric as it displays, whatever case config.json spells it in.
+    let selection = metrics
+        .iter()
+        .find(|m| m.kind == MetricKind::Ndcg)
+        .map(Metric::to_string)
+        .ok_or_else(|| {
+            super::TrainError::Invalid(format!("the metric list needs an NDCG@k to select {what}"))
+        })?;
+    Ok((Evaluator::new(metrics)?, selection))
 }
 
 /// Scores `pair`'s fold-in rows in batches of `batch_size` and averages the metrics; `popularity[i]`

@@ -3,10 +3,10 @@
 
 use super::config::{LrSchedule, ModelKind, TrainConfig};
 use super::error::{Result, TrainError};
-use super::evaluate::{evaluate, Evaluation};
+use super::evaluate::{evaluate, evaluator_of, Evaluation};
 use super::loss_sums::{LossSums, StepTerms};
 use crate::data::{Dataset, ShuffledBatches};
-use crate::metrics::{item_popularity, Evaluator, Metric, MetricKind};
+use crate::metrics::{item_popularity, Evaluator};
 use crate::vae_cf::{MultDae, MultVae, Recommender, StepContext};
 use autograd::optim::{Adam, AdamConfig};
 use autograd::profile::OpProfile;
@@ -128,28 +128,14 @@ pub struct Trainer<B: Backend<Elem = f32>> {
 impl<B: Backend<Elem = f32>> Trainer<B> {
     /// A fresh run.
     pub fn new(backend: &B, n_items: usize, config: TrainConfig) -> Result<Self> {
-        let metrics: Vec<Metric> = config
-            .metrics
-            .iter()
-            .map(|m| m.parse::<Metric>())
-            .collect::<std::result::Result<_, _>>()?;
-        // The evaluations name each metric as it displays, whatever case config.json spells it in.
-        let selection = metrics
-            .iter()
-            .find(|m| m.kind == MetricKind::Ndcg)
-            .map(Metric::to_string)
-            .ok_or_else(|| {
-                TrainError::Invalid(
-                    "the metric list needs an NDCG@k to select the best epoch".into(),
-                )
-            })?;
+        let (evaluator, selection) = evaluator_of(&config.metrics, "the best epoch")?;
         let model = build_model(backend, n_items, &config)?;
         let adam = Adam::new(AdamConfig {
             lr: config.lr,
             ..AdamConfig::default()
         });
         Ok(Trainer {
-            evaluator: Evaluator::new(metrics)?,
+            evaluator,
             selection,
             model,
             adam,
