@@ -5,7 +5,9 @@
 //! its inputs.
 //!
 //! - [`ops`]: every op, one family per file, whose module doc states the forward, the VJP and, where
-//!   it is not obvious, its derivation (`docs/math-to-code.md` is the table of all of them).
+//!   it is not obvious, its derivation (`docs/math-to-code.md` is the table of all of them). The
+//!   project's book (`scripts/book.sh`, then `book/index.html`) renders that math with KaTeX: its
+//!   chapter "The ops, from their sources" (`docs/ops.md`) is these module docs.
 //! - [`optim`]: Adam and SGD over [`Parameter`]s, which live outside the tape.
 //! - [`gradcheck`]: each VJP against central finite differences in f64; the `gradcheck` binary
 //!   prints every op's analytic and numeric Jacobians side by side.
