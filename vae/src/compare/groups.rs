@@ -204,12 +204,30 @@ fn group_notes(label: &str, runs: &[Run]) -> Vec<String> {
     notes
 }
 
+/// The run paths of a group: its comma-separated pieces, except that a run of pieces which joined
+/// back with commas names an existing file or folder is one path (the longest such run is taken),
+/// so that `vae sweep`'s point folders (`model=dae,seed=1`) can be named, alone or in a group.
+fn group_paths(group: &str) -> Vec<String> {
+    let pieces: Vec<&str> = group.split(',').collect();
+    let mut paths = Vec::new();
+    let mut start = 0;
+    while start < pieces.len() {
+        let end = (start + 1..=pieces.len())
+            .rev()
+            .find(|&end| end > start + 1 && Path::new(pieces[start..end].join(",").trim()).exists())
+            .unwrap_or(start + 1);
+        paths.push(pieces[start..end].join(","));
+        start = end;
+    }
+    paths
+}
+
 /// Loads each group (run paths joined by commas), checks that all runs are of one split, and
 /// averages each group's runs user by user.
 pub fn load(args: &[String]) -> Result<Groups> {
     let mut loaded: Vec<(String, Vec<Run>)> = Vec::new();
     for group in args {
-        let paths: Vec<&str> = group.split(',').collect();
+        let paths = group_paths(group);
         if paths.iter().any(|p| p.trim().is_empty()) {
             return Err(CompareError::EmptyPath {
                 group: group.clone(),
@@ -402,5 +420,20 @@ mod tests {
         );
         let err = load(&[a.clone(), format!("{a},")]).unwrap_err().to_string();
         assert!(err.contains("an empty run path"), "{err}");
+    }
+
+    #[test]
+    fn a_path_with_commas_that_exists_is_one_run_of_a_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let point = dir.path().join("model=dae,seed=1");
+        std::fs::create_dir(&point).unwrap();
+        let other = dir.path().join("b");
+        let (point, other) = (point.to_str().unwrap(), other.to_str().unwrap());
+        assert_eq!(group_paths(point), [point]);
+        assert_eq!(
+            group_paths(&format!("{point},{other}")),
+            [point.to_string(), other.to_string()]
+        );
+        assert_eq!(group_paths("x,y"), ["x", "y"]);
     }
 }
