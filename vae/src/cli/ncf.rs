@@ -11,10 +11,11 @@ use anyhow::Context;
 use autograd::{Backend, Tensor};
 use clap::Args;
 use vae::checkpoint::{self, NamedTensor};
+use vae::data::Dataset;
 use vae::data::{self, Format, LoadOptions};
 use vae::ncf::{
-    build_ncf, final_metrics, train_ncf, NcfConfig, NcfData, NcfEpoch, NcfModelKind, NcfObserver,
-    NcfTrainer,
+    build_ncf, final_metrics, train_ncf_on, NcfConfig, NcfData, NcfEpoch, NcfModelKind,
+    NcfObserver, NcfTrainer, Protocol,
 };
 use vae::run_log::{EpochRecord, EpochTiming};
 use vae::train::data_fingerprint::{self, DataFingerprint};
@@ -199,9 +200,31 @@ pub fn train<B: Backend<Elem = f32>>(
     if !resume {
         run.prepare_fresh(args.overwrite, data)?;
     }
-    let path = ratings_file(data)?;
-    // The rating file is recorded by its role, so the same bytes under another name are the same data.
-    let files = [("ratings".to_string(), path.clone())];
+    let saved: Option<NcfConfig> = if resume {
+        let text = std::fs::read_to_string(run.config())
+            .with_context(|| format!("reading {}", run.config().display()))?;
+        Some(
+            serde_json::from_str(&text)
+                .with_context(|| format!("{}: not an NCF run", run.config().display()))?,
+        )
+    } else {
+        None
+    };
+    let protocol = saved.as_ref().map_or(args.config.protocol, |c| c.protocol);
+    // The data files are recorded by their roles, so the same bytes under other names are the same data.
+    let files = match protocol {
+        Protocol::HeldOut => {
+            anyhow::ensure!(
+                data.is_dir(),
+                "--data {}: --protocol heldout reads a split folder (`vae data prepare`), not a file",
+                data.display()
+            );
+            data_fingerprint::pro_sg_files(data)
+        }
+        Protocol::Implicit | Protocol::Explicit => {
+            vec![("ratings".to_string(), ratings_file(data)?)]
+        }
+    };
     let fingerprint: DataFingerprint = if resume {
         let recorded = run.read_data_fingerprint()?;
         data_fingerprint::verify(&recorded, &files, &run.config())?;
@@ -209,13 +232,8 @@ pub fn train<B: Backend<Elem = f32>>(
     } else {
         data_fingerprint::of_files(&files)?
     };
-    let ratings = data::load(&path, &Format::Auto, &LoadOptions::default())?;
-    let config = if resume {
-        let text = std::fs::read_to_string(run.config())
-            .with_context(|| format!("reading {}", run.config().display()))?;
-        let saved: NcfConfig = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not an NCF run", run.config().display()))?;
-        if args.epochs_given && args.config.epochs != saved.epochs {
+    let config = match saved {
+        Some(saved) if args.epochs_given && args.config.epochs != saved.epochs => {
             println!(
                 "the run now goes to {} epochs instead of {} ({} updated)",
                 args.config.epochs,
@@ -228,11 +246,17 @@ pub fn train<B: Backend<Elem = f32>>(
             };
             run.write_config(&extended, &fingerprint)?;
             extended
-        } else {
-            saved
         }
-    } else {
-        args.config
+        Some(saved) => saved,
+        None => args.config,
+    };
+    config.validate()?;
+    let ncf_data = match protocol {
+        Protocol::HeldOut => NcfData::held_out(&config, &Dataset::load(data)?)?,
+        Protocol::Implicit | Protocol::Explicit => {
+            let ratings = data::load(&files[0].1, &Format::Auto, &LoadOptions::default())?;
+            NcfData::prepare(&config, &ratings)?
+        }
     };
     config.validate()?;
     let (metric, higher) = config.selection();
@@ -249,9 +273,8 @@ pub fn train<B: Backend<Elem = f32>>(
             !config.pretrain,
             "--resume of a pre-trained NeuMF run is not supported; rerun it"
         );
-        let data = NcfData::prepare(&config, &ratings)?;
-        let model = build_ncf(backend, config.model, &config, &data)?;
-        let mut t = NcfTrainer::new(backend, config.clone(), &data, model);
+        let model = build_ncf(backend, config.model, &config, &ncf_data)?;
+        let mut t = NcfTrainer::new(backend, config.clone(), &ncf_data, model);
         let ck = checkpoint::load(&run.last())?;
         let mut moments = HashMap::new();
         for p in t.model.params_mut() {
@@ -309,12 +332,12 @@ pub fn train<B: Backend<Elem = f32>>(
             obs.save(&r, &t)?;
             records.push(r);
         }
-        let mut m = data.baselines(config.top_k)?;
+        let mut m = ncf_data.baselines(config.top_k)?;
         m.extend(final_metrics(&config, &records));
         m
     } else {
         run.write_config(&config, &fingerprint)?;
-        train_ncf(backend, &config, &ratings, &mut obs)?.metrics
+        train_ncf_on(backend, &config, &ncf_data, &mut obs)?.metrics
     };
     obs.console.finish();
     checkpoint::write_json_atomic(&run.results(), &metrics)?;

@@ -219,7 +219,12 @@ impl TrainArgs {
                 self.eval_batch_size.is_some(),
                 evaluated,
             ),
-            ("--k", self.k.is_some(), evaluated),
+            // NCF reads it under --protocol heldout only, checked with the protocol.
+            (
+                "--k",
+                self.k.is_some(),
+                &[Vae, Dae, Popularity, Ease, Gmf, Mlp, Neumf],
+            ),
             ("--lambda", self.lambda.is_some(), &[Ease]),
             // The baselines are fitted in closed form: no epochs, batches, steps or seed.
             ("--epochs", self.epochs.is_some(), trained),
@@ -462,10 +467,24 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
             let protocol = a.ncf.protocol.map_or(Protocol::Implicit, Protocol::from);
             anyhow::ensure!(
                 a.ncf.eval.is_none() || protocol == Protocol::Implicit,
-                "--eval ranks the held-out item of --protocol implicit, not --protocol explicit"
+                "--eval ranks the held-out item of --protocol implicit, not of --protocol {}",
+                if protocol == Protocol::HeldOut {
+                    "heldout"
+                } else {
+                    "explicit"
+                }
             );
+            let mut config = ncf::config(kind, protocol, &a.ncf, common);
+            if let Some(names) = a.metric_names("the best epoch")? {
+                anyhow::ensure!(
+                    protocol == Protocol::HeldOut,
+                    "--k lists the metrics of --protocol heldout; --protocol implicit measures \
+                     HR@K and NDCG@K, --protocol explicit RMSE and MAE"
+                );
+                config.metrics = names;
+            }
             let args = NcfArgs {
-                config: ncf::config(kind, protocol, &a.ncf, common),
+                config,
                 epochs_given: a.epochs.is_some(),
                 overwrite: a.overwrite,
             };

@@ -36,6 +36,9 @@ pub enum ProtocolArg {
     Explicit,
     /// Leave-one-out, sampled negatives, BCE; HR@K and NDCG@K among sampled negatives (the paper).
     Implicit,
+    /// Mult-VAE's split (`--data` a `vae data prepare` folder): trained on every click but the
+    /// held-out ones, ranked over all items by the VAE's metrics (`--k`).
+    Heldout,
 }
 
 impl From<ProtocolArg> for Protocol {
@@ -43,6 +46,7 @@ impl From<ProtocolArg> for Protocol {
         match p {
             ProtocolArg::Explicit => Protocol::Explicit,
             ProtocolArg::Implicit => Protocol::Implicit,
+            ProtocolArg::Heldout => Protocol::HeldOut,
         }
     }
 }

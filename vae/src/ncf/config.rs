@@ -33,6 +33,10 @@ pub enum Protocol {
     Explicit,
     /// Leave-one-out, sampled negatives, BCE; HR@K and NDCG@K among sampled negatives (the paper).
     Implicit,
+    /// Mult-VAE's held-out-user split (a `pro_sg` folder): BCE with sampled negatives on every click
+    /// but the held-out ones, and the VAE's metrics over all items ([`super::HeldOutUsers`]).
+    #[serde(rename = "heldout")]
+    HeldOut,
 }
 
 /// Which ranking of the implicit protocol picks the best epoch (both are measured every epoch).
@@ -84,6 +88,10 @@ pub struct NcfConfig {
     pub test_fraction: f64,
     /// NeuMF only: first train GMF and MLP (with Adam, `epochs` each), then start NeuMF from them.
     pub pretrain: bool,
+    /// The held-out-user protocol's metrics, as `--k` spells them (its first NDCG on the validation
+    /// users picks the best epoch); empty for the other protocols, which measure `top_k`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<String>,
     /// The weight α of GMF's output layer in pre-trained NeuMF (§3.4.1).
     pub alpha: f64,
 }
@@ -109,16 +117,31 @@ impl NcfConfig {
             test_fraction: 0.2,
             pretrain: false,
             alpha: 0.5,
+            metrics: match protocol {
+                // The notebook's metrics, what Mult-VAE reports.
+                Protocol::HeldOut => ["ndcg@100", "recall@20", "recall@50"]
+                    .map(String::from)
+                    .to_vec(),
+                Protocol::Implicit | Protocol::Explicit => Vec::new(),
+            },
         }
     }
 
     /// The metric that picks the best epoch, and whether higher is better: `hr@K` (`--eval
-    /// sampled`), `full_hr@K` (`--eval full`) or `rmse`.
+    /// sampled`), `full_hr@K` (`--eval full`), `rmse`, or the held-out protocol's first NDCG.
     pub fn selection(&self) -> (String, bool) {
         match (self.protocol, self.eval) {
             (Protocol::Implicit, Ranking::Sampled) => (format!("hr@{}", self.top_k), true),
             (Protocol::Implicit, Ranking::Full) => (format!("full_hr@{}", self.top_k), true),
             (Protocol::Explicit, _) => ("rmse".to_string(), false),
+            (Protocol::HeldOut, _) => (
+                self.metrics
+                    .iter()
+                    .find(|m| m.starts_with("ndcg@"))
+                    .cloned()
+                    .unwrap_or_default(),
+                true,
+            ),
         }
     }
 
@@ -145,8 +168,19 @@ impl NcfConfig {
         {
             return bad("negatives, eval negatives and top-k must be at least 1".into());
         }
-        if self.protocol == Protocol::Explicit && self.eval == Ranking::Full {
-            return bad("eval full ranks items, which the explicit protocol does not".into());
+        if self.protocol == Protocol::HeldOut {
+            if self.negatives == 0 {
+                return bad("negatives must be at least 1".into());
+            }
+            if self.selection().0.is_empty() {
+                return bad(format!(
+                    "metrics {:?}: the held-out protocol needs an ndcg@K to pick the best epoch",
+                    self.metrics
+                ));
+            }
+        }
+        if self.protocol != Protocol::Implicit && self.eval == Ranking::Full {
+            return bad("eval full ranks the held-out item of the implicit protocol only".into());
         }
         if !(0.0..=1.0).contains(&self.alpha) {
             return bad(format!("alpha {} must lie in [0, 1]", self.alpha));

@@ -5,6 +5,8 @@
 pub enum NcfError {
     #[error(transparent)]
     Autograd(#[from] autograd::Error),
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
     /// A configuration value outside its domain.
     #[error("invalid NCF configuration: {0}")]
     Config(String),

@@ -16,7 +16,9 @@
 //!   ([`full_ranks`], Krichene & Rendle 2020), [`Ranking`] choosing which picks the best epoch; the
 //!   [`popularity`] baseline beside;
 //! - explicit: [`explicit_split`] holds out 20% of ratings; MSE of `s_ui` against the rating; RMSE and
-//!   MAE, with the global-mean and [`item_means`] baselines beside.
+//!   MAE, with the global-mean and [`item_means`] baselines beside;
+//! - held-out users ([`HeldOutUsers`]): Mult-VAE's split and metrics, trained as the implicit
+//!   protocol on every click but the held-out ones, so NeuMF is measured as Mult-VAE is.
 //!
 //! [`train_ncf`] runs either end to end; [`NcfTrainer`] is the same loop one epoch at a time.
 
@@ -26,6 +28,7 @@ mod error;
 mod evaluate;
 mod explicit;
 mod gmf;
+mod held_out_users;
 mod init;
 mod leave_one_out;
 mod mlp;
@@ -42,13 +45,14 @@ pub use error::{NcfError, Result};
 pub use evaluate::{full_ranks, hit_ratio_ndcg, rmse_mae, sampled_ranks, ItemScorer, Scorer};
 pub use explicit::{explicit_split, ExplicitSplit, Rated};
 pub use gmf::Gmf;
+pub use held_out_users::HeldOutUsers;
 pub use leave_one_out::{leave_one_out, LeaveOneOut};
 pub use mlp::Mlp;
 pub use model::{Batch, NcfModel, Objective};
-pub use negatives::{evaluation_negatives, training_negatives};
+pub use negatives::{evaluation_negatives, training_negatives, Interactions};
 pub use neumf::NeuMf;
 pub use ranking::{hit_ratio, ndcg, rank_of};
 pub use train::{
-    build_ncf, final_metrics, train_ncf, Measurement, NcfData, NcfEpoch, NcfObserver, NcfRun,
-    NcfTrainer,
+    build_ncf, final_metrics, train_ncf, train_ncf_on, Measurement, NcfData, NcfEpoch, NcfObserver,
+    NcfRun, NcfTrainer,
 };

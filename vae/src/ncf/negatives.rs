@@ -15,10 +15,39 @@ use autograd::rng::{draw, RngKey};
 /// Rejection draws allowed per positive: a user who saw all but one of `I` items needs `I` on average.
 const DRAWS_PER_POSITIVE: u64 = 1 << 24;
 
+/// What training negatives are drawn against: the positives, and for each user the items never to be
+/// drawn as that user's negatives (sorted).
+#[derive(Debug, Clone, Copy)]
+pub struct Interactions<'a> {
+    pub n_items: usize,
+    /// Training positives `(user, item)`.
+    pub train: &'a [(u32, u32)],
+    /// `seen[u]`: the items user `u` must never get as a negative, sorted.
+    pub seen: &'a [Vec<u32>],
+}
+
+impl Interactions<'_> {
+    fn has_seen(&self, user: u32, item: u32) -> bool {
+        self.seen[user as usize].binary_search(&item).is_ok()
+    }
+}
+
+impl LeaveOneOut {
+    /// The training positives, every item a user interacted with (the test item too) kept out of
+    /// their negatives.
+    pub fn interactions(&self) -> Interactions<'_> {
+        Interactions {
+            n_items: self.n_items,
+            train: &self.train,
+            seen: &self.seen,
+        }
+    }
+}
+
 /// `per_positive` negatives for each training positive, in the order of `split.train`:
 /// entries `[p·n, (p + 1)·n)` belong to positive `p`. A user who has seen every item gets none.
 pub fn training_negatives(
-    split: &LeaveOneOut,
+    split: Interactions<'_>,
     per_positive: usize,
     seed: u64,
     epoch: usize,
@@ -103,7 +132,7 @@ mod tests {
     #[test]
     fn training_negatives_are_never_items_the_user_interacted_with() {
         let s = split();
-        let neg = training_negatives(&s, 4, 9, 0).unwrap();
+        let neg = training_negatives(s.interactions(), 4, 9, 0).unwrap();
         assert_eq!(neg.len(), 4 * s.train.len());
         for (p, chunk) in neg.chunks(4).enumerate() {
             let (u, _) = s.train[p];
@@ -124,10 +153,10 @@ mod tests {
     #[test]
     fn training_negatives_are_redrawn_each_epoch_and_seeded() {
         let s = split();
-        let e0 = training_negatives(&s, 4, 9, 0).unwrap();
-        assert_eq!(e0, training_negatives(&s, 4, 9, 0).unwrap());
-        assert_ne!(e0, training_negatives(&s, 4, 9, 1).unwrap());
-        assert_ne!(e0, training_negatives(&s, 4, 10, 0).unwrap());
+        let e0 = training_negatives(s.interactions(), 4, 9, 0).unwrap();
+        assert_eq!(e0, training_negatives(s.interactions(), 4, 9, 0).unwrap());
+        assert_ne!(e0, training_negatives(s.interactions(), 4, 9, 1).unwrap());
+        assert_ne!(e0, training_negatives(s.interactions(), 4, 10, 0).unwrap());
     }
 
     #[test]

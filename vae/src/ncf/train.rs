@@ -8,6 +8,7 @@ use super::error::{NcfError, Result};
 use super::evaluate::{full_ranks, hit_ratio_ndcg, rmse_mae, sampled_ranks, ItemScorer, Scorer};
 use super::explicit::{explicit_split, ExplicitSplit};
 use super::gmf::Gmf;
+use super::held_out_users::HeldOutUsers;
 use super::leave_one_out::{leave_one_out, LeaveOneOut};
 use super::mlp::Mlp;
 use super::model::{Batch, NcfModel, Objective};
@@ -34,9 +35,21 @@ pub enum NcfData {
         /// The fixed negatives each user's held-out item is ranked among.
         eval_negatives: Vec<Vec<u32>>,
     },
+    /// Mult-VAE's split (`--protocol heldout`), read by [`NcfData::held_out`].
+    HeldOut(Box<HeldOutUsers>),
 }
 
 impl NcfData {
+    /// Mult-VAE's split of `data`, measured by `config.metrics`.
+    pub fn held_out(config: &NcfConfig, data: &crate::data::Dataset) -> Result<Self> {
+        let (evaluator, _) =
+            crate::train::evaluate::evaluator_of(&config.metrics, "the best epoch")
+                .map_err(|e| NcfError::Config(e.to_string()))?;
+        Ok(NcfData::HeldOut(Box::new(HeldOutUsers::new(
+            data, evaluator,
+        )?)))
+    }
+
     /// Splits `ratings` as `config.protocol` says (seeded by `config.seed`).
     pub fn prepare(config: &NcfConfig, ratings: &Ratings) -> Result<Self> {
         Ok(match config.protocol {
@@ -52,6 +65,13 @@ impl NcfData {
                     eval_negatives,
                 }
             }
+            Protocol::HeldOut => {
+                return Err(NcfError::Data(
+                    "the held-out protocol reads a split folder (vae data prepare), not a rating \
+                     table"
+                        .into(),
+                ))
+            }
         })
     }
 
@@ -60,12 +80,14 @@ impl NcfData {
         match self {
             NcfData::Explicit(s) => (s.n_users, s.n_items),
             NcfData::Implicit { split, .. } => (split.n_users, split.n_items),
+            NcfData::HeldOut(h) => (h.n_users, h.n_items),
         }
     }
 
     /// The test metrics of `score(users, items)`: `rmse`, `mae` (explicit); `hr@K`, `ndcg@K` among
     /// the sampled negatives and, given `score_items`, `full_hr@K`, `full_ndcg@K` among all items
-    /// (implicit), with each user's values.
+    /// (implicit), with each user's values; the held-out protocol's metrics on its validation and
+    /// test users ([`HeldOutUsers::measure`]) from `score_items`.
     fn measure(
         &self,
         k: usize,
@@ -84,6 +106,12 @@ impl NcfData {
                 split,
                 eval_negatives,
             } => (split, eval_negatives),
+            NcfData::HeldOut(h) => {
+                let score_items = score_items.ok_or_else(|| {
+                    NcfError::Data("the held-out protocol ranks every item".into())
+                })?;
+                return h.measure(score_items);
+            }
         };
         let mut rankings = vec![("", sampled_ranks(split, eval_negatives, score)?)];
         if let Some(score_items) = score_items {
@@ -112,7 +140,8 @@ impl NcfData {
     }
 
     /// The baselines' test metrics, prefixed `popularity.` (implicit) or `global_mean.` and
-    /// `item_mean.` (explicit).
+    /// `item_mean.` (explicit); none on the held-out split, where popularity and EASE are runs of
+    /// their own (`vae train --model popularity|ease`).
     pub fn baselines(&self, k: usize) -> Result<BTreeMap<String, f64>> {
         let mut out = BTreeMap::new();
         let mut add = |prefix: &str, m: BTreeMap<String, f64>| {
@@ -155,17 +184,25 @@ impl NcfData {
                     .metrics,
                 );
             }
+            NcfData::HeldOut(_) => {}
         }
         Ok(out)
     }
 
     /// This epoch's training examples `(user, item, target)` in their seeded order.
     fn epoch_examples(&self, config: &NcfConfig, epoch: usize) -> Result<Vec<(u32, u32, f64)>> {
-        let examples: Vec<(u32, u32, f64)> = match self {
-            NcfData::Explicit(s) => s.train.iter().map(|r| (r.user, r.item, r.rating)).collect(),
-            NcfData::Implicit { split, .. } => {
-                let negatives = training_negatives(split, config.negatives, config.seed, epoch)?;
-                let positives = split.train.iter().map(|&(u, i)| (u, i, 1.0));
+        // The ranking protocols learn from positives and fresh negatives, the explicit one from ratings.
+        let interactions: std::result::Result<_, &ExplicitSplit> = match self {
+            NcfData::Explicit(s) => Err(s),
+            NcfData::Implicit { split, .. } => Ok(split.interactions()),
+            NcfData::HeldOut(h) => Ok(h.interactions()),
+        };
+        let examples: Vec<(u32, u32, f64)> = match interactions {
+            Err(s) => s.train.iter().map(|r| (r.user, r.item, r.rating)).collect(),
+            Ok(interactions) => {
+                let negatives =
+                    training_negatives(interactions, config.negatives, config.seed, epoch)?;
+                let positives = interactions.train.iter().map(|&(u, i)| (u, i, 1.0));
                 positives
                     .chain(negatives.into_iter().map(|(u, j)| (u, j, 0.0)))
                     .collect()
@@ -237,7 +274,7 @@ pub fn build_ncf<B: Backend>(
     // Regressing ratings from a bias of 0 spends the first epochs climbing to the mean; start there.
     let bias = match data {
         NcfData::Explicit(s) => s.global_mean(),
-        NcfData::Implicit { .. } => 0.0,
+        NcfData::Implicit { .. } | NcfData::HeldOut(_) => 0.0,
     };
     let (k, layers, seed) = (config.factors, &config.layers, config.seed);
     Ok(match kind {
@@ -297,6 +334,7 @@ impl<'d, B: Backend> NcfTrainer<'d, B> {
         let examples = match self.data {
             NcfData::Explicit(s) => s.train.len(),
             NcfData::Implicit { split, .. } => split.train.len() * (1 + self.config.negatives),
+            NcfData::HeldOut(h) => h.train.len() * (1 + self.config.negatives),
         };
         examples.div_ceil(self.config.batch_size)
     }
@@ -307,7 +345,7 @@ impl<'d, B: Backend> NcfTrainer<'d, B> {
         let examples = self.data.epoch_examples(&self.config, self.epoch)?;
         let objective = match self.data {
             NcfData::Explicit(_) => Objective::Mse,
-            NcfData::Implicit { .. } => Objective::Bce,
+            NcfData::Implicit { .. } | NcfData::HeldOut(_) => Objective::Bce,
         };
         let steps = examples.len().div_ceil(self.config.batch_size);
         let sgd = Sgd { lr: self.config.lr };
@@ -377,7 +415,22 @@ pub fn train_ncf<B: Backend>(
     observer: &mut dyn NcfObserver<B>,
 ) -> Result<NcfRun<B>> {
     config.validate()?;
-    let data = NcfData::prepare(config, ratings)?;
+    train_ncf_on(
+        backend,
+        config,
+        &NcfData::prepare(config, ratings)?,
+        observer,
+    )
+}
+
+/// [`train_ncf`] on data already split (the held-out protocol's, [`NcfData::held_out`]).
+pub fn train_ncf_on<B: Backend>(
+    backend: &B,
+    config: &NcfConfig,
+    data: &NcfData,
+    observer: &mut dyn NcfObserver<B>,
+) -> Result<NcfRun<B>> {
+    config.validate()?;
     let mut pretraining = BTreeMap::new();
     let mut metrics = data.baselines(config.top_k)?;
     let model = if config.pretrain {
@@ -398,8 +451,8 @@ pub fn train_ncf<B: Backend>(
             (&mlp_cfg, &mut mlp as &mut dyn NcfModel<B>),
         ] {
             let name = cfg.model.name();
-            let fresh = build_ncf(backend, cfg.model, cfg, &data)?;
-            let (records, trained) = fit(backend, cfg, &data, fresh, observer)?;
+            let fresh = build_ncf(backend, cfg.model, cfg, data)?;
+            let (records, trained) = fit(backend, cfg, data, fresh, observer)?;
             if let Some(last) = records.last() {
                 metrics.extend(
                     last.metrics
@@ -412,11 +465,11 @@ pub fn train_ncf<B: Backend>(
         }
         Box::new(NeuMf::from_pretrained(&gmf, &mlp, config.alpha)?)
     } else {
-        build_ncf(backend, config.model, config, &data)?
+        build_ncf(backend, config.model, config, data)?
     };
-    let (records, model) = fit(backend, config, &data, model, observer)?;
+    let (records, model) = fit(backend, config, data, model, observer)?;
     if records.is_empty() {
-        let t = NcfTrainer::new(backend, config.clone(), &data, model);
+        let t = NcfTrainer::new(backend, config.clone(), data, model);
         metrics.extend(t.evaluate()?.metrics);
         return Ok(NcfRun {
             config: config.clone(),
@@ -587,6 +640,80 @@ mod tests {
         let (rmse, mean) = (run.metrics["rmse"], run.metrics["global_mean.rmse"]);
         assert!((rmse - mean).abs() < 1e-3, "{rmse} vs {mean}");
         assert!(run.metrics.contains_key("item_mean.mae"));
+    }
+
+    /// Mult-VAE's split of 40 users in two tastes: users of taste `c` click items `10c..10c + 10`
+    /// (training users 7 of them, held-out users 4 in fold-in and 3 held out); uids 0–23 train,
+    /// 24–31 validation, 32–39 test.
+    fn two_tastes() -> crate::data::Dataset {
+        use crate::data::HeldoutPair;
+        use autograd::CsrMatrix;
+        let clicks = |users: std::ops::Range<usize>, items: std::ops::Range<usize>| {
+            let t: Vec<(usize, usize, f32)> = users
+                .clone()
+                .flat_map(|u| {
+                    let c = u % 2;
+                    items
+                        .clone()
+                        .map(move |k| (u - users.start, 10 * c + (k + u) % 10, 1.0))
+                })
+                .collect();
+            CsrMatrix::from_triplets(users.len(), 20, &t).unwrap()
+        };
+        crate::data::Dataset {
+            n_items: 20,
+            unique_sid: (0..20).map(|i| i.to_string()).collect(),
+            train: clicks(0..24, 0..7),
+            validation: HeldoutPair {
+                first_uid: 24,
+                fold_in: clicks(24..32, 0..4),
+                heldout: clicks(24..32, 4..7),
+            },
+            test: HeldoutPair {
+                first_uid: 32,
+                fold_in: clicks(32..40, 0..4),
+                heldout: clicks(32..40, 4..7),
+            },
+        }
+    }
+
+    #[test]
+    fn on_held_out_users_neumf_learns_each_users_taste_from_the_fold_in_clicks() {
+        let c = NcfConfig {
+            epochs: 4,
+            batch_size: 32,
+            lr: 0.01,
+            metrics: vec!["ndcg@6".into(), "recall@6".into()],
+            ..small(NcfModelKind::Neumf, Protocol::HeldOut)
+        };
+        let data = NcfData::held_out(&c, &two_tastes()).unwrap();
+        assert_eq!(data.shape(), (40, 20));
+        let cpu = Cpu::<f64>::new();
+        let run = train_ncf_on(&cpu, &c, &data, &mut Quiet).unwrap();
+        let again = train_ncf_on(&cpu, &c, &data, &mut Quiet).unwrap();
+        assert_eq!(run.metrics, again.metrics);
+        assert_eq!(c.selection(), ("ndcg@6".to_string(), true));
+        // A user's 3 held-out items are among the 6 unmasked items of their taste: recall@6 is 1
+        // where the taste is learned, 6/16 by chance (16 items unmasked).
+        let (first, last) = (&run.records[0].metrics, &run.records[3].metrics);
+        assert!(first["test.recall@6"] < 0.6, "{first:?}");
+        assert!(
+            last["recall@6"] > 0.9 && last["test.recall@6"] > 0.9,
+            "{last:?}"
+        );
+        let per_user = run.records[3].per_user.as_ref().unwrap();
+        assert_eq!(per_user.uids, (32..40).collect::<Vec<u32>>());
+        // The best epoch is picked on the validation users; the test users are reported at it.
+        let best = run.metrics["best_epoch"] as usize;
+        assert!(run
+            .records
+            .iter()
+            .all(|r| r.metrics["ndcg@6"] <= run.metrics["best.ndcg@6"]));
+        assert_eq!(
+            run.metrics["best.test.ndcg@6"],
+            run.records[best].metrics["test.ndcg@6"]
+        );
+        assert!(!run.metrics.keys().any(|k| k.starts_with("popularity")));
     }
 
     #[test]

@@ -70,6 +70,29 @@ pub fn evaluate<B: Backend<Elem = f32>, M: Scorer<B> + ?Sized>(
     evaluator: &Evaluator,
     batch_size: usize,
 ) -> Result<Evaluation> {
+    evaluate_batches(
+        pair,
+        popularity,
+        evaluator,
+        batch_size,
+        |_, fold_in, heldout| evaluate_scores(evaluator, model.scores(fold_in)?, fold_in, heldout),
+    )
+}
+
+/// [`evaluate`] with each batch measured by `measure(uids, fold_in, heldout)`: the batch's users
+/// are `uids` (`pair.first_uid` counts from row 0), for a model that scores users it has embeddings
+/// of rather than their fold-in clicks (NeuMF, [`crate::ncf`]).
+pub fn evaluate_batches<E: From<MetricsError> + From<autograd::Error>>(
+    pair: &HeldoutPair,
+    popularity: &[u64],
+    evaluator: &Evaluator,
+    batch_size: usize,
+    mut measure: impl FnMut(
+        std::ops::Range<u32>,
+        &CsrMatrix<f32>,
+        &CsrMatrix<f32>,
+    ) -> std::result::Result<BatchMetrics, E>,
+) -> std::result::Result<Evaluation, E> {
     if popularity.len() != pair.fold_in.cols() {
         return Err(MetricsError::Shape {
             op: "evaluate",
@@ -86,13 +109,15 @@ pub fn evaluate<B: Backend<Elem = f32>, M: Scorer<B> + ?Sized>(
     let mut lists = evaluator.list_accumulator(popularity);
     let mut per_user = PerUserMetrics::new(evaluator.per_user_metrics());
     for start in (0..rows).step_by(batch_size.max(1)) {
-        let idx: Vec<usize> = (start..(start + batch_size).min(rows)).collect();
+        let end = (start + batch_size).min(rows);
+        let idx: Vec<usize> = (start..end).collect();
         let fold_in = pair.fold_in.select_rows(&idx)?;
         let heldout = pair.heldout.select_rows(&idx)?;
-        let batch = evaluate_scores(evaluator, model.scores(&fold_in)?, &fold_in, &heldout)?;
+        let uids = pair.first_uid + start as u32..pair.first_uid + end as u32;
+        let batch = measure(uids.clone(), &fold_in, &heldout)?;
         acc.add(&batch)?;
         lists.add(&batch)?;
-        per_user.add(pair.first_uid + start as u32, &batch);
+        per_user.add(uids.start, &batch);
     }
     let r = acc.report()?;
     let l = lists.report();
