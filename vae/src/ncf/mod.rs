@@ -18,7 +18,8 @@
 //! - explicit: [`explicit_split`] holds out 20% of ratings; MSE of `s_ui` against the rating; RMSE and
 //!   MAE, with the global-mean and [`item_means`] baselines beside.
 //!
-//! [`train_ncf`] runs either end to end; [`NcfTrainer`] is the same loop one epoch at a time.
+//! [`train_ncf`] runs either end to end; [`NcfTrainer`] is the same loop one epoch at a time;
+//! [`run::train`] is a whole run in its run folder, fresh or resumed.
 
 mod baselines;
 mod config;
@@ -34,6 +35,7 @@ mod negatives;
 mod neumf;
 mod random;
 mod ranking;
+pub mod run;
 mod train;
 
 pub use baselines::{item_means, popularity};

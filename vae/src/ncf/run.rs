@@ -1,0 +1,321 @@
+//! A whole NCF run, as `vae train --model gmf|mlp|neumf` does it: load the ratings, train with the
+//! protocol's test metrics after every epoch, keep the best epoch, write the run folder Mult-VAE's
+//! run writes ([`RunDir`]): `config.json`, `metrics.jsonl`, `timings.jsonl`, `last.safetensors`
+//! (weights, Adam's state, the next epoch and the best so far: what `--resume` continues from),
+//! `best.safetensors`, `results.json`, the plots, and (implicit) `test_users.csv`, each user's HR@K
+//! and NDCG@K under both rankings at the best epoch.
+//!
+//! A run is fresh or resumed ([`Start`]), and a resumed run is the straight run bit for bit: an
+//! epoch's negatives and order are functions of the seed and the epoch, and `last.safetensors` holds
+//! the rest, as RecBole's `Trainer._save_checkpoint` and `resume_checkpoint` keep and restore the
+//! weights, the optimiser, the epoch and the best score. Pre-trained NeuMF (§3.4.1) checkpoints from
+//! its own first epoch on, the pre-trained GMF's and MLP's final test metrics (`pretrain.gmf.hr@10`,
+//! …) beside, so a resumed run reports them in `results.json` as the straight run does; a run
+//! stopped while pre-training has no checkpoint and is started again.
+
+use super::config::NcfConfig;
+use super::train::{
+    build_ncf, final_metrics, train_ncf, NcfData, NcfEpoch, NcfObserver, NcfTrainer,
+};
+use crate::checkpoint::{self, training_state};
+use crate::data::{self, Format, LoadOptions, Ratings};
+use crate::run_log::EpochRecord;
+use crate::train::data_fingerprint::{self, DataFingerprint};
+use crate::train::{run_lock, Progress, Quiet, Result, RunDir, TrainError};
+use autograd::Backend;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// How a run begins.
+#[derive(Debug, Clone)]
+pub enum Start {
+    /// A new run of this configuration, in an empty folder (or one whose run is replaced, given
+    /// `overwrite`).
+    Fresh(NcfConfig),
+    /// The run saved in the folder, continued as its `config.json` says; `epochs` changes only the
+    /// number of epochs (and is written back to `config.json`).
+    Resume { epochs: Option<usize> },
+}
+
+/// How an NCF run reports progress: [`Progress`]'s steps and notes, and NCF's epochs.
+pub trait NcfProgress: Progress {
+    /// An epoch ended: of the run's model (`is_best` when its selection metric is the best so far)
+    /// or of a pre-training stage (never best: only the run's own epochs are selected among).
+    fn ncf_epoch(&mut self, _record: &NcfEpoch, _is_best: bool) {}
+}
+
+impl NcfProgress for Quiet {}
+
+/// The prefix of the pre-trained models' final test metrics, in `results.json` and in
+/// `last.safetensors` (`pretrain.gmf.hr@10`, as [`train_ncf`] names them).
+const PRETRAIN: &str = "pretrain.";
+
+/// Trains (or resumes) the NCF run in `run` on the ratings of `data` (a rating file, or a folder
+/// holding one), holding the folder's lock throughout; `results.json`'s metrics.
+pub fn train<B: Backend<Elem = f32>>(
+    backend: &B,
+    data: &Path,
+    start: Start,
+    run: &RunDir,
+    overwrite: bool,
+    progress: &mut dyn NcfProgress,
+) -> Result<BTreeMap<String, f64>> {
+    let _lock = run_lock::lock(&run.dir)?;
+    if let Start::Fresh(_) = start {
+        run.prepare_fresh(overwrite, data)?;
+    }
+    let path = ratings_file(data)?;
+    // The rating file is recorded by its role, so the same bytes under another name are the same data.
+    let files = [("ratings".to_string(), path.clone())];
+    let fingerprint = match start {
+        Start::Fresh(_) => data_fingerprint::of_files(&files)?,
+        Start::Resume { .. } => {
+            let recorded = run.read_data_fingerprint()?;
+            data_fingerprint::verify(&recorded, &files, &run.config())?;
+            recorded
+        }
+    };
+    let ratings = data::load(&path, &Format::Auto, &LoadOptions::default())?;
+    let config = match &start {
+        Start::Fresh(config) => config.clone(),
+        Start::Resume { epochs } => resumed_config(run, *epochs, &fingerprint, progress)?,
+    };
+    config.validate()?;
+    let mut recorder = Recorder {
+        run,
+        progress,
+        model: config.model.name(),
+        selection: config.selection(),
+        best: None,
+        pretrained: BTreeMap::new(),
+    };
+    let metrics = match start {
+        Start::Fresh(_) => {
+            run.write_config(&config, &fingerprint)?;
+            train_ncf(backend, &config, &ratings, &mut recorder)?.metrics
+        }
+        Start::Resume { .. } => resume(backend, &config, &ratings, &mut recorder)?,
+    };
+    recorder.progress.finish();
+    checkpoint::write_json_atomic(&run.results(), &metrics)?;
+    let best = recorder.best.map_or(0, |(e, _)| e);
+    crate::plots::write_training_plots(&run.dir, &run.records()?, best)?;
+    Ok(metrics)
+}
+
+/// The ratings file of `data`: the file itself, or the one rating file inside a folder.
+fn ratings_file(data: &Path) -> Result<PathBuf> {
+    if data.is_file() {
+        return Ok(data.to_path_buf());
+    }
+    let known = ["ml-100k.inter", "u.data", "ratings.csv", "ratings.dat"];
+    known
+        .iter()
+        .map(|n| data.join(n))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            TrainError::Invalid(format!(
+                "--data {}: no rating file ({}) there",
+                data.display(),
+                known.join(", ")
+            ))
+        })
+}
+
+/// The configuration of the run saved in `run`, with `epochs` (when given and other) written back.
+fn resumed_config(
+    run: &RunDir,
+    epochs: Option<usize>,
+    fingerprint: &DataFingerprint,
+    progress: &mut dyn NcfProgress,
+) -> Result<NcfConfig> {
+    let path = run.config();
+    let text = std::fs::read_to_string(&path).map_err(|source| TrainError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let saved: NcfConfig = serde_json::from_str(&text)
+        .map_err(|e| TrainError::Invalid(format!("{}: not an NCF run ({e})", path.display())))?;
+    let Some(epochs) = epochs.filter(|&e| e != saved.epochs) else {
+        return Ok(saved);
+    };
+    progress.note(&format!(
+        "the run now goes to {epochs} epochs instead of {} ({} updated)",
+        saved.epochs,
+        path.display()
+    ));
+    let extended = NcfConfig { epochs, ..saved };
+    run.write_config(&extended, fingerprint)?;
+    Ok(extended)
+}
+
+/// The run saved in `recorder.run`, restored from `last.safetensors` with the logs cut to what it
+/// covers, trained to `config.epochs`; the run's metrics, as [`train_ncf`] reports them.
+fn resume<B: Backend<Elem = f32>>(
+    backend: &B,
+    config: &NcfConfig,
+    ratings: &Ratings,
+    recorder: &mut Recorder<'_>,
+) -> Result<BTreeMap<String, f64>> {
+    let run = recorder.run;
+    if !run.last().exists() {
+        return Err(TrainError::Invalid(format!(
+            "{}: no checkpoint to resume from (the run stopped before its first one{}); start it \
+             again with --out and --overwrite",
+            run.last().display(),
+            if config.pretrain {
+                ", while pre-training"
+            } else {
+                ""
+            }
+        )));
+    }
+    let data = NcfData::prepare(config, ratings)?;
+    let model = build_ncf(backend, config.model, config, &data)?;
+    let mut t = NcfTrainer::new(backend, config.clone(), &data, model);
+    let ck = checkpoint::load(&run.last())?;
+    training_state::load_weights(&ck, t.model.params_mut())?;
+    training_state::restore_adam(&ck, &t.model.params(), &mut t.adam)?;
+    t.epoch = ck.number("next_epoch")?;
+    recorder.best = Some((ck.number("best_epoch")?, ck.number("best_score")?));
+    for key in ck.metadata.keys().filter(|k| k.starts_with(PRETRAIN)) {
+        recorder.pretrained.insert(key.clone(), ck.number(key)?);
+    }
+    for line in run.cut_logs_for_resume(t.epoch)? {
+        recorder.progress.note(&line);
+    }
+    run.check_history(t.epoch)?;
+    for leftover in checkpoint::remove_interrupted_writes(&run.dir)? {
+        recorder.progress.note(&format!(
+            "removed {}, a write the interruption cut short",
+            leftover.display()
+        ));
+    }
+    let mut records: Vec<NcfEpoch> = run
+        .records()?
+        .into_iter()
+        .map(|r| NcfEpoch {
+            epoch: r.epoch,
+            train_loss: r.train_loss,
+            metrics: r.validation,
+            per_user: None,
+            // The timings are in timings.jsonl; the final metrics read only the above.
+            seconds: 0.0,
+        })
+        .collect();
+    recorder
+        .progress
+        .start(t.epoch, config.epochs, t.steps_per_epoch());
+    while t.epoch < config.epochs {
+        let r = t.run_epoch(recorder)?;
+        recorder.save(&r, &t)?;
+        records.push(r);
+    }
+    let mut metrics = data.baselines(config.top_k)?;
+    metrics.extend(recorder.pretrained.clone());
+    metrics.extend(final_metrics(config, &records));
+    Ok(metrics)
+}
+
+/// Writes each epoch of the run's model to the run folder and keeps its checkpoints; reports every
+/// stage to the progress.
+struct Recorder<'r> {
+    run: &'r RunDir,
+    progress: &'r mut dyn NcfProgress,
+    /// The run's model (NeuMF after its pre-training stages).
+    model: &'static str,
+    /// The metric that picks the best epoch, and whether higher is better.
+    selection: (String, bool),
+    best: Option<(usize, f64)>,
+    /// The pre-trained models' last test metrics, `pretrain.{model}.{metric}`.
+    pretrained: BTreeMap<String, f64>,
+}
+
+impl Recorder<'_> {
+    /// Logs an epoch of the run's model, and writes `best.safetensors` (and `test_users.csv`) when
+    /// it is the best so far and `last.safetensors` always.
+    fn save<B: Backend<Elem = f32>>(
+        &mut self,
+        record: &NcfEpoch,
+        t: &NcfTrainer<'_, B>,
+    ) -> Result<()> {
+        self.run.log(&as_record(record), record.seconds)?;
+        let (metric, higher) = &self.selection;
+        let score = record.metrics.get(metric).copied().unwrap_or(f64::NAN);
+        let better = self
+            .best
+            .is_none_or(|(_, b)| if *higher { score > b } else { score < b });
+        let params = t.model.params();
+        let mut meta = BTreeMap::from([("epoch".to_string(), record.epoch.to_string())]);
+        if better {
+            self.best = Some((record.epoch, score));
+            let weights = training_state::weights(&params)?;
+            checkpoint::save(&self.run.best(), &weights, &meta)?;
+            if let Some(per_user) = &record.per_user {
+                self.run.write_test_users(per_user)?;
+            }
+        }
+        let mut tensors = training_state::weights(&params)?;
+        training_state::add_adam(&t.adam, &params, &mut tensors, &mut meta)?;
+        meta.insert("next_epoch".into(), t.epoch.to_string());
+        if let Some((e, s)) = self.best {
+            meta.insert("best_epoch".into(), e.to_string());
+            // `{:e}` prints the shortest digits that parse back to the same f64.
+            meta.insert("best_score".into(), format!("{s:e}"));
+        }
+        meta.extend(
+            self.pretrained
+                .iter()
+                .map(|(k, v)| (k.clone(), format!("{v:e}"))),
+        );
+        checkpoint::save(&self.run.last(), &tensors, &meta)?;
+        self.progress.ncf_epoch(record, better);
+        Ok(())
+    }
+}
+
+/// An NCF epoch as a line of `metrics.jsonl`.
+fn as_record(r: &NcfEpoch) -> EpochRecord {
+    EpochRecord {
+        epoch: r.epoch,
+        train_loss: r.train_loss,
+        // NCF's BCE (or MSE) has no separate terms: the line carries its loss whole.
+        nll: None,
+        kl: None,
+        beta_kl: None,
+        beta: 0.0,
+        validation: r.metrics.clone(),
+    }
+}
+
+impl<B: Backend<Elem = f32>> NcfObserver<B> for Recorder<'_> {
+    fn stage(&mut self, model: &str, epochs: usize, steps: usize) {
+        self.progress.finish();
+        if model != self.model {
+            self.progress.note(&format!("pre-training {model}"));
+        }
+        self.progress.start(0, epochs, steps);
+    }
+    fn step(&mut self, step: usize, steps: usize, loss: f64) {
+        self.progress.step(step, steps, loss);
+    }
+    fn epoch(
+        &mut self,
+        model: &str,
+        record: &NcfEpoch,
+        t: &NcfTrainer<'_, B>,
+    ) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if model == self.model {
+            return Ok(self.save(record, t)?);
+        }
+        // A pre-training stage's last epoch leaves its model's final metrics.
+        self.pretrained.extend(
+            record
+                .metrics
+                .iter()
+                .map(|(m, v)| (format!("{PRETRAIN}{model}.{m}"), *v)),
+        );
+        self.progress.ncf_epoch(record, false);
+        Ok(())
+    }
+}
