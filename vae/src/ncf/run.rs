@@ -319,3 +319,151 @@ impl<B: Backend<Elem = f32>> NcfObserver<B> for Recorder<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ncf::{Learner, NcfModelKind, Protocol};
+    use autograd::Cpu;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    /// A `u.data` of 40 users, each rating 12 of 50 items at increasing times; ratings 1–5.
+    fn ratings_file(dir: &Path) -> PathBuf {
+        let mut text = String::new();
+        for u in 0..40usize {
+            for k in 0..12usize {
+                let i = (u * 7 + k * 3) % 50;
+                text += &format!("{u}\t{i}\t{}\t{}\n", 1 + (u + i) % 5, 1000 + k);
+            }
+        }
+        let path = dir.join("u.data");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn small(model: NcfModelKind, protocol: Protocol) -> NcfConfig {
+        NcfConfig {
+            factors: 4,
+            layers: vec![8, 4],
+            epochs: 4,
+            batch_size: 64,
+            eval_negatives: 20,
+            ..NcfConfig::paper(model, protocol)
+        }
+    }
+
+    /// Ends the run as a kill would, by a panic, at the `at`-th epoch line (pre-training's
+    /// included), which comes after that epoch's checkpoint.
+    struct KillAt {
+        at: usize,
+        lines: usize,
+    }
+    impl Progress for KillAt {}
+    impl NcfProgress for KillAt {
+        fn ncf_epoch(&mut self, _record: &NcfEpoch, _is_best: bool) {
+            self.lines += 1;
+            assert!(self.lines < self.at, "killed after epoch line {}", self.at);
+        }
+    }
+
+    fn fresh(data: &Path, run: &Path, c: &NcfConfig, progress: &mut dyn NcfProgress) -> Result<()> {
+        let cpu = Cpu::<f32>::new();
+        let run = RunDir::new(run)?;
+        train(&cpu, data, Start::Fresh(c.clone()), &run, false, progress).map(|_| ())
+    }
+
+    fn resume(data: &Path, run: &Path) -> Result<BTreeMap<String, f64>> {
+        let run = RunDir::open(run)?;
+        let start = Start::Resume { epochs: None };
+        train(&Cpu::<f32>::new(), data, start, &run, false, &mut Quiet)
+    }
+
+    /// Stopped at the `at`-th epoch line, then resumed: the files of a run that went straight
+    /// through, byte for byte (but the wall-clock timings).
+    fn assert_resume_is_straight(c: &NcfConfig, at: usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let data = ratings_file(dir.path());
+        let (straight, stopped) = (dir.path().join("straight"), dir.path().join("stopped"));
+        fresh(&data, &straight, c, &mut Quiet).unwrap();
+        let mut kill = KillAt { at, lines: 0 };
+        let killed = catch_unwind(AssertUnwindSafe(|| fresh(&data, &stopped, c, &mut kill)));
+        assert!(killed.is_err(), "the run was not stopped");
+        assert!(!stopped.join("results.json").exists());
+        let next_epoch: usize = checkpoint::load(&stopped.join("last.safetensors"))
+            .unwrap()
+            .number("next_epoch")
+            .unwrap();
+        let pretraining_lines = if c.pretrain { 2 * c.epochs } else { 0 };
+        assert_eq!(next_epoch, at - pretraining_lines, "stopped mid-run");
+        let metrics = resume(&data, &stopped).unwrap();
+        let names = |d: &Path| {
+            let mut n: Vec<String> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            n.sort();
+            n
+        };
+        assert_eq!(names(&straight), names(&stopped));
+        for name in names(&straight).iter().filter(|n| *n != "timings.jsonl") {
+            let bytes = |d: &Path| std::fs::read(d.join(name)).unwrap();
+            assert!(bytes(&straight) == bytes(&stopped), "{name} differs");
+        }
+        let results: BTreeMap<String, f64> =
+            serde_json::from_slice(&std::fs::read(straight.join("results.json")).unwrap()).unwrap();
+        assert_eq!(metrics, results);
+    }
+
+    #[test]
+    fn a_run_stopped_after_an_epoch_and_resumed_is_the_straight_run_bit_for_bit() {
+        // Adam's moments and counters (implicit NeuMF), and SGD's run without them (explicit MLP).
+        assert_resume_is_straight(&small(NcfModelKind::Neumf, Protocol::Implicit), 2);
+        let sgd = NcfConfig {
+            learner: Learner::Sgd,
+            ..small(NcfModelKind::Mlp, Protocol::Explicit)
+        };
+        assert_resume_is_straight(&sgd, 1);
+    }
+
+    #[test]
+    fn a_pretrained_neumf_run_stopped_after_an_epoch_resumes_to_the_straight_run() {
+        let c = NcfConfig {
+            pretrain: true,
+            epochs: 3,
+            ..small(NcfModelKind::Neumf, Protocol::Implicit)
+        };
+        // Three epoch lines of GMF and three of MLP, then NeuMF's first.
+        assert_resume_is_straight(&c, 7);
+        let dir = tempfile::tempdir().unwrap();
+        let data = ratings_file(dir.path());
+        let run = dir.path().join("run");
+        fresh(&data, &run, &c, &mut Quiet).unwrap();
+        let results: BTreeMap<String, f64> =
+            serde_json::from_slice(&std::fs::read(run.join("results.json")).unwrap()).unwrap();
+        for key in ["pretrain.gmf.hr@10", "pretrain.mlp.full_ndcg@10"] {
+            assert!(results.contains_key(key), "{key} in {results:?}");
+        }
+    }
+
+    #[test]
+    fn a_run_stopped_while_pretraining_has_no_checkpoint_and_says_to_start_again() {
+        let c = NcfConfig {
+            pretrain: true,
+            epochs: 2,
+            ..small(NcfModelKind::Neumf, Protocol::Implicit)
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let data = ratings_file(dir.path());
+        let run = dir.path().join("run");
+        let mut kill = KillAt { at: 3, lines: 0 };
+        let killed = catch_unwind(AssertUnwindSafe(|| fresh(&data, &run, &c, &mut kill)));
+        assert!(killed.is_err());
+        let err = resume(&data, &run).unwrap_err().to_string();
+        assert!(
+            err.contains("last.safetensors: no checkpoint to resume from")
+                && err.contains("while pre-training")
+                && err.contains("--overwrite"),
+            "{err}"
+        );
+    }
+}
