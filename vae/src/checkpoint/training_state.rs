@@ -99,3 +99,73 @@ pub fn restore_adam<B: Backend<Elem = f32>>(
     adam.restore(steps, moments);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::{load, save};
+    use autograd::optim::AdamConfig;
+    use autograd::Cpu;
+
+    fn param(cpu: &Cpu<f32>, name: &str, values: &[f32]) -> Parameter<Cpu<f32>> {
+        Parameter::new(
+            name,
+            Tensor::from_vec(cpu, 1, values.len(), values).unwrap(),
+        )
+    }
+
+    #[test]
+    fn weights_and_adam_state_round_trip_and_a_stepped_adam_needs_every_moment() {
+        let cpu = Cpu::<f32>::new();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("last.safetensors");
+        let (w, b) = (
+            param(&cpu, "w", &[1.0, -2.0, 3.5]),
+            param(&cpu, "b", &[0.25]),
+        );
+        let mut adam = Adam::new(AdamConfig::default());
+        let up = |x: &[f32]| cpu.upload(x).unwrap();
+        let moments = HashMap::from([
+            (
+                "w".to_string(),
+                (up(&[0.1, 0.2, 0.3]), up(&[1.0, 2.0, 3.0])),
+            ),
+            ("b".to_string(), (up(&[0.5]), up(&[0.7]))),
+        ]);
+        adam.restore(7, moments);
+        let params = [&w, &b];
+        let mut tensors = weights(&params).unwrap();
+        let mut meta = BTreeMap::new();
+        add_adam(&adam, &params, &mut tensors, &mut meta).unwrap();
+        save(&path, &tensors, &meta).unwrap();
+
+        let ck = load(&path).unwrap();
+        let (mut w2, mut b2) = (param(&cpu, "w", &[0.0; 3]), param(&cpu, "b", &[0.0]));
+        load_weights(&ck, vec![&mut w2, &mut b2]).unwrap();
+        assert_eq!(w2.value().to_vec().unwrap(), [1.0, -2.0, 3.5]);
+        assert_eq!(b2.value().to_vec().unwrap(), [0.25]);
+        let mut restored = Adam::new(AdamConfig::default());
+        restore_adam(&ck, &[&w2, &b2], &mut restored).unwrap();
+        assert_eq!(restored.steps(), 7);
+        let (m, v) = restored.moments("w").unwrap();
+        assert_eq!(cpu.download(m).unwrap(), [0.1, 0.2, 0.3]);
+        assert_eq!(cpu.download(v).unwrap(), [1.0, 2.0, 3.0]);
+
+        // Adam has stepped (t = 7) but b's moments are gone: refused, naming the tensor.
+        tensors.retain(|t| !t.name.ends_with(".b"));
+        save(&path, &tensors, &meta).unwrap();
+        let err = restore_adam(&load(&path).unwrap(), &[&w2, &b2], &mut restored)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("optimizer.adam.m.b is missing"), "{err}");
+        // Before its first update (or under SGD), Adam's state is its count alone.
+        let fresh = Adam::<Cpu<f32>>::new(AdamConfig::default());
+        let (mut tensors, mut meta) = (weights(&params).unwrap(), BTreeMap::new());
+        add_adam(&fresh, &params, &mut tensors, &mut meta).unwrap();
+        assert_eq!((tensors.len(), meta[ADAM_STEPS].as_str()), (2, "0"));
+        save(&path, &tensors, &meta).unwrap();
+        restore_adam(&load(&path).unwrap(), &[&w2, &b2], &mut restored).unwrap();
+        assert_eq!(restored.steps(), 0);
+        assert!(restored.moments("w").is_none());
+    }
+}
