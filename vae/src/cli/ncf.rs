@@ -43,11 +43,12 @@ pub fn train<B: Backend<Elem = f32>>(
     run: &RunDir,
     resume: bool,
 ) -> anyhow::Result<()> {
-    let start = match resume {
-        true => Start::Resume {
+    let start = if resume {
+        Start::Resume {
             epochs: args.epochs_given.then_some(args.config.epochs),
-        },
-        false => Start::Fresh(args.config),
+        }
+    } else {
+        Start::Fresh(args.config)
     };
     let metrics = run::train(
         backend,
