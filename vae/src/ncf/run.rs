@@ -379,8 +379,8 @@ mod tests {
     }
 
     /// Stopped at the `at`-th epoch line, then resumed: the files of a run that went straight
-    /// through, byte for byte (but the wall-clock timings).
-    fn assert_resume_is_straight(c: &NcfConfig, at: usize) {
+    /// through, byte for byte (but the wall-clock timings); the straight run's results.
+    fn assert_resume_is_straight(c: &NcfConfig, at: usize) -> BTreeMap<String, f64> {
         let dir = tempfile::tempdir().unwrap();
         let data = ratings_file(dir.path());
         let (straight, stopped) = (dir.path().join("straight"), dir.path().join("stopped"));
@@ -412,6 +412,7 @@ mod tests {
         let results: BTreeMap<String, f64> =
             serde_json::from_slice(&std::fs::read(straight.join("results.json")).unwrap()).unwrap();
         assert_eq!(metrics, results);
+        results
     }
 
     #[test]
@@ -433,13 +434,7 @@ mod tests {
             ..small(NcfModelKind::Neumf, Protocol::Implicit)
         };
         // Three epoch lines of GMF and three of MLP, then NeuMF's first.
-        assert_resume_is_straight(&c, 7);
-        let dir = tempfile::tempdir().unwrap();
-        let data = ratings_file(dir.path());
-        let run = dir.path().join("run");
-        fresh(&data, &run, &c, &mut Quiet).unwrap();
-        let results: BTreeMap<String, f64> =
-            serde_json::from_slice(&std::fs::read(run.join("results.json")).unwrap()).unwrap();
+        let results = assert_resume_is_straight(&c, 7);
         for key in ["pretrain.gmf.hr@10", "pretrain.mlp.full_ndcg@10"] {
             assert!(results.contains_key(key), "{key} in {results:?}");
         }
