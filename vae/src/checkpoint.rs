@@ -12,6 +12,7 @@
 //! change what it reads.
 
 pub mod digest;
+pub mod training_state;
 
 use safetensors::{Dtype, SafeTensors};
 use serde::Serialize;
@@ -39,6 +40,11 @@ pub enum CheckpointError {
     },
     #[error("{}: cannot write it as JSON: {detail}", path.display())]
     Json { path: PathBuf, detail: String },
+    #[error("{}: metadata {key} missing or malformed", path.display())]
+    Metadata { path: PathBuf, key: String },
+    /// The device failed to hand over or take a tensor.
+    #[error(transparent)]
+    Device(#[from] autograd::Error),
     #[error("{path}: tensor {name} is missing")]
     Missing { path: PathBuf, name: String },
     #[error("{path}: tensor {name} has shape {found:?} ({dtype}), expected {expected:?} (F32)")]
@@ -105,6 +111,17 @@ impl Checkpoint {
             });
         }
         Ok(&t.data)
+    }
+
+    /// The metadata `key` read as a `T` (a counter, a score).
+    pub fn number<T: std::str::FromStr>(&self, key: &str) -> Result<T> {
+        self.metadata
+            .get(key)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| CheckpointError::Metadata {
+                path: self.path.clone(),
+                key: key.to_string(),
+            })
     }
 }
 

@@ -159,3 +159,48 @@ fn eval_full_picks_the_best_epoch_by_full_hr_and_writes_its_users() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--eval") && err.contains("explicit"), "{err}");
 }
+
+#[test]
+fn a_pretrained_neumf_run_resumes_without_pretraining_again() {
+    let data = ml100k();
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("pretrained");
+    let d = data.to_str().unwrap();
+    let r = run.to_str().unwrap();
+    train(&[
+        "--model",
+        "neumf",
+        "--pretrain",
+        "--data",
+        d,
+        "--batch-size",
+        "2048",
+        "--epochs",
+        "1",
+        "--out",
+        r,
+    ]);
+    let results = |run: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(run.join("results.json")).unwrap()).unwrap()
+    };
+    let first = results(&run);
+    let out = Command::new(env!("CARGO_BIN_EXE_vae"))
+        .args(["train", "--data", d, "--epochs", "2", "--resume", r])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("pre-training"), "{stdout}");
+    let lines = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 2);
+    // The pre-trained models' metrics come from the checkpoint, as the first run measured them.
+    let resumed = results(&run);
+    for key in ["pretrain.gmf.hr@10", "pretrain.mlp.ndcg@10"] {
+        assert!(first[key].is_number(), "results.json lacks {key}");
+        assert_eq!(resumed[key], first[key], "{key}");
+    }
+}

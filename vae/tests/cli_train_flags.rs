@@ -260,8 +260,9 @@ fn flags_the_model_does_not_read_or_another_flag_overrides_are_refused_naming_bo
             "--dropout applies to --model vae|dae, not --model neumf",
         ),
         (
+            // NCF reads --k under --protocol heldout only (Mult-VAE's split and metrics).
             &["--model", "mlp", "--k", "ndcg@10"],
-            "--k applies to --model vae|dae|popularity|ease, not --model mlp",
+            "--k lists the metrics of --protocol heldout",
         ),
         (
             &["--model", "gmf", "--eval-batch-size", "10"],

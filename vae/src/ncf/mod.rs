@@ -20,7 +20,8 @@
 //! - held-out users ([`HeldOutUsers`]): Mult-VAE's split and metrics, trained as the implicit
 //!   protocol on every click but the held-out ones, so NeuMF is measured as Mult-VAE is.
 //!
-//! [`train_ncf`] runs either end to end; [`NcfTrainer`] is the same loop one epoch at a time.
+//! [`train_ncf`] runs either end to end; [`NcfTrainer`] is the same loop one epoch at a time;
+//! [`run::train`] is a whole run in its run folder, fresh or resumed.
 
 mod baselines;
 mod config;
@@ -37,6 +38,7 @@ mod negatives;
 mod neumf;
 mod random;
 mod ranking;
+pub mod run;
 mod train;
 
 pub use baselines::{item_means, popularity};

@@ -14,6 +14,9 @@ pub enum TrainError {
     Checkpoint(#[from] crate::checkpoint::CheckpointError),
     #[error(transparent)]
     Plot(#[from] crate::plots::PlotError),
+    /// NCF's models, protocols or epoch loop (an NCF run's own errors).
+    #[error(transparent)]
+    Ncf(#[from] crate::ncf::NcfError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -12,12 +12,12 @@ use super::error::{Result, TrainError};
 use super::evaluate::Evaluation;
 use super::loss_sums::LossSums;
 use super::trainer::{EpochSummary, Trainer};
-use crate::checkpoint::{self, NamedTensor};
+use crate::checkpoint::{self, training_state, Checkpoint, CheckpointError};
 use crate::metrics::PerUserMetrics;
 use crate::run_log::{self, EpochRecord, EpochTiming};
-use autograd::{Backend, Tensor};
+use autograd::Backend;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Paths of one run.
@@ -55,9 +55,6 @@ pub const RUN_FILES: [&str; 12] = [
     "loss.png",
     "loss.svg",
 ];
-
-const ADAM_M: &str = "optimizer.adam.m.";
-const ADAM_V: &str = "optimizer.adam.v.";
 
 impl RunDir {
     pub fn new(dir: impl Into<PathBuf>) -> Result<Self> {
@@ -159,12 +156,17 @@ impl RunDir {
             beta: s.beta,
             validation: s.validation.metrics.clone(),
         };
-        run_log::append(&self.metrics(), &record)?;
+        self.log(&record, s.seconds)
+    }
+
+    /// Appends `record` to `metrics.jsonl` and the epoch's `seconds` to `timings.jsonl`.
+    pub fn log(&self, record: &EpochRecord, seconds: f64) -> Result<()> {
+        run_log::append(&self.metrics(), record)?;
         run_log::append(
             &self.timings(),
             &EpochTiming {
-                epoch: s.epoch,
-                seconds: s.seconds,
+                epoch: record.epoch,
+                seconds,
             },
         )?;
         Ok(())
@@ -308,25 +310,6 @@ impl RunDir {
     }
 }
 
-fn host<B: Backend<Elem = f32>>(t: &Tensor<B>) -> Result<Vec<f32>> {
-    Ok(t.to_vec()?)
-}
-
-/// The model's weights as named tensors.
-fn weights<B: Backend<Elem = f32>>(t: &Trainer<B>) -> Result<Vec<NamedTensor>> {
-    t.model
-        .params()
-        .iter()
-        .map(|p| {
-            Ok(NamedTensor {
-                name: p.name().to_string(),
-                shape: p.value().shape(),
-                data: host(p.value())?,
-            })
-        })
-        .collect()
-}
-
 /// Writes the best weights (and the epoch they come from).
 pub fn save_best<B: Backend<Elem = f32>>(
     run: &RunDir,
@@ -341,35 +324,21 @@ pub fn save_best<B: Backend<Elem = f32>>(
         "config".to_string(),
         serde_json::to_string(&t.config).unwrap_or_default(),
     );
-    checkpoint::save(&run.best(), &weights(t)?, &meta)?;
+    let weights = training_state::weights(&t.model.params())?;
+    checkpoint::save(&run.best(), &weights, &meta)?;
     Ok(())
 }
 
-/// Writes everything a resumed run needs: weights, Adam's moments, and the counters.
+/// Writes everything a resumed run needs: weights, Adam's state, and the counters.
 pub fn save_last<B: Backend<Elem = f32>>(run: &RunDir, t: &Trainer<B>) -> Result<()> {
-    let backend = t.model.params()[0].value().backend().clone();
-    let mut tensors = weights(t)?;
-    for p in t.model.params() {
-        if let Some((m, v)) = t.adam.moments(p.name()) {
-            let shape = p.value().shape();
-            tensors.push(NamedTensor {
-                name: format!("{ADAM_M}{}", p.name()),
-                shape,
-                data: backend.download(m)?,
-            });
-            tensors.push(NamedTensor {
-                name: format!("{ADAM_V}{}", p.name()),
-                shape,
-                data: backend.download(v)?,
-            });
-        }
-    }
+    let params = t.model.params();
+    let mut tensors = training_state::weights(&params)?;
     let mut meta = BTreeMap::new();
+    training_state::add_adam(&t.adam, &params, &mut tensors, &mut meta)?;
     meta.insert("next_epoch".to_string(), t.epoch.to_string());
     meta.insert("step".to_string(), t.step.to_string());
     t.epoch_loss.save(&mut meta);
     meta.insert("updates".to_string(), t.updates.to_string());
-    meta.insert("adam_steps".to_string(), t.adam.steps().to_string());
     // `{:e}` prints the shortest digits that parse back to the same f64.
     meta.insert("lr".to_string(), format!("{:e}", t.adam.config.lr));
     meta.insert("stale_epochs".to_string(), t.stale_epochs.to_string());
@@ -385,17 +354,20 @@ pub fn save_last<B: Backend<Elem = f32>>(run: &RunDir, t: &Trainer<B>) -> Result
     Ok(())
 }
 
-fn meta_num<T: std::str::FromStr>(
-    meta: &BTreeMap<String, String>,
-    key: &str,
-    path: &Path,
-) -> Result<T> {
-    meta.get(key).and_then(|v| v.parse().ok()).ok_or_else(|| {
-        TrainError::Invalid(format!(
-            "{}: metadata {key} missing or malformed",
-            path.display()
-        ))
-    })
+/// A codec error as the run's: a malformed counter is the run's invalid state and a device's
+/// failure is the device's, not a checkpoint that does not fit the model ([`super::run`] words
+/// those as such).
+fn as_run_error(e: CheckpointError) -> TrainError {
+    match e {
+        CheckpointError::Metadata { .. } => TrainError::Invalid(e.to_string()),
+        CheckpointError::Device(d) => TrainError::Autograd(d),
+        other => TrainError::Checkpoint(other),
+    }
+}
+
+/// The metadata `key` of `ck` as a `T`.
+fn number<T: std::str::FromStr>(ck: &Checkpoint, key: &str) -> Result<T> {
+    ck.number(key).map_err(as_run_error)
 }
 
 /// Loads weights from `path` into the trainer's model (shapes must match).
@@ -404,58 +376,32 @@ pub fn load_weights<B: Backend<Elem = f32>>(
     t: &mut Trainer<B>,
 ) -> Result<BTreeMap<String, String>> {
     let ck = checkpoint::load(path)?;
-    let backend = t.model.params()[0].value().backend().clone();
-    for p in t.model.params_mut() {
-        let data = ck.tensor(p.name(), p.value().shape())?;
-        let shape = p.value().shape();
-        p.set_value(Tensor::from_vec(&backend, shape[0], shape[1], data)?)?;
-    }
-    Ok(ck.metadata.clone())
+    training_state::load_weights(&ck, t.model.params_mut()).map_err(as_run_error)?;
+    Ok(ck.metadata)
 }
 
-/// Restores a trainer from `last.safetensors`: weights, moments and counters.
+/// Restores a trainer from `last.safetensors`: weights, Adam's state and counters.
 pub fn resume<B: Backend<Elem = f32>>(run: &RunDir, t: &mut Trainer<B>) -> Result<()> {
     let path = run.last();
     let ck = checkpoint::load(&path)?;
-    let backend = t.model.params()[0].value().backend().clone();
-    let mut moments = HashMap::new();
-    for p in t.model.params_mut() {
-        let shape = p.value().shape();
-        p.set_value(Tensor::from_vec(
-            &backend,
-            shape[0],
-            shape[1],
-            ck.tensor(p.name(), shape)?,
-        )?)?;
-        let m = ck.tensor(&format!("{ADAM_M}{}", p.name()), shape)?;
-        let v = ck.tensor(&format!("{ADAM_V}{}", p.name()), shape)?;
-        moments.insert(
-            p.name().to_string(),
-            (backend.upload(m)?, backend.upload(v)?),
-        );
-    }
-    let meta = &ck.metadata;
-    t.adam
-        .restore(meta_num(meta, "adam_steps", &path)?, moments);
-    t.adam.config.lr = meta_num(meta, "lr", &path)?;
-    t.epoch = meta_num(meta, "next_epoch", &path)?;
-    t.updates = meta_num(meta, "updates", &path)?;
+    training_state::load_weights(&ck, t.model.params_mut()).map_err(as_run_error)?;
+    training_state::restore_adam(&ck, &t.model.params(), &mut t.adam).map_err(as_run_error)?;
+    t.adam.config.lr = number(&ck, "lr")?;
+    t.epoch = number(&ck, "next_epoch")?;
+    t.updates = number(&ck, "updates")?;
     // Checkpoints from before mid-epoch saving are all at an epoch's end.
-    if meta.contains_key("step") {
-        t.step = meta_num(meta, "step", &path)?;
-        t.epoch_loss = LossSums::load(meta, t.step).ok_or_else(|| {
+    if ck.metadata.contains_key("step") {
+        t.step = number(&ck, "step")?;
+        t.epoch_loss = LossSums::load(&ck.metadata, t.step).ok_or_else(|| {
             TrainError::Invalid(format!(
                 "{}: metadata epoch_loss (or a term of it) missing or malformed",
                 path.display()
             ))
         })?;
     }
-    t.stale_epochs = meta_num(meta, "stale_epochs", &path)?;
-    t.best = match meta.get("best_epoch") {
-        Some(_) => Some((
-            meta_num(meta, "best_epoch", &path)?,
-            meta_num(meta, "best_score", &path)?,
-        )),
+    t.stale_epochs = number(&ck, "stale_epochs")?;
+    t.best = match ck.metadata.get("best_epoch") {
+        Some(_) => Some((number(&ck, "best_epoch")?, number(&ck, "best_score")?)),
         None => None,
     };
     Ok(())
