@@ -10,6 +10,7 @@
 //! evaluation and `vae recommend` ask of a model. [`run`] writes their run folder.
 
 pub mod ease;
+pub mod itemknn;
 pub mod popularity;
 pub mod run;
 
