@@ -1,6 +1,7 @@
 //! `vae train --model itemknn` writes a run folder that `vae eval` and `vae recommend` read as they
 //! read an EASE run, `k` chosen on the validation users from `--knn-k`, and a new user's scores are
-//! the cosines of RecBole's ItemKNN computed here from `train.csv`.
+//! the cosines of RecBole's ItemKNN computed here from `train.csv`; a fit too large for the memory
+//! is refused before it allocates, as EASE's is.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -284,4 +285,42 @@ fn itemknn_flags_apply_to_itemknn_only_and_are_checked() {
         &["--epochs", "not --model itemknn"],
     );
     assert!(!Path::new(run).join("config.json").exists());
+}
+
+#[test]
+fn an_itemknn_fit_too_large_for_the_memory_is_refused_before_anything_is_written() {
+    // The refusal reads MemAvailable (Linux).
+    if !std::fs::read_to_string("/proc/meminfo").is_ok_and(|m| m.contains("MemAvailable:")) {
+        return;
+    }
+    // 400,000 items: the Gram matrix alone takes 596 GiB.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let sids: String = (0..400_000).map(|i| format!("{i}\n")).collect();
+    std::fs::write(data.join("unique_sid.txt"), sids).unwrap();
+    for (name, rows) in [
+        ("train.csv", "uid,sid\n0,0\n0,1\n1,1\n1,2\n"),
+        ("validation_tr.csv", "uid,sid\n2,0\n"),
+        ("validation_te.csv", "uid,sid\n2,1\n"),
+        ("test_tr.csv", "uid,sid\n3,1\n"),
+        ("test_te.csv", "uid,sid\n3,2\n"),
+    ] {
+        std::fs::write(data.join(name), rows).unwrap();
+    }
+    let run = dir.path().join("run");
+    let out = vae(&[
+        "train",
+        "--model",
+        "itemknn",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    fails_saying(
+        &out,
+        &["ItemKNN needs ~", "GiB for 400000 items", "available"],
+    );
+    assert!(!run.join("config.json").exists(), "nothing is written");
 }

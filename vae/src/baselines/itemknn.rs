@@ -94,6 +94,66 @@ impl Neighbours {
     }
 }
 
+/// The bytes an ItemKNN fit holds, estimated before anything is allocated: all of them at once,
+/// an upper bound of the peak.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KnnMemory {
+    pub n_items: usize,
+    /// `G`, f32.
+    pub gram: f64,
+    /// The lists at the largest `k` (`(u32, f64)`, 16 bytes an entry) and one model's `W` by
+    /// column (index and value, padded) and by row.
+    pub lists: f64,
+    /// An evaluation batch's scores and their masked copy, f32.
+    pub evaluation: f64,
+}
+
+impl KnnMemory {
+    pub fn new(n_items: usize, largest_k: usize, eval_rows: usize) -> Self {
+        let n = n_items as f64;
+        let kept = n * largest_k.min(n_items.saturating_sub(1)) as f64;
+        let width = n * largest_k.min(n_items) as f64;
+        KnnMemory {
+            n_items,
+            gram: 4.0 * n * n,
+            lists: 16.0 * kept + 8.0 * width + 8.0 * kept,
+            evaluation: 2.0 * 4.0 * eval_rows as f64 * n,
+        }
+    }
+
+    pub fn total(&self) -> f64 {
+        self.gram + self.lists + self.evaluation
+    }
+
+    /// `~1.6 GiB for 20108 items (G 1.5 GiB f32, ...)`.
+    pub fn describe(&self) -> String {
+        use crate::train::memory::bytes;
+        format!(
+            "~{} for {} items (G {} f32, neighbour lists and W {}, evaluation batch {})",
+            bytes(self.total()),
+            self.n_items,
+            bytes(self.gram),
+            bytes(self.lists),
+            bytes(self.evaluation)
+        )
+    }
+
+    /// Refuses the fit when it needs more than `available` bytes (`None`: unknown, not refused).
+    pub fn check(&self, available: Option<f64>) -> Result<(), TrainError> {
+        match available {
+            Some(free) if self.total() > free => Err(TrainError::Invalid(format!(
+                "ItemKNN needs {} of memory, more than the {} available: its Gram matrix grows as \
+                 the square of the {} items; use a machine with more memory, or data with fewer \
+                 items",
+                self.describe(),
+                crate::train::memory::bytes(free),
+                self.n_items
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// A fitted ItemKNN: `W`, stored by column as the checkpoint holds it, and by row for scoring.
 pub struct ItemKnn<B: Backend> {
     backend: B,
@@ -473,6 +533,32 @@ mod tests {
             assert_eq!(prefix.indices_f32(), direct.indices_f32(), "k {k}");
             assert_eq!(prefix.values(), direct.values(), "k {k}");
         }
+    }
+
+    #[test]
+    fn a_fit_too_large_for_the_memory_is_refused_naming_the_items() {
+        // 400,000 items: G alone is 4·1.6e11 bytes.
+        let m = KnnMemory::new(400_000, 100, 2000);
+        assert_eq!(m.gram, 6.4e11);
+        let err = m
+            .check(Some(16.0 * 1024f64.powi(3)))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("ItemKNN needs ~")
+                && err.contains("400000 items")
+                && err.contains("16.0 GiB available"),
+            "{err}"
+        );
+        // ML-1M's shape at k = 400: G 4·3494², 3494·400 entries of 16 (lists) + 8 (by column) + 8
+        // (by row) bytes, two f32 batches of 603 users.
+        let m = KnnMemory::new(3494, 400, 603);
+        assert_eq!(
+            (m.gram, m.lists, m.evaluation),
+            (48_832_144.0, 44_723_200.0, 16_855_056.0)
+        );
+        assert!(m.check(Some(1e9)).is_ok());
+        assert!(m.check(None).is_ok());
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! the model read back from the file.
 
 use super::ease::{self, EaseMemory};
-use super::itemknn::{ItemKnn, Neighbours};
+use super::itemknn::{ItemKnn, KnnMemory, Neighbours};
 use super::{Baseline, Ease, Popularity};
 use crate::checkpoint::{self, NamedTensor};
 use crate::data::Dataset;
@@ -216,24 +216,30 @@ pub fn fit<B: Backend<Elem = f32>>(
         progress.note(&line);
     }
     let n = data.n_items;
-    if config.model == BaselineKind::Ease {
+    if matches!(config.model, BaselineKind::Ease | BaselineKind::ItemKnn) {
         let eval_rows = data
             .validation
             .fold_in
             .rows()
             .max(data.test.fold_in.rows())
             .min(config.eval_batch_size);
-        let estimate = EaseMemory::new(n, eval_rows);
         let available = available_memory();
+        let (estimate, checked) = if config.model == BaselineKind::Ease {
+            let e = EaseMemory::new(n, eval_rows);
+            (e.describe(), e.check(available))
+        } else {
+            let largest = config.knn_k.iter().copied().max().unwrap_or(1);
+            let e = KnnMemory::new(n, largest, eval_rows);
+            (e.describe(), e.check(available))
+        };
         progress.note(&format!(
-            "memory: {} estimated; {}",
-            estimate.describe(),
+            "memory: {estimate} estimated; {}",
             available.map_or("available memory unknown".into(), |a| format!(
                 "{} available",
                 crate::train::memory::bytes(a)
             ))
         ));
-        estimate.check(available)?;
+        checked?;
     }
     let fingerprint = data_fingerprint::of_files(&data_fingerprint::pro_sg_files(data_dir))?;
     run.write_config(config, &fingerprint)?;
