@@ -4,7 +4,7 @@
 //! above them what both use: the data pipeline that reproduces the authors' split ([`data`]),
 //! [`metrics`], the training loop and run folder ([`train`]), [`checkpoint`]s, the [`run_log`], the
 //! [`plots`], the [`linear`] layer, the [`seed`]s derived from a run's seed, the paired
-//! [`compare`]ison of finished runs, and the closed-form [`baselines`] (popularity, EASE) beside the
+//! [`compare`]ison of finished runs, and the closed-form [`baselines`] (popularity, EASE, ItemKNN) beside the
 //! models.
 pub mod baselines;
 pub mod checkpoint;

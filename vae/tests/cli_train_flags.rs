@@ -266,7 +266,7 @@ fn flags_the_model_does_not_read_or_another_flag_overrides_are_refused_naming_bo
         ),
         (
             &["--model", "gmf", "--eval-batch-size", "10"],
-            "--eval-batch-size applies to --model vae|dae|popularity|ease, not --model gmf",
+            "--eval-batch-size applies to --model vae|dae|popularity|ease|itemknn, not --model gmf",
         ),
         (
             &["--model", "dae", "--beta", "0.2"],

@@ -1,14 +1,18 @@
 //! A baseline's run folder, with the conventions of a Mult-VAE run (`crate::train::run`): refused
 //! when not empty unless overwritten, locked while written, `config.json` with the data's
-//! fingerprint, `items.txt`, `best.safetensors` (the fitted model: `popularity.counts` `[1, n]` or
-//! `ease.weight` `[n, n]`, with digests), `results.json` and `test_users.csv`.
+//! fingerprint, `items.txt`, `best.safetensors` (the fitted model: `popularity.counts` `[1, n]`,
+//! `ease.weight` `[n, n]`, or ItemKNN's `itemknn.indices` and `itemknn.values` `[n, min(k, n)]`,
+//! row `j` the neighbours of item `j`, with digests), `results.json` and `test_users.csv`.
 //!
 //! EASE's λ is chosen as Mult-VAE's epoch is: each λ of the list is fitted and scored on the
 //! validation users, and the best by the first NDCG of the metrics is kept (its weights written
 //! to `best.safetensors` when it becomes the best); every λ's validation metrics go to
-//! `results.json`'s `grid`. The test users are scored once, by the weights read back from the file.
+//! `results.json`'s `grid`. ItemKNN's `k` is chosen the same way (`knn_grid`), each `k`'s lists
+//! the first `k` of the lists computed once at the largest. The test users are scored once, by
+//! the model read back from the file.
 
 use super::ease::{self, EaseMemory};
+use super::itemknn::{ItemKnn, KnnMemory, Neighbours};
 use super::{Baseline, Ease, Popularity};
 use crate::checkpoint::{self, NamedTensor};
 use crate::data::Dataset;
@@ -32,6 +36,7 @@ type Result<T> = std::result::Result<T, TrainError>;
 pub enum BaselineKind {
     Popularity,
     Ease,
+    ItemKnn,
 }
 
 /// A baseline run's `config.json`.
@@ -41,6 +46,12 @@ pub struct BaselineConfig {
     /// EASE's λ values, each fitted and validated (none for popularity).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lambdas: Vec<f64>,
+    /// ItemKNN's neighbourhood sizes `k`, each validated (none for the others).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub knn_k: Vec<usize>,
+    /// ItemKNN's shrink term of the cosine's denominator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrink: Option<f64>,
     /// Users per evaluation batch.
     pub eval_batch_size: usize,
     /// Metrics reported at validation and test; the first NDCG picks λ.
@@ -57,7 +68,10 @@ impl BaselineConfig {
         })?;
         let json: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| TrainError::Invalid(format!("{}: {e}", path.display())))?;
-        if !matches!(json["model"].as_str(), Some("popularity" | "ease")) {
+        if !matches!(
+            json["model"].as_str(),
+            Some("popularity" | "ease" | "itemknn")
+        ) {
             return Ok(None);
         }
         serde_json::from_value(json)
@@ -65,9 +79,16 @@ impl BaselineConfig {
             .map_err(|e| TrainError::Invalid(format!("{}: {e}", path.display())))
     }
 
-    /// The evaluator of the metrics and the name of the NDCG that picks λ.
+    /// The evaluator of the metrics and the name of the NDCG that picks λ (or `k`).
     pub fn evaluator(&self) -> Result<(Evaluator, String)> {
-        evaluator_of(&self.metrics, "λ")
+        evaluator_of(
+            &self.metrics,
+            if self.model == BaselineKind::ItemKnn {
+                "k"
+            } else {
+                "λ"
+            },
+        )
     }
 }
 
@@ -85,6 +106,14 @@ pub struct LambdaRecord {
     pub residual_f32: f64,
 }
 
+/// One `k` of ItemKNN's list: its validation metrics and the non-zero entries of its `W`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KnnRecord {
+    pub k: usize,
+    pub validation: BTreeMap<String, f64>,
+    pub stored: usize,
+}
+
 /// A baseline run's `results.json`: the kept model's validation and test metrics, as
 /// [`crate::train::Results`] has them, with what a closed-form fit has instead of epochs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,24 +122,49 @@ pub struct BaselineResults {
     /// EASE's chosen λ.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lambda: Option<f64>,
+    /// ItemKNN's chosen `k`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knn_k: Option<usize>,
     pub validation: BTreeMap<String, f64>,
     pub test: BTreeMap<String, f64>,
     pub test_std_errs: BTreeMap<String, f64>,
     pub test_users_evaluated: usize,
     pub test_users_skipped: usize,
-    /// Seconds to fit the kept model: popularity's counts, or EASE's Gram matrix plus its λ's
-    /// Cholesky, inverse and weights.
+    /// Seconds to fit the kept model: popularity's counts, EASE's Gram matrix plus its λ's
+    /// Cholesky, inverse and weights, or ItemKNN's Gram matrix plus its neighbour lists (those of
+    /// the largest `k`, of which the kept ones are the first `k`).
     pub fit_seconds: f64,
-    /// EASE's Gram matrix `G = XᵀX`, once for all λ.
+    /// EASE's (or ItemKNN's) Gram matrix `G = XᵀX`, once for all λ (or `k`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gram_seconds: Option<f64>,
+    /// ItemKNN's similarities and top-`k` lists at the largest `k`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neighbours_seconds: Option<f64>,
     /// Every λ fitted, in the order given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grid: Vec<LambdaRecord>,
+    /// Every `k` of ItemKNN, in the order given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub knn_grid: Vec<KnnRecord>,
+}
+
+/// What a fit keeps before the test users are scored.
+#[derive(Default)]
+struct Kept {
+    validation: BTreeMap<String, f64>,
+    lambda: Option<f64>,
+    knn_k: Option<usize>,
+    fit_seconds: f64,
+    gram_seconds: Option<f64>,
+    neighbours_seconds: Option<f64>,
+    grid: Vec<LambdaRecord>,
+    knn_grid: Vec<KnnRecord>,
 }
 
 const POPULARITY: &str = "popularity.counts";
 const EASE_WEIGHT: &str = "ease.weight";
+const KNN_INDICES: &str = "itemknn.indices";
+const KNN_VALUES: &str = "itemknn.values";
 
 /// Columns of `B` whose optimality residual is measured: spread evenly, the same every run.
 const RESIDUAL_COLUMNS: usize = 8;
@@ -145,29 +199,47 @@ pub fn fit<B: Backend<Elem = f32>>(
     if config.model == BaselineKind::Ease && config.lambdas.is_empty() {
         return Err(TrainError::Invalid("EASE needs at least one λ".into()));
     }
+    let shrink = config.shrink.unwrap_or(0.0);
+    if config.model == BaselineKind::ItemKnn
+        && (config.knn_k.is_empty()
+            || config.knn_k.contains(&0)
+            || !(shrink.is_finite() && shrink >= 0.0))
+    {
+        return Err(TrainError::Invalid(format!(
+            "ItemKNN needs at least one k, each at least 1 (given {:?}), and a shrink of 0 or more \
+             (given {shrink})",
+            config.knn_k
+        )));
+    }
     let (data, cache) = Dataset::load_with_status(data_dir)?;
     if let Some(line) = cache.note() {
         progress.note(&line);
     }
     let n = data.n_items;
-    if config.model == BaselineKind::Ease {
+    if matches!(config.model, BaselineKind::Ease | BaselineKind::ItemKnn) {
         let eval_rows = data
             .validation
             .fold_in
             .rows()
             .max(data.test.fold_in.rows())
             .min(config.eval_batch_size);
-        let estimate = EaseMemory::new(n, eval_rows);
         let available = available_memory();
+        let (estimate, checked) = if config.model == BaselineKind::Ease {
+            let e = EaseMemory::new(n, eval_rows);
+            (e.describe(), e.check(available))
+        } else {
+            let largest = config.knn_k.iter().copied().max().unwrap_or(1);
+            let e = KnnMemory::new(n, largest, eval_rows);
+            (e.describe(), e.check(available))
+        };
         progress.note(&format!(
-            "memory: {} estimated; {}",
-            estimate.describe(),
+            "memory: {estimate} estimated; {}",
             available.map_or("available memory unknown".into(), |a| format!(
                 "{} available",
                 crate::train::memory::bytes(a)
             ))
         ));
-        estimate.check(available)?;
+        checked?;
     }
     let fingerprint = data_fingerprint::of_files(&data_fingerprint::pro_sg_files(data_dir))?;
     run.write_config(config, &fingerprint)?;
@@ -186,7 +258,7 @@ pub fn fit<B: Backend<Elem = f32>>(
             config.eval_batch_size,
         )
     };
-    let (validation, lambda, fit_seconds, gram_seconds, grid) = match config.model {
+    let kept = match config.model {
         BaselineKind::Popularity => {
             let started = Instant::now();
             let model = Popularity::fit(backend, &data.train);
@@ -196,13 +268,17 @@ pub fn fit<B: Backend<Elem = f32>>(
                 shape: [1, n],
                 data: model.counts().to_vec(),
             };
-            save_best(run, config, tensor, None)?;
+            save_best(run, config, vec![tensor], None)?;
             let v = validate(&Baseline::Popularity(model))?;
             progress.note(&format!(
                 "popularity: {}  ({seconds:.3}s)",
                 metrics_line(&v.metrics)
             ));
-            (v.metrics, None, seconds, None, vec![])
+            Kept {
+                validation: v.metrics,
+                fit_seconds: seconds,
+                ..Kept::default()
+            }
         }
         BaselineKind::Ease => {
             let started = Instant::now();
@@ -259,7 +335,9 @@ pub fn fit<B: Backend<Elem = f32>>(
                         shape: [n, n],
                         data: weights,
                     };
-                    save_best(run, config, tensor, Some(lambda))?;
+                    // `{:e}` prints the shortest digits that parse back to the same f64.
+                    let chosen = ("lambda", format!("{lambda:e}"));
+                    save_best(run, config, vec![tensor], Some(chosen))?;
                 }
                 grid.push(LambdaRecord {
                     lambda,
@@ -275,13 +353,78 @@ pub fn fit<B: Backend<Elem = f32>>(
             let kept = &grid[at];
             let fit =
                 gram_seconds + kept.cholesky_seconds + kept.inverse_seconds + kept.weights_seconds;
-            (
-                kept.validation.clone(),
-                Some(kept.lambda),
-                fit,
-                Some(gram_seconds),
+            Kept {
+                validation: kept.validation.clone(),
+                lambda: Some(kept.lambda),
+                fit_seconds: fit,
+                gram_seconds: Some(gram_seconds),
                 grid,
-            )
+                ..Kept::default()
+            }
+        }
+        BaselineKind::ItemKnn => {
+            let started = Instant::now();
+            let gram = ease::gram(&data.train).map_err(|e| {
+                TrainError::Invalid(format!("ItemKNN's Gram matrix, computed as EASE's: {e}"))
+            })?;
+            let gram_seconds = started.elapsed().as_secs_f64();
+            let largest = config.knn_k.iter().copied().max().unwrap_or(1);
+            let started = Instant::now();
+            let neighbours = Neighbours::of(&gram, largest, shrink);
+            let neighbours_seconds = started.elapsed().as_secs_f64();
+            drop(gram);
+            progress.note(&format!(
+                "ItemKNN: G = XᵀX over {} training users × {n} items in {gram_seconds:.2}s; \
+                 cosines (shrink {shrink}) and the top {largest} of each item in \
+                 {neighbours_seconds:.2}s",
+                data.train.rows(),
+            ));
+            let mut knn_grid: Vec<KnnRecord> = Vec::new();
+            let mut best: Option<(usize, f64)> = None;
+            for &k in &config.knn_k {
+                let model = ItemKnn::from_neighbours(backend, &neighbours, k);
+                let stored = model.stored();
+                let width = ItemKnn::<B>::width(n, k);
+                let tensors = vec![
+                    NamedTensor {
+                        name: KNN_INDICES.into(),
+                        shape: [n, width],
+                        data: model.indices_f32(),
+                    },
+                    NamedTensor {
+                        name: KNN_VALUES.into(),
+                        shape: [n, width],
+                        data: model.values().to_vec(),
+                    },
+                ];
+                let v = validate(&Baseline::ItemKnn(model))?;
+                let score = v.metrics.get(&selection).copied().unwrap_or(f64::NAN);
+                let is_best = best.is_none_or(|(_, b)| score > b);
+                progress.note(&format!(
+                    "k {k}: {}  ({stored} similarities kept){}",
+                    metrics_line(&v.metrics),
+                    if is_best { "  *best" } else { "" }
+                ));
+                if is_best {
+                    best = Some((knn_grid.len(), score));
+                    save_best(run, config, tensors, Some(("knn_k", k.to_string())))?;
+                }
+                knn_grid.push(KnnRecord {
+                    k,
+                    validation: v.metrics,
+                    stored,
+                });
+            }
+            let (at, _) = best.ok_or_else(|| TrainError::Invalid("no k was fitted".into()))?;
+            Kept {
+                validation: knn_grid[at].validation.clone(),
+                knn_k: Some(knn_grid[at].k),
+                fit_seconds: gram_seconds + neighbours_seconds,
+                gram_seconds: Some(gram_seconds),
+                neighbours_seconds: Some(neighbours_seconds),
+                knn_grid,
+                ..Kept::default()
+            }
         }
     };
     let (model, _) = load(backend, run, n)?;
@@ -295,15 +438,18 @@ pub fn fit<B: Backend<Elem = f32>>(
     run.write_test_users(&test.per_user)?;
     let results = BaselineResults {
         model: config.model,
-        lambda,
-        validation,
+        lambda: kept.lambda,
+        knn_k: kept.knn_k,
+        validation: kept.validation,
         test: test.metrics,
         test_std_errs: test.std_errs,
         test_users_evaluated: test.users_evaluated,
         test_users_skipped: test.users_skipped,
-        fit_seconds,
-        gram_seconds,
-        grid,
+        fit_seconds: kept.fit_seconds,
+        gram_seconds: kept.gram_seconds,
+        neighbours_seconds: kept.neighbours_seconds,
+        grid: kept.grid,
+        knn_grid: kept.knn_grid,
     };
     checkpoint::write_json_atomic(&run.results(), &results)?;
     Ok(results)
@@ -316,24 +462,37 @@ fn metrics_line(m: &BTreeMap<String, f64>) -> String {
         .join(", ")
 }
 
-/// Writes the fitted model, with the configuration (and λ) in its metadata.
+/// Writes the fitted model, with the configuration (and the chosen λ or `k`, `(key, value)`) in
+/// its metadata.
 fn save_best(
     run: &RunDir,
     config: &BaselineConfig,
-    tensor: NamedTensor,
-    lambda: Option<f64>,
+    tensors: Vec<NamedTensor>,
+    chosen: Option<(&str, String)>,
 ) -> Result<()> {
     let mut meta = BTreeMap::new();
     meta.insert(
         "config".to_string(),
         serde_json::to_string(config).unwrap_or_default(),
     );
-    if let Some(l) = lambda {
-        // `{:e}` prints the shortest digits that parse back to the same f64.
-        meta.insert("lambda".to_string(), format!("{l:e}"));
+    if let Some((key, value)) = chosen {
+        meta.insert(key.to_string(), value);
     }
-    checkpoint::save(&run.best(), &[tensor], &meta)?;
+    checkpoint::save(&run.best(), &tensors, &meta)?;
     Ok(())
+}
+
+/// A metadata entry of the checkpoint at `path`, parsed.
+fn chosen<T: std::str::FromStr>(ck: &checkpoint::Checkpoint, path: &Path, key: &str) -> Result<T> {
+    ck.metadata
+        .get(key)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            TrainError::Invalid(format!(
+                "{}: metadata {key} missing or malformed",
+                path.display()
+            ))
+        })
 }
 
 /// The baseline fitted in `run` for `n_items` items, on `backend`, with its configuration.
@@ -344,7 +503,7 @@ pub fn load<B: Backend<Elem = f32>>(
 ) -> Result<(Baseline<B>, BaselineConfig)> {
     let config = BaselineConfig::read(run)?.ok_or_else(|| {
         TrainError::Invalid(format!(
-            "{}: not a popularity or EASE run",
+            "{}: not a popularity, EASE or ItemKNN run",
             run.config().display()
         ))
     })?;
@@ -356,22 +515,28 @@ pub fn load<B: Backend<Elem = f32>>(
             ck.tensor(POPULARITY, [1, n_items])?.to_vec(),
         )),
         BaselineKind::Ease => {
-            let lambda = ck
-                .metadata
-                .get("lambda")
-                .and_then(|l| l.parse().ok())
-                .ok_or_else(|| {
-                    TrainError::Invalid(format!(
-                        "{}: metadata lambda missing or malformed",
-                        path.display()
-                    ))
-                })?;
+            let lambda = chosen(&ck, &path, "lambda")?;
             Baseline::Ease(Ease::new(
                 backend,
                 n_items,
                 ck.tensor(EASE_WEIGHT, [n_items, n_items])?,
                 lambda,
             )?)
+        }
+        BaselineKind::ItemKnn => {
+            let k: usize = chosen(&ck, &path, "knn_k")?;
+            let shape = [n_items, ItemKnn::<B>::width(n_items, k)];
+            Baseline::ItemKnn(
+                ItemKnn::from_tensors(
+                    backend,
+                    n_items,
+                    k,
+                    config.shrink.unwrap_or(0.0),
+                    ck.tensor(KNN_INDICES, shape)?,
+                    ck.tensor(KNN_VALUES, shape)?,
+                )
+                .map_err(|e| TrainError::Invalid(format!("{}: {e}", path.display())))?,
+            )
         }
     };
     Ok((model, config))

@@ -74,9 +74,9 @@ fn refuse_ncf(run: &RunDir) -> anyhow::Result<()> {
         serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
     if let Some(model @ ("gmf" | "mlp" | "neumf")) = config["model"].as_str() {
         anyhow::bail!(
-            "{}: a {model} run; vae recommend needs a Mult-VAE, Mult-DAE, popularity or EASE run \
-             (--model vae|dae|popularity|ease), which takes a new user's clicks, while {model} has an embedding only for each \
-             training user",
+            "{}: a {model} run; vae recommend needs a Mult-VAE, Mult-DAE, popularity, EASE or ItemKNN \
+             run (--model vae|dae|popularity|ease|itemknn), which takes a new user's clicks, while \
+             {model} has an embedding only for each training user",
             path.display()
         );
     }

@@ -1,4 +1,4 @@
-//! `vae train`: Mult-VAE or Mult-DAE into a run folder, popularity or EASE fitted into one
+//! `vae train`: Mult-VAE or Mult-DAE into a run folder, popularity, EASE or ItemKNN fitted into one
 //! ([`vae::baselines`]), or NCF through [`super::ncf`].
 
 use std::path::PathBuf;
@@ -45,6 +45,9 @@ enum ModelArg {
     Popularity,
     /// Steck's EASE: item–item weights in closed form, λ chosen on the validation users.
     Ease,
+    /// RecBole's ItemKNN: each item's k most cosine-similar items, k chosen on the validation users.
+    #[value(name = "itemknn")]
+    ItemKnn,
 }
 
 impl ModelArg {
@@ -59,6 +62,8 @@ impl ModelArg {
 const SEED: u64 = 98765;
 /// EASE's λ when none is given: the paper's choice for ML-20M (Steck 2019, §4.2).
 const LAMBDA: f64 = 500.0;
+/// ItemKNN's k when none is given: RecBole's default.
+const KNN_K: usize = 100;
 /// About 105 s of work at ML-20M's shape on the project's 2-core CPU (0.35 s per update): at most
 /// that much is lost to a crash.
 const CHECKPOINT_EVERY: u64 = 300;
@@ -147,6 +152,13 @@ pub struct TrainArgs {
     /// (default 500).
     #[arg(long, value_delimiter = ',', value_parser = positive, allow_negative_numbers = true)]
     lambda: Option<Vec<f64>>,
+    /// ItemKNN: the neighbourhood sizes k to fit, comma-separated; the best by validation NDCG is
+    /// kept (default 100, RecBole's).
+    #[arg(long, value_delimiter = ',', value_parser = at_least_one, allow_negative_numbers = true)]
+    knn_k: Option<Vec<usize>>,
+    /// ItemKNN: the shrink term added to the cosine's denominator ‖x_i‖·‖x_j‖ (default 0, RecBole's).
+    #[arg(long, value_parser = non_negative, allow_negative_numbers = true)]
+    shrink: Option<f64>,
     /// Worker threads (default: all cores).
     #[arg(long, allow_negative_numbers = true)]
     threads: Option<usize>,
@@ -178,6 +190,8 @@ impl TrainArgs {
             ("--eval-batch-size", self.eval_batch_size.is_some()),
             ("--k", self.k.is_some()),
             ("--lambda", self.lambda.is_some()),
+            ("--knn-k", self.knn_k.is_some()),
+            ("--shrink", self.shrink.is_some()),
             ("--protocol", self.ncf.protocol.is_some()),
             ("--factors", self.ncf.factors.is_some()),
             ("--layers", self.ncf.layers.is_some()),
@@ -193,12 +207,12 @@ impl TrainArgs {
     /// Refuses a flag the model does not read, or one another flag overrides, naming both: a
     /// dropped flag would run something other than what the command says.
     fn refuse_ignored_flags(&self, model: ModelArg) -> anyhow::Result<()> {
-        use ModelArg::{Dae, Ease, Gmf, Mlp, Neumf, Popularity, Vae};
+        use ModelArg::{Dae, Ease, Gmf, ItemKnn, Mlp, Neumf, Popularity, Vae};
         let vae_dae: &[ModelArg] = &[Vae, Dae];
         let ncf: &[ModelArg] = &[Gmf, Mlp, Neumf];
-        let evaluated: &[ModelArg] = &[Vae, Dae, Popularity, Ease];
+        let evaluated: &[ModelArg] = &[Vae, Dae, Popularity, Ease, ItemKnn];
         let trained: &[ModelArg] = &[Vae, Dae, Gmf, Mlp, Neumf];
-        let scoped: [(&str, bool, &[ModelArg]); 25] = [
+        let scoped: [(&str, bool, &[ModelArg]); 27] = [
             // β weighs the KL term of Eq. 6 (arXiv:1802.05814v1), which Mult-DAE does not have.
             ("--beta", self.beta.is_some(), &[Vae]),
             ("--anneal-cap", self.anneal_cap.is_some(), &[Vae]),
@@ -223,9 +237,11 @@ impl TrainArgs {
             (
                 "--k",
                 self.k.is_some(),
-                &[Vae, Dae, Popularity, Ease, Gmf, Mlp, Neumf],
+                &[Vae, Dae, Popularity, Ease, ItemKnn, Gmf, Mlp, Neumf],
             ),
             ("--lambda", self.lambda.is_some(), &[Ease]),
+            ("--knn-k", self.knn_k.is_some(), &[ItemKnn]),
+            ("--shrink", self.shrink.is_some(), &[ItemKnn]),
             // The baselines are fitted in closed form: no epochs, batches, steps or seed.
             ("--epochs", self.epochs.is_some(), trained),
             ("--batch-size", self.batch_size.is_some(), trained),
@@ -329,17 +345,28 @@ impl TrainArgs {
         Ok(Some(names))
     }
 
-    /// `config.json` of a popularity or EASE run.
+    /// `config.json` of a popularity, EASE or ItemKNN run.
     fn baseline_config(&self, model: BaselineKind) -> anyhow::Result<BaselineConfig> {
         let paper = TrainConfig::paper(ModelKind::Vae);
         Ok(BaselineConfig {
             model,
             lambdas: match model {
                 BaselineKind::Ease => self.lambda.clone().unwrap_or(vec![LAMBDA]),
-                BaselineKind::Popularity => vec![],
+                _ => vec![],
             },
+            knn_k: match model {
+                BaselineKind::ItemKnn => self.knn_k.clone().unwrap_or(vec![KNN_K]),
+                _ => vec![],
+            },
+            shrink: (model == BaselineKind::ItemKnn).then(|| self.shrink.unwrap_or(0.0)),
             eval_batch_size: self.eval_batch_size.unwrap_or(paper.eval_batch_size),
-            metrics: self.metric_names("λ")?.unwrap_or(paper.metrics),
+            metrics: self
+                .metric_names(if model == BaselineKind::ItemKnn {
+                    "k"
+                } else {
+                    "λ"
+                })?
+                .unwrap_or(paper.metrics),
         })
     }
 }
@@ -370,7 +397,7 @@ fn saved_model(run: &RunDir) -> anyhow::Result<ModelArg> {
         .map_err(|_| anyhow::anyhow!("{}: unknown model {name:?}", path.display()))
 }
 
-/// `vae train --model popularity|ease`: the fit, its validation and test, in the run folder.
+/// `vae train --model popularity|ease|itemknn`: the fit, its validation and test, in the run folder.
 fn fit_baseline(a: &TrainArgs, config: BaselineConfig, run: &RunDir) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut console = Console::new();
@@ -385,9 +412,13 @@ fn fit_baseline(a: &TrainArgs, config: BaselineConfig, run: &RunDir) -> anyhow::
         ),
         Some(g) => baselines::fit(&g, &a.data, &config, run, a.overwrite, &mut console),
     }?;
-    let lambda = r.lambda.map_or(String::new(), |l| format!(" (λ {l})"));
+    let chosen = match (r.lambda, r.knn_k) {
+        (Some(l), _) => format!(" (λ {l})"),
+        (_, Some(k)) => format!(" (k {k})"),
+        _ => String::new(),
+    };
     println!(
-        "\n{}{lambda}; test: {}  ({} users, {} without held-out items)",
+        "\n{}{chosen}; test: {}  ({} users, {} without held-out items)",
         a.model.map_or(String::new(), ModelArg::name),
         metrics_text(&r.test),
         r.test_users_evaluated,
@@ -429,7 +460,7 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
     let model = match model_arg {
         ModelArg::Vae => ModelKind::Vae,
         ModelArg::Dae => ModelKind::Dae,
-        ModelArg::Popularity | ModelArg::Ease => {
+        ModelArg::Popularity | ModelArg::Ease | ModelArg::ItemKnn => {
             anyhow::ensure!(
                 !resume,
                 "{}: a {} run is fitted in closed form, with nothing to resume; fit it again with \
@@ -440,6 +471,7 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
             );
             let kind = match model_arg {
                 ModelArg::Ease => BaselineKind::Ease,
+                ModelArg::ItemKnn => BaselineKind::ItemKnn,
                 _ => BaselineKind::Popularity,
             };
             return fit_baseline(&a, a.baseline_config(kind)?, &run);
