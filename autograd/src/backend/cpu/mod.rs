@@ -34,12 +34,12 @@ macro_rules! dispatch {
                 unsafe fn avx2($($arg: $ty),*) -> $ret {
                     $vector($($arg),*)
                 }
-                match $crate::backend::cpu::Isa::selected() {
+                match $crate::backend::cpu::Isa::selected().f32_path() {
                     // SAFETY: the selected path is one this CPU was found to run.
                     $crate::backend::cpu::Isa::Avx512 => return unsafe { avx512($($arg),*) },
                     // SAFETY: as above.
                     $crate::backend::cpu::Isa::Avx2 => return unsafe { avx2($($arg),*) },
-                    $crate::backend::cpu::Isa::Portable => {}
+                    _ => {}
                 }
             }
             $base($($arg),*)
@@ -49,6 +49,7 @@ macro_rules! dispatch {
 
 mod adam;
 mod bce;
+pub mod bgemm;
 mod elementwise;
 pub(crate) mod exp_lanes;
 pub mod fma_peak;

@@ -81,7 +81,7 @@ impl Kernel {
             nc,
             k_align: 1,
         };
-        match isa {
+        match isa.f32_path() {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => Kernel {
                 blocks: blocks((super::avx512::MR, super::avx512::NR), 1024, 48, 512, 2048),
@@ -107,7 +107,7 @@ impl Kernel {
 /// # Safety
 /// `c` must address a `rows × cols` tile with row stride `rsc`, readable unless `β = 0`; `bias`,
 /// unless null, `cols` values.
-pub(super) unsafe fn store_edge(
+pub(crate) unsafe fn store_edge(
     acc: &[f32],
     nr: usize,
     c: *mut f32,

@@ -96,8 +96,8 @@
 //! Packing buffers are kept per calling thread and grow to the largest product seen: after a
 //! training step's first products, a GEMM allocates only its short lists of steps and jobs.
 
-mod kernels;
-mod pack;
+pub(crate) mod kernels;
+pub(crate) mod pack;
 pub(crate) mod plan;
 pub(crate) mod schedule;
 pub(crate) mod task;
@@ -292,7 +292,7 @@ fn direct_a(av: View) -> bool {
 
 /// A raw pointer that may cross threads: the tiles (slivers) it addresses are disjoint.
 #[derive(Clone, Copy)]
-pub(crate) struct SendPtr(*mut f32);
+pub(crate) struct SendPtr(pub(crate) *mut f32);
 unsafe impl Send for SendPtr {}
 unsafe impl Sync for SendPtr {}
 
@@ -305,11 +305,11 @@ impl SendPtr {
 
 /// A growable buffer whose slices start on a 64-byte boundary (a cache line; a zmm load).
 #[derive(Default)]
-struct AlignedBuf(Vec<f32>);
+pub(crate) struct AlignedBuf(Vec<f32>);
 
 impl AlignedBuf {
     /// The start of `len` writable values at an aligned address (the buffer grows if it must).
-    fn slice(&mut self, len: usize) -> *mut f32 {
+    pub(crate) fn slice(&mut self, len: usize) -> *mut f32 {
         const ALIGN: usize = 64 / std::mem::size_of::<f32>();
         if self.0.len() < len + ALIGN {
             self.0.resize(len + ALIGN, 0.0);
@@ -320,13 +320,14 @@ impl AlignedBuf {
 }
 
 #[derive(Default)]
-struct Packs {
-    a: [AlignedBuf; 2],
-    b: [AlignedBuf; 2],
+pub(crate) struct Packs {
+    pub(crate) a: [AlignedBuf; 2],
+    pub(crate) b: [AlignedBuf; 2],
 }
 
 thread_local! {
     /// This thread's packing buffers, taken for the length of one GEMM (a GEMM started on the same
-    /// thread meanwhile — a rayon worker stealing one — finds none and makes its own).
-    static PACKS: Cell<Option<Packs>> = const { Cell::new(None) };
+    /// thread meanwhile — a rayon worker stealing one — finds none and makes its own). The bf16
+    /// GEMM ([`super::bgemm`]) uses them too, for its pairs.
+    pub(crate) static PACKS: Cell<Option<Packs>> = const { Cell::new(None) };
 }

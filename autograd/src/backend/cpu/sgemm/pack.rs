@@ -85,7 +85,7 @@ pub(super) unsafe fn job(o: &Operands, plan: &Plan, job: Job) {
 
 /// A read-only strided matrix: element `(r, c)` at `ptr + r·rs + c·cs`.
 #[derive(Clone, Copy)]
-pub(super) struct View {
+pub(crate) struct View {
     pub ptr: *const f32,
     pub rs: usize,
     pub cs: usize,
@@ -231,7 +231,7 @@ pub(super) unsafe fn bt_sliver(
 ///
 /// # Safety
 /// `src` must cover the runs; `d` must hold `kc · w` values; `lines ≤ w`.
-unsafe fn lines_to_columns(
+pub(crate) unsafe fn lines_to_columns(
     d: *mut f32,
     w: usize,
     src: *const f32,

@@ -102,7 +102,7 @@ pub(crate) enum Event {
 const PACK_SLIVERS: usize = 4;
 
 /// Rows of a row-major `B` packed by one job: 16 rows of a 2048-column panel are 128 KiB, about
-/// what four slivers of a transposed one are.
+/// what four slivers of a transposed one are. Even, so that a bf16 job holds whole pairs of rows.
 const PACK_ROWS: usize = 16;
 
 /// Loops 5, 4 and 3 of one product, and the order in which its jobs are handed out.
