@@ -12,9 +12,10 @@ export CI=true
 # The real-GPU check's parsers and budget logic, on fixed inputs (no GPU, no Rust needed).
 scripts/gpu-check.sh selftest >/dev/null
 cargo test --release --workspace "$@"
-# The CPU backend's vector loops and GEMM on the narrower paths too (the run above took the widest
-# this CPU has): their tests compare each path with the baseline loop or the f64 sum.
-for isa in avx2 portable; do
+# The CPU backend's vector loops and GEMMs on the narrower paths too (the run above took the widest
+# this CPU has; avx512 is the widest without BF16, whose bf16 GEMM takes the portable kernel): their
+# tests compare each path with the baseline loop or the f64 sum.
+for isa in avx512 avx2 portable; do
   AUTOGRAD_CPU_ISA=$isa cargo test --release -p autograd --lib "$@"
 done
 # The book: its checks must catch each kind of fault; then it is built from docs/ (links, anchors,

@@ -8,7 +8,7 @@
 pub mod cpu;
 
 use crate::csr::CsrMatrix;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::real::Real;
 use crate::rng::RngKey;
 use std::fmt::Debug;
@@ -25,6 +25,29 @@ pub struct Gemm {
     pub trans_b: bool,
     pub alpha: f64,
     pub beta: f64,
+}
+
+/// What a backend rounds its GEMMs' operands to ([`Backend::gemm`], [`Backend::gemm_new`],
+/// [`Backend::gemm_bias_new`]: the dense layers' and `matmul`'s products, forward and backward).
+/// The sums are f32 either way, and nothing else changes: parameters, Adam's moments, the softmax
+/// and the loss stay in the element type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum GemmPrecision {
+    /// The element type's own precision (no rounding): every backend's default.
+    #[default]
+    F32,
+    /// Both operands rounded to bf16 (8 significant bits, round to nearest even), every product
+    /// summed in f32: the CPU's `backend::cpu::bgemm`, on f32 tensors only.
+    Bf16,
+}
+
+impl GemmPrecision {
+    pub fn name(self) -> &'static str {
+        match self {
+            GemmPrecision::F32 => "f32",
+            GemmPrecision::Bf16 => "bf16",
+        }
+    }
 }
 
 /// Element-wise maps `y = f(x)`, each with its derivative `f'(x)` expressed through `x` and `y`
@@ -207,7 +230,28 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
     /// The length of a buffer.
     fn len(&self, buf: &Self::Buffer) -> usize;
 
-    /// `C ← α·op(A)·op(B) + β·C`.
+    /// The precision of this backend's GEMM operands (f32 unless made otherwise by
+    /// [`Backend::with_gemm_precision`]).
+    fn gemm_precision(&self) -> GemmPrecision {
+        GemmPrecision::F32
+    }
+    /// This backend with its GEMMs' operands in `precision` (a handle to the same device: tensors of
+    /// both mix). A backend without GEMMs in that precision refuses it; every backend has f32.
+    fn with_gemm_precision(&self, precision: GemmPrecision) -> Result<Self> {
+        match precision {
+            GemmPrecision::F32 => Ok(self.clone()),
+            p => Err(Error::invalid(
+                "with_gemm_precision",
+                format!(
+                    "{} computes its GEMMs in f32 only, not {} (bf16 GEMMs are the CPU backend's)",
+                    self.device_name(),
+                    p.name()
+                ),
+            )),
+        }
+    }
+
+    /// `C ← α·op(A)·op(B) + β·C`, on operands rounded to [`Backend::gemm_precision`].
     fn gemm(&self, g: Gemm, a: &Self::Buffer, b: &Self::Buffer, c: &mut Self::Buffer)
         -> Result<()>;
     /// `op(A)·op(B)` in a new `m × n` buffer (`g.alpha` and `g.beta` are ignored: `α = 1`, `β = 0`).

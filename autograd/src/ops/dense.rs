@@ -6,8 +6,17 @@
 //! add_bias — Forward: `Y = X + 1·bᵀ` (after a sparse product, which has no bias of its own).
 //! VJP: `X̄ = Ȳ`, `b̄ = 1ᵀ·Ȳ`.
 //!
+//! Precision: the three GEMMs (`X·W`, `Ȳ·Wᵀ`, `Xᵀ·Ȳ`) round their operands to the backend's
+//! [`GemmPrecision`](crate::backend::GemmPrecision): f32 by default; on a CPU backend made with
+//! `with_gemm_precision(Bf16)` both operands are rounded to bf16 and every product summed in f32
+//! (`autograd/src/backend/cpu/bgemm/`). The bias, its gradient and everything outside the GEMMs
+//! stay f32. The setting belongs to the backend the tensors were made on, not to the op: a model
+//! built on a bf16 backend computes every dense layer and `matmul` that way, forward and backward.
+//!
 //! Where it runs (one hop from here to each loop and its test):
-//! - CPU loop: `autograd/src/backend/cpu/gemm.rs` · `gemm_new`; `autograd/src/backend/cpu/rows.rs`
+//! - CPU loop: `autograd/src/backend/cpu/gemm.rs` · `gemm_new` (f32:
+//!   `autograd/src/backend/cpu/sgemm/mod.rs` · `sgemm_with`; bf16:
+//!   `autograd/src/backend/cpu/bgemm/mod.rs` · `bgemm_with`); `autograd/src/backend/cpu/rows.rs`
 //!   · `sum_cols_acc`, `add_row_vector`; `autograd/src/backend/cpu/elementwise.rs` · `axpy`
 //! - CUDA kernel: cuBLAS sgemm; `gpu/kernels/rows.cu` · `add_row_vector`, `sum_cols_acc`;
 //!   `gpu/kernels/elementwise.cu` · `axpy`

@@ -3,9 +3,13 @@
 //! Forward: `Y = A·B`, `A: [m, k]`, `B: [k, n]`, `Y: [m, n]`.
 //! VJP: `Ā = Ȳ·Bᵀ`, `B̄ = Aᵀ·Ȳ` — both as GEMMs with a transpose flag, never a copied transpose.
 //!
+//! Precision: the backend's [`GemmPrecision`](crate::backend::GemmPrecision), as for `dense`
+//! (f32 by default; bf16 operands with f32 sums on a CPU backend made so).
+//!
 //! Where it runs (one hop from here to each loop and its test):
 //! - CPU loop: `autograd/src/backend/cpu/gemm.rs` · `gemm_new` (f32:
-//!   `autograd/src/backend/cpu/sgemm/mod.rs` · `sgemm_with`)
+//!   `autograd/src/backend/cpu/sgemm/mod.rs` · `sgemm_with`; bf16:
+//!   `autograd/src/backend/cpu/bgemm/mod.rs` · `bgemm_with`)
 //! - CUDA kernel: cuBLAS sgemm (no kernel file: the row-major operand swap)
 //! - GPU parity test: `gpu/tests/parity.rs` ·
 //!   `gemm_matches_the_f64_reference_for_every_transpose_flag`

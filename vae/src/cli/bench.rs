@@ -14,10 +14,10 @@ use autograd::Cpu;
 use clap::Args;
 use vae::data::{pro_sg, synth, Dataset, Preset, ShuffledBatches};
 use vae::metrics::item_popularity;
-use vae::train::{evaluate, ModelKind, PhaseTimes, TrainConfig, Trainer};
+use vae::train::{evaluate, ModelKind, PhaseTimes, Precision, TrainConfig, Trainer};
 
-use super::common::{gpu_backend, parse_device, set_threads, Device};
-use super::values::PresetArg;
+use super::common::{check_precision, gpu_backend, parse_device, set_threads, Device};
+use super::values::{PrecisionArg, PresetArg};
 
 /// What `vae bench` times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -68,6 +68,10 @@ pub struct BenchArgs {
     threads: Option<usize>,
     #[arg(long)]
     tf32: bool,
+    /// The dense layers' GEMM operands, as `vae train --precision` (CPU only for bf16); the
+    /// measured GEMM rates and the floor are then the bf16 GEMM's.
+    #[arg(long, value_enum, default_value = "f32")]
+    precision: PrecisionArg,
 }
 
 /// Where the synthetic data of `shape` is kept between runs.
@@ -118,9 +122,14 @@ pub fn bench_cmd(a: BenchArgs) -> anyhow::Result<()> {
                 a.device == Device::Cpu,
                 "--model ease: the fit runs on the CPU (give --device cpu)"
             );
+            anyhow::ensure!(
+                a.precision == PrecisionArg::F32,
+                "--precision applies to --model vae|dae, not --model ease"
+            );
             return super::bench_ease::run(&a, a.lambda);
         }
     };
+    check_precision(&a.device, a.precision.into(), "--precision bf16")?;
     match gpu_backend(&a.device, a.tf32)? {
         None => run(&Cpu::<f32>::new(), &a, model, Some(Isa::selected())),
         Some(g) => run(&g, &a, model, None),
@@ -136,12 +145,16 @@ fn run<B: Backend<Elem = f32>>(
 ) -> anyhow::Result<()> {
     let data = dataset(&a.data, a.shape.into())?;
     let (users, items) = (data.train.rows(), data.n_items);
+    let precision = Precision::from(a.precision);
     let config = TrainConfig {
         dims: a.dims.clone(),
         batch_size: a.batch_size,
+        precision,
         ..TrainConfig::paper(model)
     };
     let mut t = Trainer::new(backend, items, config)?;
+    // The floor's GEMMs in the precision the steps use.
+    let backend = &backend.with_gemm_precision(precision.gemm())?;
     let hidden = a.dims[0];
 
     // The floor: the output layer's forward, W̄ and X̄ GEMMs, each form at its rate measured in this
@@ -217,12 +230,16 @@ fn run<B: Backend<Elem = f32>>(
     let floor = floor_flop / (gemm_gflops * 1e9);
 
     println!(
-        "vae bench: {} on {}, model {:?} I-{}-I, batch {}, f32",
+        "vae bench: {} on {}, model {:?} I-{}-I, batch {}, f32{}",
         backend.device_name(),
         data_desc(a),
         model,
         dims_text(&a.dims),
-        a.batch_size
+        a.batch_size,
+        match precision {
+            Precision::F32 => "",
+            Precision::Bf16 => ", GEMM operands bf16",
+        }
     );
     println!("data: {users} training users × {items} items, {steps_per_epoch} steps per epoch, {:.0} clicks per batch", nnz as f64 / timed as f64);
     println!();

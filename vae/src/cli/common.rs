@@ -66,6 +66,26 @@ pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses `--precision bf16` (or a resumed run's bf16, `what` says which) on a device without bf16
+/// GEMMs: only the CPU backend has them.
+pub fn check_precision(
+    device: &Device,
+    precision: vae::train::Precision,
+    what: &str,
+) -> anyhow::Result<()> {
+    let name = match device {
+        Device::Cpu => return Ok(()),
+        Device::Cuda(n) => format!("cuda:{n}"),
+        Device::Sim => "sim".into(),
+    };
+    anyhow::ensure!(
+        precision == vae::train::Precision::F32,
+        "{what}: bf16 GEMMs are the CPU backend's (--device cpu); --device {name} computes its \
+         GEMMs in f32 (on a GPU, --tf32 lets them use its tensor cores)"
+    );
+    Ok(())
+}
+
 /// The CUDA device `n`, with a message that says what is missing when there is none.
 pub fn cuda(n: usize, tf32: bool) -> anyhow::Result<gpu::Cuda> {
     let dev = gpu::Cuda::new(n).with_context(|| format!("--device cuda:{n}"))?;

@@ -12,14 +12,17 @@ use clap::{Args, ValueEnum};
 use vae::baselines::{self, BaselineConfig, BaselineKind};
 use vae::metrics::{Metric, MetricKind};
 use vae::ncf::{NcfModelKind, Protocol};
-use vae::train::{self, LrSchedule, ModelKind, RunDir, RunOptions, Start, TrainConfig, TrainError};
+use vae::train::{
+    self, LrSchedule, ModelKind, Precision, RunDir, RunOptions, Start, TrainConfig, TrainError,
+};
 use vae::vae_cf::Anneal;
 
 use super::common::{
-    at_least_one, gpu_backend, metric, metrics_text, non_negative, parse_device, positive,
-    probability, set_threads, Console, Device, RunFlags,
+    at_least_one, check_precision, gpu_backend, metric, metrics_text, non_negative, parse_device,
+    positive, probability, set_threads, Console, Device, RunFlags,
 };
 use super::ncf::{self, NcfArgs, NcfFlags};
+use super::values::PrecisionArg;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ScheduleArg {
@@ -165,6 +168,11 @@ pub struct TrainArgs {
     /// On a GPU, let cuBLAS use TF32 tensor cores for GEMMs (faster, ~1e-3 relative error).
     #[arg(long)]
     tf32: bool,
+    /// Mult-VAE/DAE on the CPU: the dense layers' GEMM operands, f32 or bf16 (f32 sums; parameters,
+    /// Adam, softmax and loss stay f32), training and evaluation alike; recorded in config.json
+    /// (default f32).
+    #[arg(long, value_enum)]
+    precision: Option<PrecisionArg>,
     #[command(flatten)]
     ncf: NcfFlags,
 }
@@ -189,6 +197,7 @@ impl TrainArgs {
             ("--lr-epochs", self.lr_epochs.is_some()),
             ("--eval-batch-size", self.eval_batch_size.is_some()),
             ("--k", self.k.is_some()),
+            ("--precision", self.precision.is_some()),
             ("--lambda", self.lambda.is_some()),
             ("--knn-k", self.knn_k.is_some()),
             ("--shrink", self.shrink.is_some()),
@@ -212,7 +221,7 @@ impl TrainArgs {
         let ncf: &[ModelArg] = &[Gmf, Mlp, Neumf];
         let evaluated: &[ModelArg] = &[Vae, Dae, Popularity, Ease, ItemKnn];
         let trained: &[ModelArg] = &[Vae, Dae, Gmf, Mlp, Neumf];
-        let scoped: [(&str, bool, &[ModelArg]); 27] = [
+        let scoped: [(&str, bool, &[ModelArg]); 28] = [
             // β weighs the KL term of Eq. 6 (arXiv:1802.05814v1), which Mult-DAE does not have.
             ("--beta", self.beta.is_some(), &[Vae]),
             ("--anneal-cap", self.anneal_cap.is_some(), &[Vae]),
@@ -228,6 +237,7 @@ impl TrainArgs {
             ("--patience", self.patience.is_some(), vae_dae),
             ("--lr-schedule", self.lr_schedule.is_some(), vae_dae),
             ("--lr-epochs", self.lr_epochs.is_some(), vae_dae),
+            ("--precision", self.precision.is_some(), vae_dae),
             (
                 "--eval-batch-size",
                 self.eval_batch_size.is_some(),
@@ -328,6 +338,7 @@ impl TrainArgs {
         if let Some(names) = self.metric_names("the best epoch")? {
             c.metrics = names;
         }
+        c.precision = self.precision.map_or(c.precision, Precision::from);
         Ok(c)
     }
 
@@ -397,6 +408,21 @@ fn saved_model(run: &RunDir) -> anyhow::Result<ModelArg> {
         .map_err(|_| anyhow::anyhow!("{}: unknown model {name:?}", path.display()))
 }
 
+/// The GEMM precision a run's config.json records (f32 when it records none: a run from before the
+/// setting, or an NCF run).
+fn saved_precision(run: &RunDir) -> anyhow::Result<Precision> {
+    let path = run.config();
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+    match json.get("precision") {
+        None => Ok(Precision::F32),
+        Some(v) => serde_json::from_value(v.clone())
+            .with_context(|| format!("{}: precision {v}", path.display())),
+    }
+}
+
 /// `vae train --model popularity|ease|itemknn`: the fit, its validation and test, in the run folder.
 fn fit_baseline(a: &TrainArgs, config: BaselineConfig, run: &RunDir) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -457,6 +483,19 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
         (false, m) => m.unwrap_or(ModelArg::Vae),
     };
     a.refuse_ignored_flags(model_arg)?;
+    if resume {
+        let what = format!(
+            "{}: the run's config.json has precision bf16",
+            run.dir.display()
+        );
+        check_precision(&a.device, saved_precision(&run)?, &what)?;
+    } else {
+        check_precision(
+            &a.device,
+            a.precision.map_or(Precision::F32, Precision::from),
+            "--precision bf16",
+        )?;
+    }
     let model = match model_arg {
         ModelArg::Vae => ModelKind::Vae,
         ModelArg::Dae => ModelKind::Dae,

@@ -4,6 +4,25 @@
 use clap::ValueEnum;
 use vae::data::Preset;
 use vae::ncf::{Learner, Protocol, Ranking};
+use vae::train::Precision;
+
+/// The dense layers' GEMM operands ([`Precision`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrecisionArg {
+    /// f32 operands (the default).
+    F32,
+    /// bf16 operands, f32 sums (the CPU backend only); parameters, Adam, softmax and loss stay f32.
+    Bf16,
+}
+
+impl From<PrecisionArg> for Precision {
+    fn from(p: PrecisionArg) -> Self {
+        match p {
+            PrecisionArg::F32 => Precision::F32,
+            PrecisionArg::Bf16 => Precision::Bf16,
+        }
+    }
+}
 
 /// One of the paper's data sets ([`Preset`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

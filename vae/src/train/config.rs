@@ -1,6 +1,7 @@
 //! Everything a training run is configured by, written to `config.json` in the run folder.
 
 use crate::vae_cf::Anneal;
+use autograd::backend::GemmPrecision;
 use autograd::optim::AdamConfig;
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +13,32 @@ pub enum ModelKind {
     Vae,
     /// Mult-DAE.
     Dae,
+}
+
+/// What the dense layers' GEMMs round their operands to (`vae train --precision`). Everything else
+/// — parameters, Adam's moments, the softmax, the loss — is f32 either way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// f32 operands (the default; every run before the setting existed).
+    #[default]
+    F32,
+    /// bf16 operands, f32 sums: the CPU backend's bf16 GEMM (`autograd::backend::cpu::bgemm`).
+    Bf16,
+}
+
+impl Precision {
+    pub fn name(self) -> &'static str {
+        self.gemm().name()
+    }
+
+    /// The backend's setting for it.
+    pub fn gemm(self) -> GemmPrecision {
+        match self {
+            Precision::F32 => GemmPrecision::F32,
+            Precision::Bf16 => GemmPrecision::Bf16,
+        }
+    }
 }
 
 /// A learning-rate schedule on top of Adam (RecoTour's options).
@@ -48,6 +75,10 @@ pub struct TrainConfig {
     /// Metrics reported at validation and test, e.g. `["ndcg@100", "recall@20", "recall@50"]`; the
     /// first NDCG in the list picks the best epoch.
     pub metrics: Vec<String>,
+    /// The dense layers' GEMM operands, training and evaluation alike (f32 for a config.json
+    /// written before the setting existed).
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 impl TrainConfig {
@@ -70,6 +101,7 @@ impl TrainConfig {
             lr_schedule: LrSchedule::Constant,
             eval_batch_size: 2000,
             metrics: vec!["ndcg@100".into(), "recall@20".into(), "recall@50".into()],
+            precision: Precision::F32,
         }
     }
 }

@@ -11,7 +11,7 @@ pub mod run_dir;
 pub mod run_lock;
 pub mod trainer;
 
-pub use config::{LrSchedule, ModelKind, TrainConfig};
+pub use config::{LrSchedule, ModelKind, Precision, TrainConfig};
 pub use error::{Result, TrainError};
 pub use evaluate::{evaluate, Evaluation, Scorer};
 pub use memory::MemoryEstimate;

@@ -126,9 +126,11 @@ pub struct Trainer<B: Backend<Elem = f32>> {
 }
 
 impl<B: Backend<Elem = f32>> Trainer<B> {
-    /// A fresh run.
+    /// A fresh run. The model is built on `backend` with the configuration's GEMM precision, so its
+    /// tensors, and every op on them, compute their GEMMs in it (a backend without it refuses).
     pub fn new(backend: &B, n_items: usize, config: TrainConfig) -> Result<Self> {
         let (evaluator, selection) = evaluator_of(&config.metrics, "the best epoch")?;
+        let backend = &backend.with_gemm_precision(config.precision.gemm())?;
         let model = build_model(backend, n_items, &config)?;
         let adam = Adam::new(AdamConfig {
             lr: config.lr,

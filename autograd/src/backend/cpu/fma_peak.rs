@@ -34,15 +34,15 @@ pub fn fma_peak_gflops(isa: Isa) -> f64 {
 }
 
 fn lanes(isa: Isa) -> usize {
-    match isa {
+    match isa.f32_path() {
         Isa::Avx512 => 16,
         Isa::Avx2 => 8,
-        Isa::Portable => 4,
+        _ => 4,
     }
 }
 
 fn chains(isa: Isa) -> f32 {
-    match isa {
+    match isa.f32_path() {
         // SAFETY: `isa.supported()` was checked by the caller.
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 => unsafe { x86::chains_avx512() },

@@ -1,6 +1,6 @@
-//! GEMM on the CPU, for both element types: f32 takes our packed GEMM ([`super::sgemm`]), f64 (the
-//! gradient checks) matrixmultiply's `dgemm` on strided views, so a transposed operand is read in
-//! place.
+//! GEMM on the CPU, for both element types: f32 takes our packed GEMM ([`super::sgemm`]), or with
+//! [`GemmPrecision::Bf16`] the bf16 one ([`super::bgemm`]); f64 (the gradient checks)
+//! matrixmultiply's `dgemm` on strided views, so a transposed operand is read in place.
 //!
 //! For f64 the rows of `C` are split into blocks computed in parallel, each by one single-threaded
 //! matrixmultiply call. matrixmultiply sums over `k` in the same blocked order for every element of a
@@ -8,7 +8,7 @@
 //! result does not depend on the split (a test checks this bit for bit).
 
 use super::CpuReal;
-use crate::backend::Gemm;
+use crate::backend::{Gemm, GemmPrecision};
 use rayon::prelude::*;
 
 /// A raw pointer that may cross threads: the blocks it addresses are disjoint.
@@ -29,17 +29,28 @@ pub(crate) fn row_blocks(g: Gemm) -> usize {
     }
 }
 
-/// `C ← α·op(A)·op(B) + β·C`.
-pub(super) fn gemm<T: CpuReal>(g: Gemm, a: &[T], b: &[T], c: &mut [T]) {
+/// `C ← α·op(A)·op(B) + β·C`, on operands rounded to `precision`.
+pub(super) fn gemm<T: CpuReal>(g: Gemm, a: &[T], b: &[T], c: &mut [T], precision: GemmPrecision) {
     assert!(c.len() >= g.m * g.n);
     // SAFETY: `c` holds m × n initialised elements and is borrowed apart from `a` and `b`.
-    unsafe { T::gemm_raw(g, a, b, c.as_mut_ptr()) }
+    unsafe {
+        match precision {
+            GemmPrecision::F32 => T::gemm_raw(g, a, b, c.as_mut_ptr()),
+            GemmPrecision::Bf16 => T::gemm_bf16_raw(g, a, b, None, c.as_mut_ptr()),
+        }
+    }
 }
 
 /// `op(A)·op(B) (+ 1·biasᵀ)` (`α = 1`, `β = 0`) in a new buffer. The product writes every element,
 /// so the memory is not zero-filled first: at the output layer that fill was a 40–48 MB memset per
 /// GEMM.
-pub(super) fn gemm_new<T: CpuReal>(g: Gemm, a: &[T], b: &[T], bias: Option<&[T]>) -> Vec<T> {
+pub(super) fn gemm_new<T: CpuReal>(
+    g: Gemm,
+    a: &[T],
+    b: &[T],
+    bias: Option<&[T]>,
+    precision: GemmPrecision,
+) -> Vec<T> {
     let g = Gemm {
         alpha: 1.0,
         beta: 0.0,
@@ -50,12 +61,13 @@ pub(super) fn gemm_new<T: CpuReal>(g: Gemm, a: &[T], b: &[T], bias: Option<&[T]>
     // SAFETY: `c` has room for m × n elements; with β = 0 both GEMMs write each of them (zeros
     // when k = 0) and read none, so all `len` are initialised before `set_len`.
     unsafe {
-        match bias {
-            Some(bias) => {
-                assert!(bias.len() >= g.n, "gemm: bias shorter than a row");
-                T::gemm_bias_raw(g, a, b, bias, c.as_mut_ptr())
-            }
-            None => T::gemm_raw(g, a, b, c.as_mut_ptr()),
+        if let Some(bias) = bias {
+            assert!(bias.len() >= g.n, "gemm: bias shorter than a row");
+        }
+        match (precision, bias) {
+            (GemmPrecision::Bf16, _) => T::gemm_bf16_raw(g, a, b, bias, c.as_mut_ptr()),
+            (GemmPrecision::F32, Some(bias)) => T::gemm_bias_raw(g, a, b, bias, c.as_mut_ptr()),
+            (GemmPrecision::F32, None) => T::gemm_raw(g, a, b, c.as_mut_ptr()),
         }
         c.set_len(len);
     }
@@ -227,11 +239,11 @@ mod tests {
             let a: Vec<f32> = values(m * k, 6).iter().map(|&x| x as f32).collect();
             let b: Vec<f32> = values(k * n, 7).iter().map(|&x| x as f32).collect();
             let mut want = vec![0f32; m * n];
-            gemm(g, &a, &b, &mut want);
+            gemm(g, &a, &b, &mut want, GemmPrecision::F32);
             // Freed NaNs of the same size, likely handed back by the allocator: an element the
             // product failed to write would show.
             drop(std::hint::black_box(vec![f32::NAN; m * n]));
-            let got = gemm_new(g, &a, &b, None);
+            let got = gemm_new(g, &a, &b, None, GemmPrecision::F32);
             assert_eq!(got.len(), m * n);
             assert!(
                 got.iter()
@@ -240,5 +252,71 @@ mod tests {
                 "{m}x{n}x{k}"
             );
         }
+    }
+
+    /// A backend made with bf16 GEMM precision computes `gemm`, `gemm_new` and `gemm_bias_new`
+    /// with the bf16 GEMM (its bits), one made with f32 with the f32 GEMM; f64 has no bf16 GEMM.
+    #[test]
+    fn the_backend_precision_picks_the_gemm() {
+        use crate::backend::cpu::{bgemm, sgemm, Cpu, Isa};
+        use crate::backend::Backend;
+        let g = Gemm {
+            m: 37,
+            n: 70,
+            k: 301,
+            trans_a: false,
+            trans_b: true,
+            alpha: 1.0,
+            beta: 0.0,
+        };
+        let f = |v: Vec<f64>| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+        let (a, b, bias) = (
+            f(values(g.m * g.k, 8)),
+            f(values(g.k * g.n, 9)),
+            f(values(g.n, 10)),
+        );
+        let want = |bf16: bool, bias: Option<&[f32]>| {
+            let mut c = vec![0f32; g.m * g.n];
+            let parallel = g.m * g.n * g.k >= PAR_MIN_FLOPS && rayon::current_num_threads() > 1;
+            // SAFETY: c holds m × n values.
+            unsafe {
+                if bf16 {
+                    bgemm::bgemm_with(g, &a, &b, bias, c.as_mut_ptr(), Isa::selected(), parallel)
+                } else {
+                    sgemm::sgemm_with(g, &a, &b, bias, c.as_mut_ptr(), Isa::selected(), parallel)
+                }
+            }
+            c
+        };
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let f32_cpu = Cpu::<f32>::new();
+        let bf16_cpu = f32_cpu.with_gemm_precision(GemmPrecision::Bf16).unwrap();
+        assert_eq!(bf16_cpu.gemm_precision(), GemmPrecision::Bf16);
+        for (cpu, bf16) in [(f32_cpu, false), (bf16_cpu, true)] {
+            let (av, bv, biasv) = (a.clone(), b.clone(), bias.clone());
+            assert_eq!(
+                bits(&cpu.gemm_new(g, &av, &bv).unwrap()),
+                bits(&want(bf16, None))
+            );
+            assert_eq!(
+                bits(&cpu.gemm_bias_new(g, &av, &bv, &biasv).unwrap()),
+                bits(&want(bf16, Some(&bias)))
+            );
+            let mut c = vec![0f32; g.m * g.n];
+            cpu.gemm(g, &av, &bv, &mut c).unwrap();
+            assert_eq!(bits(&c), bits(&want(bf16, None)));
+        }
+        assert_ne!(bits(&want(true, None)), bits(&want(false, None)));
+        assert_eq!(
+            bf16_cpu.with_gemm_precision(GemmPrecision::F32).unwrap(),
+            Cpu::<f32>::new()
+        );
+        let err = Cpu::<f64>::new()
+            .with_gemm_precision(GemmPrecision::Bf16)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("bf16 GEMMs take f32 tensors"),
+            "{err}"
+        );
     }
 }

@@ -1,24 +1,52 @@
-//! The vector path of the CPU backend: AVX-512, AVX2 + FMA, or portable code, the widest this CPU
-//! runs unless [`Isa::ENV`] names another. One choice for the whole backend — the GEMM's
-//! microkernel ([`super::sgemm`]) and every loop compiled three times by `dispatch!` — so that
-//! forcing `avx2` on an AVX-512 machine runs what an AVX2 machine would, every op included, and
-//! the tests can run each path on one machine.
+//! The vector path of the CPU backend: AVX-512 with BF16, AVX-512, AVX2 + FMA, or portable code,
+//! the widest this CPU runs unless [`Isa::ENV`] names another. One choice for the whole backend —
+//! the GEMMs' microkernels ([`super::sgemm`], [`super::bgemm`]) and every loop compiled three times
+//! by `dispatch!` — so that forcing `avx2` on an AVX-512 machine runs what an AVX2 machine would,
+//! every op included, and the tests can run each path on one machine.
+//!
+//! The paths form a ladder, each what a CPU with those instructions runs. `avx512bf16` differs from
+//! `avx512` only in the bf16 GEMM ([`super::bgemm`]), whose microkernel it runs with `vdpbf16ps`;
+//! every f32 loop takes the AVX-512 code on both. Below `avx512bf16` the bf16 GEMM takes its
+//! portable kernel, which gives the same bits. (AMX's `TDPBF16PS` has no path: no CPU at hand to
+//! test it on.)
 
 /// The vector instruction sets the CPU backend has code for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isa {
+    /// AVX-512F with the BF16 extension (`vdpbf16ps`): Zen 4 and later, Cooper Lake, Sapphire
+    /// Rapids and later.
+    Avx512Bf16,
     Avx512,
     Avx2,
     Portable,
 }
 
 impl Isa {
-    /// The variable that forces a path (`avx512`, `avx2` or `portable`), for tests and comparisons.
+    /// The variable that forces a path (`avx512bf16`, `avx512`, `avx2` or `portable`), for tests
+    /// and comparisons.
     pub const ENV: &'static str = "AUTOGRAD_CPU_ISA";
+
+    /// Every path, widest first.
+    pub const ALL: [Isa; 4] = [Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2, Isa::Portable];
+
+    /// The path the f32 code takes: AVX-512 for [`Isa::Avx512Bf16`], which adds only bf16
+    /// instructions; the path itself otherwise.
+    pub fn f32_path(self) -> Isa {
+        match self {
+            Isa::Avx512Bf16 => Isa::Avx512,
+            isa => isa,
+        }
+    }
 
     /// Whether this CPU can run the path.
     pub fn supported(self) -> bool {
         match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Bf16 => {
+                Isa::Avx512.supported()
+                    && std::arch::is_x86_feature_detected!("avx512bw")
+                    && std::arch::is_x86_feature_detected!("avx512bf16")
+            }
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => {
                 std::arch::is_x86_feature_detected!("avx512f")
@@ -37,7 +65,7 @@ impl Isa {
 
     /// The widest path this CPU runs.
     pub fn detect() -> Isa {
-        [Isa::Avx512, Isa::Avx2]
+        [Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2]
             .into_iter()
             .find(|i| i.supported())
             .unwrap_or(Isa::Portable)
@@ -45,6 +73,7 @@ impl Isa {
 
     pub fn name(self) -> &'static str {
         match self {
+            Isa::Avx512Bf16 => "avx512bf16",
             Isa::Avx512 => "avx512",
             Isa::Avx2 => "avx2",
             Isa::Portable => "portable",
@@ -52,9 +81,7 @@ impl Isa {
     }
 
     fn parse(s: &str) -> Option<Isa> {
-        [Isa::Avx512, Isa::Avx2, Isa::Portable]
-            .into_iter()
-            .find(|i| i.name() == s)
+        Isa::ALL.into_iter().find(|i| i.name() == s)
     }
 
     /// The path the backend takes, the GEMM's microkernel and every `dispatch!` loop alike:
@@ -80,7 +107,7 @@ impl Isa {
                 }
                 None => {
                     eprintln!(
-                        "{}={v}: expected avx512, avx2 or portable; the CPU backend uses {}",
+                        "{}={v}: expected avx512bf16, avx512, avx2 or portable; the CPU backend uses {}",
                         Isa::ENV,
                         best.name()
                     );

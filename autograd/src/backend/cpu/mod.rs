@@ -34,12 +34,12 @@ macro_rules! dispatch {
                 unsafe fn avx2($($arg: $ty),*) -> $ret {
                     $vector($($arg),*)
                 }
-                match $crate::backend::cpu::Isa::selected() {
+                match $crate::backend::cpu::Isa::selected().f32_path() {
                     // SAFETY: the selected path is one this CPU was found to run.
                     $crate::backend::cpu::Isa::Avx512 => return unsafe { avx512($($arg),*) },
                     // SAFETY: as above.
                     $crate::backend::cpu::Isa::Avx2 => return unsafe { avx2($($arg),*) },
-                    $crate::backend::cpu::Isa::Portable => {}
+                    _ => {}
                 }
             }
             $base($($arg),*)
@@ -49,6 +49,7 @@ macro_rules! dispatch {
 
 mod adam;
 mod bce;
+pub mod bgemm;
 mod elementwise;
 pub(crate) mod exp_lanes;
 pub mod fma_peak;
@@ -64,7 +65,7 @@ pub mod top_k;
 pub use isa::Isa;
 pub use real::CpuReal;
 
-use super::{AdamStep, Backend, Binary, Gemm, TopK, Unary};
+use super::{AdamStep, Backend, Binary, Gemm, GemmPrecision, TopK, Unary};
 use crate::csr::CsrMatrix;
 use crate::error::Result;
 use crate::real::Real;
@@ -72,13 +73,21 @@ use crate::rng::RngKey;
 use rayon::prelude::*;
 use std::marker::PhantomData;
 
-/// The CPU backend for element type `T` (`f32` or `f64`).
+/// The CPU backend for element type `T` (`f32` or `f64`), its GEMMs in `T` ([`Cpu::new`]) or, for
+/// f32, on operands rounded to bf16 ([`Backend::with_gemm_precision`], [`bgemm`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Cpu<T>(PhantomData<T>);
+pub struct Cpu<T> {
+    precision: GemmPrecision,
+    elem: PhantomData<T>,
+}
 
 impl<T: Real> Cpu<T> {
+    /// GEMMs in `T`.
     pub fn new() -> Self {
-        Cpu(PhantomData)
+        Cpu {
+            precision: GemmPrecision::F32,
+            elem: PhantomData,
+        }
     }
 }
 
@@ -165,15 +174,34 @@ impl<T: CpuReal> Backend for Cpu<T> {
         buf.len()
     }
 
+    fn gemm_precision(&self) -> GemmPrecision {
+        self.precision
+    }
+    /// bf16 for f32 only: f64 (the gradient checks) has no bf16 GEMM.
+    fn with_gemm_precision(&self, precision: GemmPrecision) -> Result<Self> {
+        if precision == GemmPrecision::Bf16 && !T::BF16_GEMM {
+            return Err(crate::Error::invalid(
+                "with_gemm_precision",
+                format!(
+                    "bf16 GEMMs take f32 tensors, not {}",
+                    std::any::type_name::<T>()
+                ),
+            ));
+        }
+        Ok(Cpu {
+            precision,
+            elem: PhantomData,
+        })
+    }
     fn gemm(&self, g: Gemm, a: &Vec<T>, b: &Vec<T>, c: &mut Vec<T>) -> Result<()> {
-        gemm::gemm(g, a, b, c);
+        gemm::gemm(g, a, b, c, self.precision);
         Ok(())
     }
     fn gemm_new(&self, g: Gemm, a: &Vec<T>, b: &Vec<T>) -> Result<Vec<T>> {
-        Ok(gemm::gemm_new(g, a, b, None))
+        Ok(gemm::gemm_new(g, a, b, None, self.precision))
     }
     fn gemm_bias_new(&self, g: Gemm, a: &Vec<T>, b: &Vec<T>, bias: &Vec<T>) -> Result<Vec<T>> {
-        Ok(gemm::gemm_new(g, a, b, Some(bias)))
+        Ok(gemm::gemm_new(g, a, b, Some(bias), self.precision))
     }
     fn csr_matmul(&self, x: &CsrMatrix<T>, b: &Vec<T>, n: usize, c: &mut Vec<T>) -> Result<()> {
         sparse::csr_matmul(x, b, n, c);

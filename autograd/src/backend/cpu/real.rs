@@ -3,7 +3,7 @@
 //! gradient-check type, keeps libm's `exp`, the plain loops below and matrixmultiply's `dgemm`.
 //! [`Real`] says what a number is; this trait says how the CPU computes with it.
 
-use super::{exp_lanes, gemm, rows, sgemm, sparse};
+use super::{bgemm, exp_lanes, gemm, rows, sgemm, sparse};
 use crate::backend::Gemm;
 use crate::real::Real;
 
@@ -63,6 +63,24 @@ pub trait CpuReal: Real {
         Self::gemm_raw(g, a, b, c);
         rows::add_row_vector(bias, g.n, std::slice::from_raw_parts_mut(c, g.m * g.n));
     }
+
+    /// Whether [`CpuReal::gemm_bf16_raw`] exists for this type (f32 only).
+    const BF16_GEMM: bool = false;
+
+    /// `C ← α·op(A)·op(B) + β·C (+ 1·biasᵀ)` on operands rounded to bf16, the sums in f32
+    /// ([`bgemm`]); the backend never calls it for a type without one ([`CpuReal::BF16_GEMM`]).
+    ///
+    /// # Safety
+    /// As [`CpuReal::gemm_bias_raw`].
+    unsafe fn gemm_bf16_raw(
+        _g: Gemm,
+        _a: &[Self],
+        _b: &[Self],
+        _bias: Option<&[Self]>,
+        _c: *mut Self,
+    ) {
+        unreachable!("bf16 GEMMs take f32 tensors")
+    }
 }
 
 impl CpuReal for f32 {
@@ -89,6 +107,10 @@ impl CpuReal for f32 {
     }
     unsafe fn gemm_bias_raw(g: Gemm, a: &[f32], b: &[f32], bias: &[f32], c: *mut f32) {
         sgemm::sgemm(g, a, b, Some(bias), c)
+    }
+    const BF16_GEMM: bool = true;
+    unsafe fn gemm_bf16_raw(g: Gemm, a: &[f32], b: &[f32], bias: Option<&[f32]>, c: *mut f32) {
+        bgemm::bgemm(g, a, b, bias, c)
     }
 }
 

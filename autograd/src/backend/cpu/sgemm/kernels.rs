@@ -34,6 +34,7 @@
 //! results differ from the FMA kernels' in the last bits; each path agrees with itself bit for bit.
 
 use super::super::Isa;
+use super::plan::Blocks;
 
 /// Where a kernel reads its `MR × kc` sliver of `A`: `A[i, p]` at `ptr + i·row_step + p·p_step`.
 #[derive(Clone, Copy)]
@@ -59,19 +60,9 @@ pub(super) type KernelFn =
 /// A microkernel with the block sizes the loops around it use (see the table in [`super`]).
 #[derive(Clone, Copy)]
 pub(super) struct Kernel {
-    /// Tile rows: `A` values broadcast per `p`.
-    pub mr: usize,
-    /// Tile columns: `B` values loaded per `p`.
-    pub nr: usize,
-    /// Depth of one `k` block: a `kc × NR` sliver of `B` stays in L1 or L2 while the kernel walks
-    /// the `MR`-row slivers of `A` past it (see the sizes in [`super`]).
-    pub kc: usize,
-    /// Rows of one task's `A` block (`mc × kc`, kept in the core's L2).
-    pub mc: usize,
-    /// Columns of one task (`kc × chunk` of packed `B`, in L2 too).
-    pub chunk: usize,
-    /// Columns of one packed `B` panel (`kc × nc`, shared by the threads, in L3).
-    pub nc: usize,
+    /// `MR × NR` is the kernel's tile; `KC`, `MC`, the chunk and `NC` the steps of loops 4, 3
+    /// and 5 (see the sizes in [`super`]).
+    pub blocks: Blocks,
     pub run: KernelFn,
 }
 
@@ -81,34 +72,28 @@ impl Kernel {
             isa.supported(),
             "this CPU cannot run the {isa:?} GEMM kernel"
         );
-        match isa {
+        let blocks = |(mr, nr), kc, mc, chunk, nc| Blocks {
+            mr,
+            nr,
+            kc,
+            mc,
+            chunk,
+            nc,
+            k_align: 1,
+        };
+        match isa.f32_path() {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => Kernel {
-                mr: super::avx512::MR,
-                nr: super::avx512::NR,
-                kc: 1024,
-                mc: 48,
-                chunk: 512,
-                nc: 2048,
+                blocks: blocks((super::avx512::MR, super::avx512::NR), 1024, 48, 512, 2048),
                 run: super::avx512::kernel,
             },
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => Kernel {
-                mr: super::avx2::MR,
-                nr: super::avx2::NR,
-                kc: 1024,
-                mc: 48,
-                chunk: 512,
-                nc: 2048,
+                blocks: blocks((super::avx2::MR, super::avx2::NR), 1024, 48, 512, 2048),
                 run: super::avx2::kernel,
             },
             _ => Kernel {
-                mr: PORTABLE_MR,
-                nr: PORTABLE_NR,
-                kc: 256,
-                mc: 64,
-                chunk: 256,
-                nc: 4096,
+                blocks: blocks((PORTABLE_MR, PORTABLE_NR), 256, 64, 256, 4096),
                 run: portable_kernel,
             },
         }
@@ -122,7 +107,7 @@ impl Kernel {
 /// # Safety
 /// `c` must address a `rows × cols` tile with row stride `rsc`, readable unless `β = 0`; `bias`,
 /// unless null, `cols` values.
-pub(super) unsafe fn store_edge(
+pub(crate) unsafe fn store_edge(
     acc: &[f32],
     nr: usize,
     c: *mut f32,

@@ -6,12 +6,86 @@
 //! `p`. Rows (columns) past the matrix's edge are zeros, so the kernel always computes a whole tile.
 //! A transpose is only a pair of strides here: `Aᵀ` is packed by reading `A` with its strides
 //! swapped, never by materialising it.
+//!
+//! [`job`] runs one packing job of a [`Plan`]: the copies that fill a step's buffers, "pack B
+//! (KC × NC) → L3" and the packed slivers of `A` in the nest of [`super`].
 
 use super::super::prefetch;
+use super::plan::{Job, PackB, Plan};
+use super::Operands;
+
+/// One packing job of step `s` of the f32 GEMM: slivers of `A` or rows (slivers) of `B` into the
+/// step's buffer pair.
+///
+/// # Safety
+/// No job may read the buffer the job writes (the tasks that read it last, step `s − 2`'s, are
+/// done: what [`Plan::waits`] ensures), and no other job writes the same part of it.
+pub(super) unsafe fn job(o: &Operands, plan: &Plan, job: Job) {
+    let (mr, nr) = (plan.blocks.mr, plan.blocks.nr);
+    let m = plan.m;
+    match job {
+        Job::PackA {
+            s,
+            first,
+            count,
+            slot0,
+        } => {
+            let st = plan.steps[s];
+            let len = mr * st.kc;
+            for sl in first..first + count {
+                // SAFETY: sliver sl goes to slot sl − slot0, within the buffer's values, and only
+                // this job writes it while no job reads the buffer.
+                let dst = unsafe {
+                    std::slice::from_raw_parts_mut(
+                        o.bufs[s % 2].0.get().add((sl - slot0) * len),
+                        len,
+                    )
+                };
+                let i0 = sl * mr;
+                // SAFETY: av covers op(A) (m × k, length checked by the caller); the sliver is
+                // inside.
+                unsafe { a_sliver(dst, o.av, (i0, mr.min(m - i0)), (st.p0, st.kc), mr, o.simd) }
+            }
+        }
+        Job::PackB { s, first, count } => {
+            let st = plan.steps[s];
+            let b_buf = o.bufs[s % 2].1;
+            match plan.pack_b {
+                // SAFETY: rows first .. first + count of every sliver of the step, within the
+                // buffer's values, written by this job alone while no job reads the buffer (as
+                // for A); bv covers op(B) (k × n), the rows inside.
+                PackB::ByRows => unsafe {
+                    b_rows(
+                        b_buf.get(),
+                        o.bv,
+                        (st.p0, st.kc),
+                        first..first + count,
+                        (st.jc, st.nc),
+                        nr,
+                    )
+                },
+                PackB::BySlivers => {
+                    let len = nr * st.kc;
+                    for sl in first..first + count {
+                        // SAFETY: as for A.
+                        let dst = unsafe {
+                            std::slice::from_raw_parts_mut(b_buf.get().add(sl * len), len)
+                        };
+                        let j0 = sl * nr;
+                        let cols = (st.jc + j0, nr.min(st.nc - j0));
+                        // SAFETY: as for A.
+                        unsafe { bt_sliver(dst, o.bv, (st.p0, st.kc), cols, nr, o.simd) }
+                    }
+                }
+            }
+        }
+        Job::Compute { .. } => unreachable!("not a packing job"),
+    }
+}
 
 /// A read-only strided matrix: element `(r, c)` at `ptr + r·rs + c·cs`.
 #[derive(Clone, Copy)]
-pub(super) struct View {
+pub(crate) struct View {
     pub ptr: *const f32,
     pub rs: usize,
     pub cs: usize,
@@ -157,7 +231,7 @@ pub(super) unsafe fn bt_sliver(
 ///
 /// # Safety
 /// `src` must cover the runs; `d` must hold `kc · w` values; `lines ≤ w`.
-unsafe fn lines_to_columns(
+pub(crate) unsafe fn lines_to_columns(
     d: *mut f32,
     w: usize,
     src: *const f32,

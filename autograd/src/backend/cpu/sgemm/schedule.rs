@@ -7,9 +7,28 @@
 //! the next, and a job waits only for jobs earlier in the list. Those were claimed before it, by
 //! threads that are running them (or waiting for jobs earlier still), so the earliest unfinished
 //! job always runs. A thread that never gets to start (the pool busy elsewhere) leaves its share
-//! to the others.
+//! to the others. That a job waits only for earlier jobs is a property of the [`Plan`], tested
+//! there (`every_job_waits_only_on_earlier_jobs`).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use super::plan::{Job, Plan};
+
+/// Runs the jobs of `plan` in its order (see [`run_in_order`]), each after what it waits for
+/// ([`Plan::waits`]), signalling what it finished ([`Plan::signals`]).
+pub(crate) fn run_plan(plan: &Plan, parallel: bool, run: &(dyn Fn(Job) + Sync)) {
+    let failed = AtomicBool::new(false);
+    let done = Done::new(plan.slots(), &failed);
+    run_in_order(&plan.jobs, parallel, &failed, &|&job| {
+        for (event, n) in plan.waits(job) {
+            done.wait(plan.slot(event), n);
+        }
+        run(job);
+        for event in plan.signals(job) {
+            done.add(plan.slot(event));
+        }
+    });
+}
 
 /// Counts of finished jobs, one counter a slot (a step's packing, a step's tiles, one tile).
 pub(super) struct Done<'a> {

@@ -1,0 +1,337 @@
+//! A GEMM on bf16 operands with f32 sums: `C ← α·op(A)·op(B) + β·C (+ 1·biasᵀ)`, `A`, `B` and `C`
+//! f32 in memory, `A` and `B` rounded to bf16 ([`bf16`]) as they are packed, every product summed
+//! in f32 by `vdpbf16ps` (AVX512-BF16) or by the portable kernel that gives the same bits.
+//!
+//! # Why
+//! A bf16 has the f32 exponent and 8 bits of significand. A product of two is exact in f32, and
+//! `vdpbf16ps` adds two of them into each f32 lane where an FMA adds one: twice the multiply-adds
+//! per instruction, on operands half as wide, so packed slivers twice as deep in the same cache.
+//! Parameters, Adam's moments, the softmax and the loss stay f32; only the GEMMs' operands are
+//! rounded, once per product. Which GEMMs take this path: those of a CPU backend made with bf16
+//! GEMM precision (`Backend::with_gemm_precision`), every dense layer's and `matmul`'s, forward
+//! and backward; at the Mult-VAE's shapes each of them is faster in bf16 (docs/benchmarks.md).
+//!
+//! # The loop nest
+//! The f32 GEMM's ([`super::sgemm`]), shared, not copied: the plan of loops 5–3
+//! ([`super::sgemm::plan::Plan`]), the ordered jobs and their waits
+//! ([`super::sgemm::schedule::run_plan`]), loops 2 and 1 ([`super::sgemm::task::for_each_tile`]).
+//! What differs is the packing and the microkernel:
+//! - both operands are always packed (the rounding to bf16 happens there; no sliver of `A` is read
+//!   in place), into the pair layout [`pack`] describes: `p` in pairs, the two values of a pair in
+//!   one 32-bit word, as `vdpbf16ps` takes them;
+//! - `k` blocks are a whole number of pairs ([`super::sgemm::plan::Blocks::k_align`] = 2), but the
+//!   last;
+//! - `KC` = 2,048 values of `k`: a `B` sliver (`KC × NR` = 2,048 × 32 bf16) is 128 KiB, the f32
+//!   sliver's size at `KC` = 1,024, and a task's `A` block (`MC × KC` = 48 × 2,048 bf16) 192 KiB,
+//!   as the f32 one; both in the core's L2. `MR × NR`, `MC`, the chunk and `NC` are the f32
+//!   AVX-512 path's. At the output layer `k` = 600 and 500 are one block, and `A·Bᵀ`'s `k` =
+//!   20,108 ten blocks (of 2,012 and 1,999) where f32 takes twenty.
+//!
+//! # Error
+//! With `u = 2⁻²⁴` (f32) and `u_b = 2⁻⁸` (bf16, 8 significant bits, round to nearest), each operand
+//! is `ã = a(1 + δ)`, `|δ| ≤ u_b`, so `|ã·b̃ − a·b| ≤ (2u_b + u_b²)·|a·b|`. The products are exact
+//! and the sum runs in f32 over `k` terms, one rounding each: `|ŝ − Σ ã·b̃| ≤ γ_k·Σ|ã·b̃|` with
+//! `γ_k = k·u / (1 − k·u)`, and `Σ|ã·b̃| ≤ (1 + u_b)²·Σ|a·b|`. Together
+//!
+//! ```text
+//! |ŝ − Σ a·b| ≤ (2u_b + u_b² + γ_k·(1 + u_b)²) · Σ|a|·|b|  ≈  (2⁻⁷ + k·2⁻²⁴) · Σ|a|·|b|
+//! ```
+//!
+//! plus two f32 roundings of the epilogue (`α·ŝ`, `+ β·C`), relative to `|α|·Σ|a||b| + |β·C|`.
+//! Subnormals add an absolute error where values are tiny: an operand below `2⁻¹²⁶` becomes zero,
+//! and so does a partial sum (both as `vdpbf16ps` treats them); the tests, on values of order one
+//! where neither happens, allow `(k + 1)·2⁻¹²⁶` for them.
+//!
+//! The rule of thumb "`k·2⁻⁸` relative to `Σ|a||b|`" is not this bound. The operands' rounding
+//! costs `2⁻⁷` once, not per term, since each product's error is relative to that product alone,
+//! and the sum grows with `k` only at f32's `2⁻²⁴` a term. For `k = 1` the rule is too small (each
+//! operand is off by up to `2⁻⁸`, a product by up to `2⁻⁷`); for `k ≥ 2` it holds, loosely (at
+//! the output layer's `k` = 600, by a factor of 300). The tests check the bound above against an
+//! f64 sum of the f32 operands, and `γ_k` against an f64 sum of the bf16-rounded operands, which
+//! checks the rounding itself.
+//!
+//! # Bits
+//! The AVX512-BF16 path and the portable one give the same bits, by construction and by test
+//! (`the_avx512bf16_path_gives_the_portable_bits`). Each element of `C` is, on both, the same
+//! sequence: over each `k` block, the pairs of `p` in order, each pair as `vdpbf16ps` does it (the
+//! odd `p` first, one fused rounding per product, a subnormal sum flushed to zero); then the f32
+//! GEMM's epilogue (`C ← β·C + α·acc₁`, `C ← C + α·acc_b`, the bias last). The packing is the same
+//! code on both (scalar or AVX-512, same integer rounding), and flushes subnormal bf16 operands to
+//! zero, as `vdpbf16ps` treats them. The `k` blocks are the same on both paths (`KC` is not the
+//! kernel's). As for f32, the result does not depend on the number of threads.
+//!
+//! # What is left
+//! AMX (`TDPBF16PS`, Sapphire Rapids and later: 16 × 16 tiles of f32 from 16 × 32 bf16) has no
+//! path: no CPU with AMX was at hand to test one on, and untested kernel code is not kept. It would
+//! take its own packing (tiles of 16 rows × 64 bytes) and the same plan.
+
+mod bf16;
+mod kernels;
+mod pack;
+#[cfg(test)]
+mod tests;
+
+#[cfg(target_arch = "x86_64")]
+mod avx512bf16;
+
+use super::sgemm::pack::View;
+use super::sgemm::plan::{Job, PackA, PackB, Plan};
+use super::sgemm::{schedule, task, SendPtr, PACKS};
+use super::Isa;
+use crate::backend::Gemm;
+use kernels::Kernel;
+
+/// Depth of one `k` block, the same on every path so that the paths give the same bits.
+const KC: usize = 2048;
+
+/// Below this many multiply-adds a GEMM runs on the calling thread (as the f32 GEMM).
+const PAR_MIN_FLOPS: usize = 1 << 20;
+
+/// [`bgemm_with`] on the path [`Isa::selected`], on every thread of rayon's pool when the product
+/// is large enough: the CPU backend's GEMM with bf16 precision.
+///
+/// # Safety
+/// As [`bgemm_with`].
+pub(crate) unsafe fn bgemm(g: Gemm, a: &[f32], b: &[f32], bias: Option<&[f32]>, c: *mut f32) {
+    let parallel = g.m * g.n * g.k >= PAR_MIN_FLOPS && rayon::current_num_threads() > 1;
+    bgemm_with(g, a, b, bias, c, Isa::selected(), parallel)
+}
+
+/// `C ← α·op(A)·op(B) + β·C (+ 1·biasᵀ)` on bf16-rounded operands with f32 sums, on the path
+/// `isa` (AVX512-BF16's kernel on [`Isa::Avx512Bf16`], else the portable one), on every thread of
+/// rayon's pool if `parallel`. The bias is added in the epilogue, as by [`super::sgemm::sgemm`].
+///
+/// # Safety
+/// `c` must point to `m × n` writable elements, row-major, initialised unless `β = 0`, aliasing
+/// neither `a` nor `b`; `isa` must be [`Isa::supported`] (checked: a panic otherwise).
+pub unsafe fn bgemm_with(
+    g: Gemm,
+    a: &[f32],
+    b: &[f32],
+    bias: Option<&[f32]>,
+    c: *mut f32,
+    isa: Isa,
+    parallel: bool,
+) {
+    let Gemm { m, n, k, .. } = g;
+    assert!(
+        a.len() >= m * k && b.len() >= k * n,
+        "bgemm: operands too short"
+    );
+    assert!(bias.is_none_or(|v| v.len() >= n), "bgemm: bias too short");
+    if m == 0 || n == 0 {
+        return;
+    }
+    let (alpha, beta) = (g.alpha as f32, g.beta as f32);
+    if k == 0 {
+        // An empty sum: C ← β·C, and with β = 0 zeros, never reading C (as the f32 GEMM).
+        for i in 0..m * n {
+            let p = c.add(i);
+            let v = if beta == 0.0 { 0.0 } else { beta * *p };
+            *p = bias.map_or(v, |b| v + b[i % n]);
+        }
+        return;
+    }
+    let kern = Kernel::for_isa(isa);
+    // op(A)[i, p] at i·rs + p·cs; op(B)[p, j] likewise.
+    let av = if g.trans_a {
+        View {
+            ptr: a.as_ptr(),
+            rs: 1,
+            cs: m,
+        }
+    } else {
+        View {
+            ptr: a.as_ptr(),
+            rs: k,
+            cs: 1,
+        }
+    };
+    let bv = if g.trans_b {
+        View {
+            ptr: b.as_ptr(),
+            rs: 1,
+            cs: k,
+        }
+    } else {
+        View {
+            ptr: b.as_ptr(),
+            rs: n,
+            cs: 1,
+        }
+    };
+    let pack_b = if bv.cs == 1 {
+        PackB::ByRows
+    } else {
+        PackB::BySlivers
+    };
+    let threads = if parallel {
+        rayon::current_num_threads()
+    } else {
+        1
+    };
+    let plan = Plan::new((m, n, k), kern.blocks, PackA::All, pack_b, threads);
+
+    // The f32 GEMM's buffers, holding pairs (32 bits each) here: half the values of its slivers.
+    let mut packs = PACKS.take().unwrap_or_default();
+    let (a_len, b_len) = (plan.a_buffer_len() / 2, plan.b_buffer_len() / 2);
+    let [a0, a1] = &mut packs.a;
+    let [b0, b1] = &mut packs.b;
+    let o = Operands {
+        av,
+        bv,
+        bufs: [
+            (SendPtr(a0.slice(a_len)), SendPtr(b0.slice(b_len))),
+            (SendPtr(a1.slice(a_len)), SendPtr(b1.slice(b_len))),
+        ],
+        c: SendPtr(c),
+        n,
+        alpha,
+        beta,
+        bias,
+        kern,
+        simd: isa == Isa::Avx512Bf16,
+    };
+    schedule::run_plan(&plan, parallel, &|job| match job {
+        // SAFETY (both): the plan's waits order the jobs that share a buffer or a tile.
+        Job::Compute { s, t } => unsafe { compute(&o, &plan, s, t) },
+        _ => unsafe { pack_job(&o, &plan, job) },
+    });
+    PACKS.set(Some(packs));
+}
+
+/// What the jobs of one product read and write.
+struct Operands<'a> {
+    av: View,
+    bv: View,
+    /// The two pairs of packing buffers (`A`, `B`), of pairs: step `s` uses pair `s mod 2`.
+    bufs: [(SendPtr, SendPtr); 2],
+    c: SendPtr,
+    n: usize,
+    alpha: f32,
+    beta: f32,
+    bias: Option<&'a [f32]>,
+    kern: Kernel,
+    /// Whether packing may use AVX-512.
+    simd: bool,
+}
+
+impl Operands<'_> {
+    fn buf(&self, s: usize, which: usize) -> *mut u32 {
+        let (a, b) = self.bufs[s % 2];
+        [a, b][which].get().cast()
+    }
+}
+
+/// One packing job of step `s`: slivers of `A`, or pair rows (slivers) of `B`, rounded to bf16
+/// into the step's buffer pair.
+///
+/// # Safety
+/// As [`super::sgemm`]'s packing jobs: no job reads the part of the buffer this one writes.
+unsafe fn pack_job(o: &Operands, plan: &Plan, job: Job) {
+    let (mr, nr) = (plan.blocks.mr, plan.blocks.nr);
+    match job {
+        Job::PackA {
+            s,
+            first,
+            count,
+            slot0,
+        } => {
+            let st = plan.steps[s];
+            let len = mr * st.kc.div_ceil(2);
+            for sl in first..first + count {
+                let i0 = sl * mr;
+                // SAFETY: sliver sl goes to slot sl − slot0 of the buffer, written by this job
+                // alone; av covers op(A), the sliver inside.
+                unsafe {
+                    pack::a_sliver(
+                        o.buf(s, 0).add((sl - slot0) * len),
+                        o.av,
+                        (i0, mr.min(plan.m - i0)),
+                        (st.p0, st.kc),
+                        mr,
+                        o.simd,
+                    )
+                }
+            }
+        }
+        Job::PackB { s, first, count } => {
+            let st = plan.steps[s];
+            match plan.pack_b {
+                // The plan's row ranges start at multiples of 16, so a job holds whole pairs.
+                // SAFETY: as for A; bv covers op(B) (k × n), the rows inside.
+                PackB::ByRows => unsafe {
+                    pack::b_pair_rows(
+                        o.buf(s, 1),
+                        o.bv,
+                        (st.p0, st.kc),
+                        first / 2..(first + count).div_ceil(2),
+                        (st.jc, st.nc),
+                        nr,
+                        o.simd,
+                    )
+                },
+                PackB::BySlivers => {
+                    let len = nr * st.kc.div_ceil(2);
+                    for sl in first..first + count {
+                        let j0 = sl * nr;
+                        // SAFETY: as for A.
+                        unsafe {
+                            pack::bt_sliver(
+                                o.buf(s, 1).add(sl * len),
+                                o.bv,
+                                (st.p0, st.kc),
+                                (st.jc + j0, nr.min(st.nc - j0)),
+                                nr,
+                                o.simd,
+                            )
+                        }
+                    }
+                }
+            }
+        }
+        Job::Compute { .. } => unreachable!("not a packing job"),
+    }
+}
+
+/// Task `t` of step `s`: loops 2 and 1 around the bf16 microkernel.
+///
+/// # Safety
+/// As [`super::sgemm`]'s tasks: the step's packing done, the task of the `k` block before done, no
+/// other job writing its tiles.
+unsafe fn compute(o: &Operands, plan: &Plan, s: usize, t: usize) {
+    let st = plan.steps[s];
+    let (mr, nr) = (plan.blocks.mr, plan.blocks.nr);
+    let kp = st.kc.div_ceil(2);
+    let (a_buf, b_buf) = (o.buf(plan.a_step(s), 0), o.buf(s, 1));
+    let beta = if st.first { o.beta } else { 1.0 };
+    let bias = match o.bias {
+        Some(v) if st.last => v.as_ptr(),
+        _ => std::ptr::null(),
+    };
+    task::for_each_tile(plan, s, t, |tile| {
+        let j = st.jc + tile.js * nr;
+        // SAFETY: the bias has n values; j < n.
+        let bias = if bias.is_null() {
+            bias
+        } else {
+            unsafe { bias.add(j) }
+        };
+        // SAFETY: the slivers lie within the buffers; the tile inside C, written by this task
+        // alone in this step, after the task of the k block before.
+        unsafe {
+            (o.kern.run)(
+                st.kc,
+                a_buf.add(tile.is * mr * kp),
+                b_buf.add(tile.js * nr * kp),
+                o.c.get().add(tile.is * mr * o.n + j),
+                o.n,
+                o.alpha,
+                beta,
+                bias,
+                tile.rows,
+                tile.cols,
+            )
+        }
+    });
+}
