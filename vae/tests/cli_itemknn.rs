@@ -3,55 +3,10 @@
 //! the cosines of RecBole's ItemKNN computed here from `train.csv`; a fit too large for the memory
 //! is refused before it allocates, as EASE's is.
 
+mod common;
+
+use common::{fails_saying, ok, synth, vae};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn vae(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vae"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("the vae binary runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn fails_saying(out: &Output, needles: &[&str]) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected failure, got success");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    for needle in needles {
-        assert!(stderr.contains(needle), "{needle:?} not in:\n{stderr}");
-    }
-}
-
-fn synth(dir: &Path) -> String {
-    let data = dir.join("data");
-    ok(&vae(&[
-        "data",
-        "synth",
-        "--out",
-        data.to_str().unwrap(),
-        "--users",
-        "200",
-        "--heldout-users",
-        "20",
-        "--items",
-        "40",
-        "--mean-clicks",
-        "8",
-        "--seed",
-        "2",
-    ]));
-    data.to_str().unwrap().to_string()
-}
 
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
