@@ -1,47 +1,10 @@
 //! `vae train` refuses bad values where they are parsed, naming the flag, and `--resume` refuses
 //! every flag that would change the run, naming it.
 
+mod common;
+
+use common::{fails_saying, synth, vae};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn vae(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vae"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("the vae binary runs")
-}
-
-fn fails_saying(out: &Output, needles: &[&str]) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected failure, got success");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    for needle in needles {
-        assert!(stderr.contains(needle), "{needle:?} not in:\n{stderr}");
-    }
-}
-
-fn synth(dir: &Path) -> String {
-    let data = dir.join("data");
-    let out = vae(&[
-        "data",
-        "synth",
-        "--out",
-        data.to_str().unwrap(),
-        "--users",
-        "200",
-        "--heldout-users",
-        "20",
-        "--items",
-        "40",
-        "--mean-clicks",
-        "8",
-        "--seed",
-        "2",
-    ]);
-    assert!(out.status.success(), "{out:?}");
-    data.to_str().unwrap().to_string()
-}
 
 #[test]
 fn out_of_range_values_are_refused_naming_the_flag() {
