@@ -25,7 +25,7 @@
 //!   sliver's size at `KC` = 1,024, and a task's `A` block (`MC × KC` = 48 × 2,048 bf16) 192 KiB,
 //!   as the f32 one; both in the core's L2. `MR × NR`, `MC`, the chunk and `NC` are the f32
 //!   AVX-512 path's. At the output layer `k` = 600 and 500 are one block, and `A·Bᵀ`'s `k` =
-//!   20,108 ten blocks (of 2,012 and 1,999) where f32 takes twenty.
+//!   20,108 ten blocks (nine of 2,012 and one of 2,000) where f32 takes twenty.
 //!
 //! # Error
 //! With `u = 2⁻²⁴` (f32) and `u_b = 2⁻⁸` (bf16, 8 significant bits, round to nearest), each operand
