@@ -114,52 +114,11 @@ pub unsafe fn bgemm_with(
     parallel: bool,
 ) {
     let Gemm { m, n, k, .. } = g;
-    assert!(
-        a.len() >= m * k && b.len() >= k * n,
-        "bgemm: operands too short"
-    );
-    assert!(bias.is_none_or(|v| v.len() >= n), "bgemm: bias too short");
-    if m == 0 || n == 0 {
+    let Some((av, bv)) = super::sgemm::operands(g, a, b, bias, c, "bgemm") else {
         return;
-    }
+    };
     let (alpha, beta) = (g.alpha as f32, g.beta as f32);
-    if k == 0 {
-        // An empty sum: C ← β·C, and with β = 0 zeros, never reading C (as the f32 GEMM).
-        for i in 0..m * n {
-            let p = c.add(i);
-            let v = if beta == 0.0 { 0.0 } else { beta * *p };
-            *p = bias.map_or(v, |b| v + b[i % n]);
-        }
-        return;
-    }
     let kern = Kernel::for_isa(isa);
-    // op(A)[i, p] at i·rs + p·cs; op(B)[p, j] likewise.
-    let av = if g.trans_a {
-        View {
-            ptr: a.as_ptr(),
-            rs: 1,
-            cs: m,
-        }
-    } else {
-        View {
-            ptr: a.as_ptr(),
-            rs: k,
-            cs: 1,
-        }
-    };
-    let bv = if g.trans_b {
-        View {
-            ptr: b.as_ptr(),
-            rs: 1,
-            cs: k,
-        }
-    } else {
-        View {
-            ptr: b.as_ptr(),
-            rs: n,
-            cs: 1,
-        }
-    };
     let pack_b = if bv.cs == 1 {
         PackB::ByRows
     } else {

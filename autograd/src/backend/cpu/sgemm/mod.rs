@@ -151,6 +151,55 @@ pub unsafe fn sgemm_with(
     sgemm_impl(g, a, b, bias, c, isa, parallel, true)
 }
 
+/// What every GEMM path does before its loop nest: checks the operands' lengths (`who` names the
+/// path in the panic), and finishes the products with nothing to multiply, an empty `C` or an
+/// empty sum (`C ← β·C (+ bias)`, never reading `C` when `β = 0`). Otherwise the views of `op(A)`
+/// and `op(B)`: element `(i, p)` of `op(A)` at `i·rs + p·cs`, `(p, j)` of `op(B)` likewise.
+///
+/// # Safety
+/// As [`sgemm`].
+pub(crate) unsafe fn operands(
+    g: Gemm,
+    a: &[f32],
+    b: &[f32],
+    bias: Option<&[f32]>,
+    c: *mut f32,
+    who: &str,
+) -> Option<(View, View)> {
+    let Gemm { m, n, k, .. } = g;
+    assert!(
+        a.len() >= m * k && b.len() >= k * n,
+        "{who}: operands too short"
+    );
+    assert!(bias.is_none_or(|v| v.len() >= n), "{who}: bias too short");
+    if m == 0 || n == 0 {
+        return None;
+    }
+    if k == 0 {
+        let beta = g.beta as f32;
+        for i in 0..m * n {
+            let p = c.add(i);
+            let v = if beta == 0.0 { 0.0 } else { beta * *p };
+            *p = bias.map_or(v, |b| v + b[i % n]);
+        }
+        return None;
+    }
+    let (ar, ac) = if g.trans_a { (1, m) } else { (k, 1) };
+    let (br, bc) = if g.trans_b { (1, k) } else { (n, 1) };
+    Some((
+        View {
+            ptr: a.as_ptr(),
+            rs: ar,
+            cs: ac,
+        },
+        View {
+            ptr: b.as_ptr(),
+            rs: br,
+            cs: bc,
+        },
+    ))
+}
+
 /// [`sgemm_with`], reading slivers of `A` in place where that pays (`a_in_place`) or packing all
 /// of them (the tests compare the two).
 ///
@@ -168,52 +217,11 @@ unsafe fn sgemm_impl(
     a_in_place: bool,
 ) {
     let Gemm { m, n, k, .. } = g;
-    assert!(
-        a.len() >= m * k && b.len() >= k * n,
-        "sgemm: operands too short"
-    );
-    assert!(bias.is_none_or(|v| v.len() >= n), "sgemm: bias too short");
-    if m == 0 || n == 0 {
+    let Some((av, bv)) = operands(g, a, b, bias, c, "sgemm") else {
         return;
-    }
+    };
     let (alpha, beta) = (g.alpha as f32, g.beta as f32);
-    if k == 0 {
-        // An empty sum: C ← β·C, and with β = 0 zeros, never reading C.
-        for i in 0..m * n {
-            let p = c.add(i);
-            let v = if beta == 0.0 { 0.0 } else { beta * *p };
-            *p = bias.map_or(v, |b| v + b[i % n]);
-        }
-        return;
-    }
     let kern = Kernel::for_isa(isa);
-    // op(A)[i, p] at i·rs + p·cs; op(B)[p, j] likewise.
-    let av = if g.trans_a {
-        View {
-            ptr: a.as_ptr(),
-            rs: 1,
-            cs: m,
-        }
-    } else {
-        View {
-            ptr: a.as_ptr(),
-            rs: k,
-            cs: 1,
-        }
-    };
-    let bv = if g.trans_b {
-        View {
-            ptr: b.as_ptr(),
-            rs: 1,
-            cs: k,
-        }
-    } else {
-        View {
-            ptr: b.as_ptr(),
-            rs: n,
-            cs: 1,
-        }
-    };
     // Which slivers are read in place rather than packed (see "Packing only where it pays").
     let pack_a = match (a_in_place && direct_a(av), m % kern.blocks.mr != 0) {
         (false, _) => PackA::All,
