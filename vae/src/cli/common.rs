@@ -67,14 +67,28 @@ pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
 }
 
 /// Refuses `--precision bf16` (or a resumed run's bf16, `what` says which) on a device without bf16
-/// GEMMs: only the CPU backend has them.
+/// GEMMs: only the CPU backend has them. On a CPU without AVX512-BF16 it says that the portable
+/// kernel will run them.
 pub fn check_precision(
     device: &Device,
     precision: vae::train::Precision,
     what: &str,
 ) -> anyhow::Result<()> {
     let name = match device {
-        Device::Cpu => return Ok(()),
+        Device::Cpu => {
+            let isa = autograd::backend::cpu::Isa::selected();
+            if precision == vae::train::Precision::Bf16
+                && isa != autograd::backend::cpu::Isa::Avx512Bf16
+            {
+                // Same bits as the AVX512-BF16 kernel, but scalar: a run still says what it gives.
+                eprintln!(
+                    "note: {what}: this CPU's GEMM path is {} (no AVX512-BF16), so the bf16 GEMMs \
+                     run the portable kernel: the same bits, slower than f32",
+                    isa.name()
+                );
+            }
+            return Ok(());
+        }
         Device::Cuda(n) => format!("cuda:{n}"),
         Device::Sim => "sim".into(),
     };
