@@ -55,7 +55,8 @@ where
         .map_err(e)
 }
 
-/// β (right axis) and the selection metric (left axis) per epoch, the best epoch marked.
+/// β (right axis) and the selection metric (left axis) per epoch, the best epoch marked; a run whose
+/// β stays 0 (Mult-DAE, NCF) has no β to draw, and its figure only the metric.
 fn beta_and_ndcg<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     r: &[EpochRecord],
@@ -72,13 +73,19 @@ fn beta_and_ndcg<DB: DrawingBackend>(
     let top = highest * HEADROOM;
     // β's own scale, however small it stays (an annealing far from its cap).
     let beta_max = r.iter().map(|x| x.beta).fold(0.0f64, f64::max);
-    let beta_top = if beta_max > 0.0 { beta_max } else { 1.0 } * HEADROOM;
+    let with_beta = beta_max > 0.0;
+    let beta_top = if with_beta { beta_max } else { 1.0 } * HEADROOM;
+    let caption = if with_beta {
+        format!("validation {metric} and β")
+    } else {
+        format!("validation {metric}")
+    };
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("validation {metric} and β"), ("sans-serif", 22))
+        .caption(caption, ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .right_y_label_area_size(60)
+        .right_y_label_area_size(if with_beta { 60 } else { 20 })
         .build_cartesian_2d(0usize..last, 0f64..top)
         .map_err(e)?
         .set_secondary_coord(0usize..last, 0f64..beta_top);
@@ -88,11 +95,13 @@ fn beta_and_ndcg<DB: DrawingBackend>(
         .y_desc(metric)
         .draw()
         .map_err(e)?;
-    chart
-        .configure_secondary_axes()
-        .y_desc("β")
-        .draw()
-        .map_err(e)?;
+    if with_beta {
+        chart
+            .configure_secondary_axes()
+            .y_desc("β")
+            .draw()
+            .map_err(e)?;
+    }
     chart
         .draw_series(LineSeries::new(
             values.iter().copied(),
@@ -101,14 +110,16 @@ fn beta_and_ndcg<DB: DrawingBackend>(
         .map_err(e)?
         .label(format!("validation {metric}"))
         .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLUE.stroke_width(2)));
-    chart
-        .draw_secondary_series(LineSeries::new(
-            r.iter().map(|x| (x.epoch, x.beta)),
-            RED.stroke_width(2),
-        ))
-        .map_err(e)?
-        .label("β")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], RED.stroke_width(2)));
+    if with_beta {
+        chart
+            .draw_secondary_series(LineSeries::new(
+                r.iter().map(|x| (x.epoch, x.beta)),
+                RED.stroke_width(2),
+            ))
+            .map_err(e)?
+            .label("β")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], RED.stroke_width(2)));
+    }
     if let Some(&(_, v)) = values.iter().find(|(ep, _)| *ep == best) {
         // Up to the highest value only: the band above is the legend's.
         chart
@@ -320,6 +331,34 @@ pub fn write_training_plots(
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn a_run_whose_beta_stays_zero_draws_no_beta_axis_or_curve() {
+        register_font();
+        for (beta, drawn) in [(0.0, false), (0.01, true)] {
+            let records: Vec<EpochRecord> = (0..5)
+                .map(|e| EpochRecord {
+                    epoch: e,
+                    train_loss: 1.0,
+                    nll: None,
+                    kl: None,
+                    beta_kl: None,
+                    beta: beta * e as f64,
+                    validation: BTreeMap::from([("ndcg@100".to_string(), 0.1 * e as f64)]),
+                })
+                .collect();
+            let mut svg = String::new();
+            beta_and_ndcg(
+                SVGBackend::with_string(&mut svg, (600, 400)).into_drawing_area(),
+                &records,
+                "ndcg@100",
+                4,
+            )
+            .unwrap();
+            assert_eq!(svg.contains('β'), drawn, "β {beta}");
+            assert!(svg.contains("validation ndcg@100"));
+        }
+    }
 
     #[test]
     fn plots_are_written_as_valid_png_and_svg() {
