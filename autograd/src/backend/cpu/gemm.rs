@@ -277,7 +277,7 @@ mod tests {
         );
         let want = |bf16: bool, bias: Option<&[f32]>| {
             let mut c = vec![0f32; g.m * g.n];
-            let parallel = g.m * g.n * g.k >= PAR_MIN_FLOPS && rayon::current_num_threads() > 1;
+            let parallel = sgemm::runs_in_parallel(g);
             // SAFETY: c holds m × n values.
             unsafe {
                 if bf16 {

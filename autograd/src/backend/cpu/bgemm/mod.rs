@@ -84,16 +84,13 @@ use kernels::Kernel;
 /// Depth of one `k` block, the same on every path so that the paths give the same bits.
 const KC: usize = 2048;
 
-/// Below this many multiply-adds a GEMM runs on the calling thread (as the f32 GEMM).
-const PAR_MIN_FLOPS: usize = 1 << 20;
-
 /// [`bgemm_with`] on the path [`Isa::selected`], on every thread of rayon's pool when the product
 /// is large enough: the CPU backend's GEMM with bf16 precision.
 ///
 /// # Safety
 /// As [`bgemm_with`].
 pub(crate) unsafe fn bgemm(g: Gemm, a: &[f32], b: &[f32], bias: Option<&[f32]>, c: *mut f32) {
-    let parallel = g.m * g.n * g.k >= PAR_MIN_FLOPS && rayon::current_num_threads() > 1;
+    let parallel = super::sgemm::runs_in_parallel(g);
     bgemm_with(g, a, b, bias, c, Isa::selected(), parallel)
 }
 

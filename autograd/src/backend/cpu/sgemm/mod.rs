@@ -118,7 +118,12 @@ use pack::View;
 use plan::{Job, PackA, PackB, Plan};
 
 /// Below this many multiply-adds a GEMM runs on the calling thread.
-const PAR_MIN_FLOPS: usize = 1 << 20;
+pub(crate) const PAR_MIN_FLOPS: usize = 1 << 20;
+
+/// Whether a product of this size runs on every thread of rayon's pool (f32 and bf16 alike).
+pub(crate) fn runs_in_parallel(g: Gemm) -> bool {
+    g.m * g.n * g.k >= PAR_MIN_FLOPS && rayon::current_num_threads() > 1
+}
 
 /// `C ← α·op(A)·op(B) + β·C (+ 1·biasᵀ)` on the path [`Isa::selected`], on every thread of rayon's
 /// pool when the product is large enough.
@@ -131,8 +136,7 @@ const PAR_MIN_FLOPS: usize = 1 << 20;
 /// `c` must point to `m × n` writable elements, row-major, initialised unless `β = 0`, aliasing
 /// neither `a` nor `b`.
 pub(crate) unsafe fn sgemm(g: Gemm, a: &[f32], b: &[f32], bias: Option<&[f32]>, c: *mut f32) {
-    let parallel = g.m * g.n * g.k >= PAR_MIN_FLOPS && rayon::current_num_threads() > 1;
-    sgemm_with(g, a, b, bias, c, Isa::selected(), parallel)
+    sgemm_with(g, a, b, bias, c, Isa::selected(), runs_in_parallel(g))
 }
 
 /// [`sgemm`] on a given path, in parallel or on the calling thread.
