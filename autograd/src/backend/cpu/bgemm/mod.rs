@@ -75,7 +75,7 @@ mod tests;
 mod avx512bf16;
 
 use super::sgemm::pack::View;
-use super::sgemm::plan::{Job, PackA, PackB, Plan};
+use super::sgemm::plan::{self, Job, PackA, PackB, Plan};
 use super::sgemm::{schedule, task, SendPtr, PACKS};
 use super::Isa;
 use crate::backend::Gemm;
@@ -116,16 +116,8 @@ pub unsafe fn bgemm_with(
     };
     let (alpha, beta) = (g.alpha as f32, g.beta as f32);
     let kern = Kernel::for_isa(isa);
-    let pack_b = if bv.cs == 1 {
-        PackB::ByRows
-    } else {
-        PackB::BySlivers
-    };
-    let threads = if parallel {
-        rayon::current_num_threads()
-    } else {
-        1
-    };
+    let pack_b = PackB::for_view(bv);
+    let threads = plan::threads(parallel);
     let plan = Plan::new((m, n, k), kern.blocks, PackA::All, pack_b, threads);
 
     // The f32 GEMM's buffers, holding pairs (32 bits each) here: half the values of its slivers.

@@ -232,16 +232,8 @@ unsafe fn sgemm_impl(
         (true, true) => PackA::Edge,
         (true, false) => PackA::None,
     };
-    let pack_b = if bv.cs == 1 {
-        PackB::ByRows
-    } else {
-        PackB::BySlivers
-    };
-    let threads = if parallel {
-        rayon::current_num_threads()
-    } else {
-        1
-    };
+    let pack_b = PackB::for_view(bv);
+    let threads = plan::threads(parallel);
     // Loops 5, 4 and 3, and the order of the jobs.
     let plan = Plan::new((m, n, k), kern.blocks, pack_a, pack_b, threads);
 

@@ -50,6 +50,26 @@ pub(crate) enum PackB {
     BySlivers,
 }
 
+impl PackB {
+    /// Rows for a `B` whose rows are contiguous (`cs == 1`), slivers for a transposed one.
+    pub(crate) fn for_view(b: super::pack::View) -> PackB {
+        if b.cs == 1 {
+            PackB::ByRows
+        } else {
+            PackB::BySlivers
+        }
+    }
+}
+
+/// The threads a product's plan is split for: rayon's pool when `parallel`, else the caller's.
+pub(crate) fn threads(parallel: bool) -> usize {
+    if parallel {
+        rayon::current_num_threads()
+    } else {
+        1
+    }
+}
+
 /// One iteration of loops 5 and 4: a panel of `nc` columns of `B` and `C` from `jc`, and a block of
 /// `kc` values of `k` from `p0`.
 #[derive(Clone, Copy, Debug)]
