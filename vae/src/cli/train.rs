@@ -600,10 +600,14 @@ pub fn train_cmd(a: TrainArgs) -> anyhow::Result<()> {
         }
         other => other?,
     };
+    // Mult-DAE's loss has no KL term for a β to weigh.
+    let beta = match model {
+        ModelKind::Vae => format!(" (β {:.4})", results.beta_at_best),
+        ModelKind::Dae => String::new(),
+    };
     println!(
-        "\nbest epoch {} (β {:.4}); test: {}  ({} users, {} without held-out items)",
+        "\nbest epoch {}{beta}; test: {}  ({} users, {} without held-out items)",
         results.best_epoch,
-        results.beta_at_best,
         metrics_text(&results.test),
         results.test_users_evaluated,
         results.test_users_skipped
