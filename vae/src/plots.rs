@@ -56,7 +56,8 @@ where
 }
 
 /// β (right axis) and the selection metric (left axis) per epoch, the best epoch marked; a run whose
-/// β stays 0 (Mult-DAE, NCF) has no β to draw, and its figure only the metric.
+/// loss has no KL term (Mult-DAE, NCF) has no β to draw, whatever its log's `beta` holds (Mult-DAE
+/// logs the schedule's value, which nothing weighs), and its figure only the metric.
 fn beta_and_ndcg<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     r: &[EpochRecord],
@@ -73,8 +74,8 @@ fn beta_and_ndcg<DB: DrawingBackend>(
     let top = highest * HEADROOM;
     // β's own scale, however small it stays (an annealing far from its cap).
     let beta_max = r.iter().map(|x| x.beta).fold(0.0f64, f64::max);
-    let with_beta = beta_max > 0.0;
-    let beta_top = if with_beta { beta_max } else { 1.0 } * HEADROOM;
+    let with_beta = r.iter().any(|x| x.kl.is_some());
+    let beta_top = if beta_max > 0.0 { beta_max } else { 1.0 } * HEADROOM;
     let caption = if with_beta {
         format!("validation {metric} and β")
     } else {
@@ -333,17 +334,18 @@ mod tests {
     use std::collections::BTreeMap;
 
     #[test]
-    fn a_run_whose_beta_stays_zero_draws_no_beta_axis_or_curve() {
+    fn a_run_without_a_kl_term_draws_no_beta_axis_or_curve() {
         register_font();
-        for (beta, drawn) in [(0.0, false), (0.01, true)] {
+        // Mult-DAE logs the annealing schedule's β though its loss has no KL term to weigh.
+        for (kl, drawn) in [(None, false), (Some(3.0), true)] {
             let records: Vec<EpochRecord> = (0..5)
                 .map(|e| EpochRecord {
                     epoch: e,
                     train_loss: 1.0,
                     nll: None,
-                    kl: None,
+                    kl,
                     beta_kl: None,
-                    beta: beta * e as f64,
+                    beta: 0.01 * e as f64,
                     validation: BTreeMap::from([("ndcg@100".to_string(), 0.1 * e as f64)]),
                 })
                 .collect();
@@ -355,7 +357,7 @@ mod tests {
                 4,
             )
             .unwrap();
-            assert_eq!(svg.contains('β'), drawn, "β {beta}");
+            assert_eq!(svg.contains('β'), drawn, "kl {kl:?}");
             assert!(svg.contains("validation ndcg@100"));
         }
     }
