@@ -15,11 +15,19 @@ samples z = mu + eps * exp(logvar / 2) and adds beta * KL, with
 beta = min(0.2, step / 200000); Mult-DAE has tanh after each of its first three layers
 and no KL. The optimizer is Adam(lr=1e-3), PyTorch's default (foreach) implementation.
 
+--autocast bf16 runs forward and loss under torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's
+mixed precision: nn.Linear takes bf16 operands (oneDNN; AMX tiles where the CPU has them) and
+returns bf16; the log-softmax is asked for in f32 (dtype=torch.float32: CPU autocast would run it
+in bf16), so the loss is f32; parameters, gradients and Adam stay f32. The sparse first layer stays f32 (autocast disabled around it): MKL's sparse product has no
+bf16 kernel. The peer of `vae bench --epoch --precision bf16`, which rounds the GEMM operands of
+every dense layer to bf16 and keeps their outputs, the softmax and the loss in f32.
+
     python3 scripts/torch_epoch.py --input dense            # nn.Linear first layer
     python3 scripts/torch_epoch.py --input sparse           # COO, torch.sparse.mm
     python3 scripts/torch_epoch.py --input dense --compile  # compiled forward + loss
     python3 scripts/torch_epoch.py --input dense --model dae
     python3 scripts/torch_epoch.py --input sparse --steps 3 # extrapolated from 3 steps
+    python3 scripts/torch_epoch.py --input sparse --autocast bf16
 
 beside `target/release/vae bench --epoch [--model dae] --threads 2`. --threads (default
 2) sets torch.set_num_threads and, before numpy and torch load, OMP_NUM_THREADS,
@@ -41,6 +49,12 @@ def parse_args():
     p.add_argument("--input", choices=["dense", "sparse"], default="dense")
     p.add_argument("--model", choices=["vae", "dae"], default="vae")
     p.add_argument("--compile", action="store_true", help="compile forward + loss")
+    p.add_argument(
+        "--autocast",
+        choices=["none", "bf16"],
+        default="none",
+        help="forward + loss under torch.autocast(cpu, bfloat16); the sparse layer stays f32",
+    )
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, help="time the first N steps, extrapolate")
     p.add_argument("--batch-size", type=int, default=500)
@@ -121,6 +135,10 @@ class MultNet(nn.Module):
             # Inverted dropout; `keep`, a 0/1 mask, replaces the random one in tests.
             h = F.dropout(h, P_DROP) if keep is None else h * keep / (1 - P_DROP)
             return self.first(h), x
+        with torch.autocast("cpu", enabled=False):  # no bf16 sparse product in MKL
+            return self.sparse_first_layer(batch, keep), None
+
+    def sparse_first_layer(self, batch, keep):
         row, col, counts = batch
         # Every click is 1, so ||x_u||_2 = sqrt(clicks of u): values 1 / sqrt(count).
         vals = counts.to(torch.float32).rsqrt()[row]
@@ -136,7 +154,7 @@ class MultNet(nn.Module):
             is_coalesced=True,
             check_invariants=False,
         )
-        return torch.sparse.mm(x, self.w_in) + self.b_in, None
+        return torch.sparse.mm(x, self.w_in) + self.b_in
 
     def loss(self, batch, beta, keep=None, eps=None):
         """neg_ll + beta * KL over one batch (`keep`, `eps`: fixed noise for tests)."""
@@ -153,7 +171,9 @@ class MultNet(nn.Module):
             kl = (0.5 * (-logvar + logvar.exp() + mu * mu - 1)).sum(1).mean()
         else:
             z = torch.tanh(self.code(h))
-        logp = F.log_softmax(self.out(torch.tanh(self.dec(z))), dim=1)
+        # dtype=f32: under autocast the logits are bf16, and CPU autocast would leave the
+        # log-softmax (and so the loss) in bf16; the loss stays f32, as in `vae --precision bf16`.
+        logp = F.log_softmax(self.out(torch.tanh(self.dec(z))), dim=1, dtype=torch.float32)
         if x is not None:
             neg_ll = -(logp * x).sum(1).mean()  # -mean_u sum_i x_ui log pi_ui
         else:
@@ -190,6 +210,8 @@ def main(a):
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     loss_fn = net.loss
     mode = "compile" if a.compile else "eager"
+    if a.autocast != "none":
+        mode += f" autocast-{a.autocast}"
     if a.compile:
         # Static shapes for dense batches (the warm-ups compile B = 500 and the last
         # batch's B); sparse batches change nnz every step: automatic dynamic shapes.
@@ -207,7 +229,8 @@ def main(a):
         batch = make_batch(sparse, n_items, indptr, indices, users)
         beta = torch.tensor(min(ANNEAL_CAP, n / ANNEAL_STEPS))  # tensor: no recompile
         opt.zero_grad()
-        loss = loss_fn(batch, beta)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.autocast == "bf16"):
+            loss = loss_fn(batch, beta)
         loss.backward()
         opt.step()
         return loss.item()

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use autograd::backend::cpu::fma_peak::fma_peak_gflops;
+use autograd::backend::cpu::memory_floor::{adam_pattern_gbs, ADAM_BYTES_PER_PARAM};
 use autograd::backend::cpu::Isa;
 use autograd::backend::{Backend, Gemm};
 use autograd::profile::OpProfile;
@@ -228,6 +229,9 @@ fn run<B: Backend<Elem = f32>>(
         .zip(peak_before)
         .map(|(isa, before)| (isa, before.max(fma_peak_gflops(isa))));
     let floor = floor_flop / (gemm_gflops * 1e9);
+    // Adam's floor: the bytes it moves at the memory's rate for its access pattern, measured here.
+    let params: usize = t.model.params().iter().map(|p| p.value().len()).sum();
+    let adam_gbs = cpu_gemm.map(|_| adam_pattern_gbs(params, 5));
 
     println!(
         "vae bench: {} on {}, model {:?} I-{}-I, batch {}, f32{}",
@@ -268,6 +272,16 @@ fn run<B: Backend<Elem = f32>>(
         other / timed as f64
     );
     println!("{:<44} {:>12.4}", "step", per_step);
+    if let Some(gbs) = adam_gbs {
+        let bytes = (ADAM_BYTES_PER_PARAM * params) as f64;
+        let adam_floor = bytes / (gbs * 1e9);
+        println!(
+            "Adam's memory floor: {:.1} M parameters × {ADAM_BYTES_PER_PARAM} B = {:.0} MB a step, at {gbs:.1} GB/s (its access pattern, measured) {adam_floor:.4} s; Adam took {:.2}× that",
+            params as f64 / 1e6,
+            bytes / 1e6,
+            times.optimizer / timed as f64 / adam_floor
+        );
+    }
     step_seconds.sort_by(f64::total_cmp);
     let pct = |q: f64| step_seconds[((step_seconds.len() - 1) as f64 * q).round() as usize];
     println!(

@@ -55,6 +55,7 @@ pub(crate) mod exp_lanes;
 pub mod fma_peak;
 pub(crate) mod gemm;
 mod isa;
+pub mod memory_floor;
 mod random;
 mod real;
 pub(crate) mod rows;
