@@ -56,39 +56,5 @@ pub(super) unsafe fn kernel(
         bp = bp.add(NR);
     }
     // The f32 AVX-512 kernel's epilogue: α·acc, + β·C, + bias, each rounded, as `store_edge` does.
-    let (va, vb) = (_mm512_set1_ps(alpha), _mm512_set1_ps(beta));
-    if rows == MR && cols == NR {
-        for (i, row) in acc.iter().enumerate() {
-            for (h, &v) in row.iter().enumerate() {
-                let p = c.add(i * rsc + 16 * h);
-                let v = _mm512_mul_ps(va, v);
-                let v = if beta == 0.0 {
-                    v
-                } else {
-                    _mm512_add_ps(v, _mm512_mul_ps(vb, _mm512_loadu_ps(p)))
-                };
-                let v = if bias.is_null() {
-                    v
-                } else {
-                    _mm512_add_ps(v, _mm512_loadu_ps(bias.add(16 * h)))
-                };
-                _mm512_storeu_ps(p, v);
-            }
-        }
-    } else {
-        let mut tile = [0f32; MR * NR];
-        for (i, row) in acc.iter().enumerate() {
-            _mm512_storeu_ps(tile.as_mut_ptr().add(i * NR), row[0]);
-            _mm512_storeu_ps(tile.as_mut_ptr().add(i * NR + 16), row[1]);
-        }
-        super::super::sgemm::kernels::store_edge(
-            &tile,
-            NR,
-            c,
-            rsc,
-            (alpha, beta, bias),
-            rows,
-            cols,
-        );
-    }
+    super::super::sgemm::avx512::store_tile!(acc, c, rsc, (alpha, beta, bias), rows, cols);
 }

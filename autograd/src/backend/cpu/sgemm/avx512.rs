@@ -10,6 +10,8 @@ use super::kernels::{opaque, ASliver, BSliver};
 
 pub(super) const MR: usize = 12;
 pub(super) const NR: usize = 32;
+/// Values in a tile of `C`.
+pub(in crate::backend::cpu) const TILE: usize = MR * NR;
 
 /// See [`super::kernels::KernelFn`].
 ///
@@ -67,31 +69,58 @@ pub(super) unsafe fn kernel(
         }
         bp = bp.add(b.p_step);
     }
-    let (va, vb) = (_mm512_set1_ps(alpha), _mm512_set1_ps(beta));
-    if rows == MR && cols == NR {
-        for (i, row) in acc.iter().enumerate() {
-            for (h, &v) in row.iter().enumerate() {
-                let p = c.add(i * rsc + 16 * h);
-                let v = _mm512_mul_ps(va, v);
-                let v = if beta == 0.0 {
-                    v
-                } else {
-                    _mm512_add_ps(v, _mm512_mul_ps(vb, _mm512_loadu_ps(p)))
-                };
-                let v = if bias.is_null() {
-                    v
-                } else {
-                    _mm512_add_ps(v, _mm512_loadu_ps(bias.add(16 * h)))
-                };
-                _mm512_storeu_ps(p, v);
-            }
-        }
-    } else {
-        let mut tile = [0f32; MR * NR];
-        for (i, row) in acc.iter().enumerate() {
-            _mm512_storeu_ps(tile.as_mut_ptr().add(i * NR), row[0]);
-            _mm512_storeu_ps(tile.as_mut_ptr().add(i * NR + 16), row[1]);
-        }
-        super::kernels::store_edge(&tile, NR, c, rsc, (alpha, beta, bias), rows, cols);
-    }
+    store_tile!(acc, c, rsc, (alpha, beta, bias), rows, cols);
 }
+
+/// The epilogue of the 12 × 32 AVX-512 kernels, f32 and bf16 (`super::super::bgemm`), written once:
+/// the tile `C[0..rows, 0..cols]` ← `α·acc + β·C (+ bias)`, each step rounded, as `store_edge` does
+/// it: in place for a whole tile, through a buffer and `store_edge` for an edge tile. A macro, not a
+/// function, so that it is part of the kernel (a `#[target_feature]` function cannot be forced
+/// inline, and a call would spill the 24 accumulators).
+///
+/// Used in an `unsafe` AVX-512F context: `acc: [[__m512; 2]; MR]`; `c` addresses a `rows × cols`
+/// tile (`rows ≤ MR`, `cols ≤ NR`) with row stride `rsc`, readable unless `β = 0`; `bias`, unless
+/// null, `cols` values.
+macro_rules! store_tile {
+    ($acc:expr, $c:expr, $rsc:expr, ($alpha:expr, $beta:expr, $bias:expr), $rows:expr, $cols:expr) => {{
+        let (acc, c, rsc, alpha, beta, bias, rows, cols) =
+            (&$acc, $c, $rsc, $alpha, $beta, $bias, $rows, $cols);
+        let (mr, nr) = (acc.len(), 2 * 16);
+        let (va, vb) = (_mm512_set1_ps(alpha), _mm512_set1_ps(beta));
+        if rows == mr && cols == nr {
+            for (i, row) in acc.iter().enumerate() {
+                for (h, &v) in row.iter().enumerate() {
+                    let p = c.add(i * rsc + 16 * h);
+                    let v = _mm512_mul_ps(va, v);
+                    let v = if beta == 0.0 {
+                        v
+                    } else {
+                        _mm512_add_ps(v, _mm512_mul_ps(vb, _mm512_loadu_ps(p)))
+                    };
+                    let v = if bias.is_null() {
+                        v
+                    } else {
+                        _mm512_add_ps(v, _mm512_loadu_ps(bias.add(16 * h)))
+                    };
+                    _mm512_storeu_ps(p, v);
+                }
+            }
+        } else {
+            let mut tile = [0f32; $crate::backend::cpu::sgemm::avx512::TILE];
+            for (i, row) in acc.iter().enumerate() {
+                _mm512_storeu_ps(tile.as_mut_ptr().add(i * nr), row[0]);
+                _mm512_storeu_ps(tile.as_mut_ptr().add(i * nr + 16), row[1]);
+            }
+            $crate::backend::cpu::sgemm::kernels::store_edge(
+                &tile,
+                nr,
+                c,
+                rsc,
+                (alpha, beta, bias),
+                rows,
+                cols,
+            );
+        }
+    }};
+}
+pub(in crate::backend::cpu) use store_tile;
