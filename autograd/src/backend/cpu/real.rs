@@ -3,7 +3,7 @@
 //! gradient-check type, keeps libm's `exp`, the plain loops below and matrixmultiply's `dgemm`.
 //! [`Real`] says what a number is; this trait says how the CPU computes with it.
 
-use super::{bgemm, exp_lanes, gemm, rows, sgemm, sparse};
+use super::{adam, bgemm, exp_lanes, gemm, rows, sgemm, sparse};
 use crate::backend::Gemm;
 use crate::real::Real;
 
@@ -44,6 +44,11 @@ pub trait CpuReal: Real {
         for (y, &v) in y.iter_mut().zip(x) {
             *y = v.tanh();
         }
+    }
+
+    /// One chunk of the fused Adam update ([`adam::adam_chunk`]; `s`: [`crate::backend::AdamStep::scalars`]).
+    fn adam_chunk(s: [Self; 7], p: &mut [Self], g: &[Self], m: &mut [Self], v: &mut [Self]) {
+        adam::adam_chunk(s, p, g, m, v)
     }
 
     /// `C ← α·op(A)·op(B) + β·C` on row-major operands: for f32 our packed GEMM
@@ -101,6 +106,9 @@ impl CpuReal for f32 {
     }
     fn add_scaled(acc: &mut [f32], v: f32, x: &[f32]) {
         sparse::add_scaled(acc, v, x)
+    }
+    fn adam_chunk(s: [f32; 7], p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+        adam::adam_chunk_f32(s, p, g, m, v)
     }
     unsafe fn gemm_raw(g: Gemm, a: &[f32], b: &[f32], c: *mut f32) {
         sgemm::sgemm(g, a, b, None, c)
