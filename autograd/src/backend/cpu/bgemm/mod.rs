@@ -66,6 +66,8 @@
 //! take its own packing (tiles of 16 rows × 64 bytes) and the same plan.
 
 mod bf16;
+#[cfg(test)]
+mod bound;
 mod kernels;
 mod pack;
 #[cfg(test)]
