@@ -77,7 +77,7 @@ mod tests;
 mod avx512bf16;
 
 use super::sgemm::pack::View;
-use super::sgemm::plan::{self, Job, PackA, PackB, Plan};
+use super::sgemm::plan::{self, Blocks, Job, PackA, PackB, Plan};
 use super::sgemm::{schedule, task, SendPtr, PACKS};
 use super::Isa;
 use crate::backend::Gemm;
@@ -123,6 +123,8 @@ pub unsafe fn bgemm_with(
     let plan = Plan::new((m, n, k), kern.blocks, PackA::All, pack_b, threads);
 
     // The f32 GEMM's buffers, holding pairs (32 bits each) here: half the values of its slivers.
+    // A sliver's depth (depth(kc) pairs) is at most kc_max / 2, kc_max being a whole number of
+    // the kernel's steps.
     let mut packs = PACKS.take().unwrap_or_default();
     let (a_len, b_len) = (plan.a_buffer_len() / 2, plan.b_buffer_len() / 2);
     let [a0, a1] = &mut packs.a;
@@ -173,6 +175,13 @@ impl Operands<'_> {
     }
 }
 
+/// Pairs a packed sliver holds for each of its rows (of `A`) or columns (of `B`) for a `k` block
+/// of `kc` values: `kc / 2` rounded up to a whole step of the kernel (`k_align / 2` pairs), the
+/// pairs past `kc` zero.
+fn depth(blocks: &Blocks, kc: usize) -> usize {
+    kc.div_ceil(2).next_multiple_of(blocks.k_align / 2)
+}
+
 /// One packing job of step `s`: slivers of `A`, or pair rows (slivers) of `B`, rounded to bf16
 /// into the step's buffer pair.
 ///
@@ -188,7 +197,7 @@ unsafe fn pack_job(o: &Operands, plan: &Plan, job: Job) {
             slot0,
         } => {
             let st = plan.steps[s];
-            let len = mr * st.kc.div_ceil(2);
+            let len = mr * depth(&plan.blocks, st.kc);
             for sl in first..first + count {
                 let i0 = sl * mr;
                 // SAFETY: sliver sl goes to slot sl − slot0 of the buffer, written by this job
@@ -207,6 +216,7 @@ unsafe fn pack_job(o: &Operands, plan: &Plan, job: Job) {
         }
         Job::PackB { s, first, count } => {
             let st = plan.steps[s];
+            let d = depth(&plan.blocks, st.kc);
             match plan.pack_b {
                 // The plan's row ranges start at multiples of 16, so a job holds whole pairs.
                 // SAFETY: as for A; bv covers op(B) (k × n), the rows inside.
@@ -217,12 +227,12 @@ unsafe fn pack_job(o: &Operands, plan: &Plan, job: Job) {
                         (st.p0, st.kc),
                         first / 2..(first + count).div_ceil(2),
                         (st.jc, st.nc),
-                        nr,
+                        (nr, d),
                         o.simd,
                     )
                 },
                 PackB::BySlivers => {
-                    let len = nr * st.kc.div_ceil(2);
+                    let len = nr * d;
                     for sl in first..first + count {
                         let j0 = sl * nr;
                         // SAFETY: as for A.
@@ -232,7 +242,7 @@ unsafe fn pack_job(o: &Operands, plan: &Plan, job: Job) {
                                 o.bv,
                                 (st.p0, st.kc),
                                 (st.jc + j0, nr.min(st.nc - j0)),
-                                nr,
+                                (nr, d),
                                 o.simd,
                             )
                         }
@@ -252,7 +262,7 @@ unsafe fn pack_job(o: &Operands, plan: &Plan, job: Job) {
 unsafe fn compute(o: &Operands, plan: &Plan, s: usize, t: usize) {
     let st = plan.steps[s];
     let (mr, nr) = (plan.blocks.mr, plan.blocks.nr);
-    let kp = st.kc.div_ceil(2);
+    let kp = depth(&plan.blocks, st.kc);
     let (a_buf, b_buf) = (o.buf(plan.a_step(s), 0), o.buf(s, 1));
     let beta = if st.first { o.beta } else { 1.0 };
     let bias = match o.bias {
