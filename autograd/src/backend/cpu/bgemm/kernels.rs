@@ -44,7 +44,8 @@ pub(super) struct Kernel {
 }
 
 impl Kernel {
-    /// The AVX512-BF16 kernel on [`Isa::Avx512Bf16`], the portable one on every other path.
+    /// The AVX512-BF16 kernel on [`Isa::Amx`] and [`Isa::Avx512Bf16`], the portable one on every
+    /// other path.
     pub fn for_isa(isa: Isa) -> Kernel {
         assert!(
             isa.supported(),
@@ -61,7 +62,7 @@ impl Kernel {
         };
         match isa {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512Bf16 => Kernel {
+            Isa::Amx | Isa::Avx512Bf16 => Kernel {
                 blocks: blocks(
                     (super::avx512bf16::MR, super::avx512bf16::NR),
                     48,

@@ -142,7 +142,7 @@ pub unsafe fn bgemm_with(
         beta,
         bias,
         kern,
-        simd: isa == Isa::Avx512Bf16,
+        simd: matches!(isa, Isa::Amx | Isa::Avx512Bf16),
     };
     schedule::run_plan(&plan, parallel, &|job| match job {
         // SAFETY (both): the plan's waits order the jobs that share a buffer or a tile.
