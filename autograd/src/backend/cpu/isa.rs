@@ -7,8 +7,10 @@
 //! The paths form a ladder, each what a CPU with those instructions runs. `amx` and `avx512bf16`
 //! differ from `avx512` only in the bf16 GEMM ([`super::bgemm`]), whose microkernel they run with
 //! `TDPBF16PS` on tiles and with `vdpbf16ps`; every f32 loop takes the AVX-512 code on all three.
-//! (Until the AMX kernel lands, `amx` runs AVX512-BF16's.) Below `avx512bf16` the bf16 GEMM takes
-//! its portable kernel, which gives AVX512-BF16's bits.
+//! The AMX kernel is checked on its first use in a process and replaced by AVX512-BF16's if it
+//! fails (see `bgemm/amx_check.rs`): no CPU with AMX was at hand to test it on, only an emulator
+//! of its instructions. Below `avx512bf16` the bf16 GEMM takes its portable kernel, which gives
+//! AVX512-BF16's bits.
 
 /// The vector instruction sets the CPU backend has code for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! The error bound of [`super`] ("Error") as code: the product in f64 and the distance an f32
-//! result may lie from it, which the tests hold every path to.
+//! result may lie from it. The tests hold every path to it, and the AMX kernel's first-use check
+//! ([`super::amx_check`]) holds the CPU's tiles to it.
 
 use super::bf16;
 use crate::backend::Gemm;
@@ -54,12 +55,14 @@ pub(super) fn exact(
 /// The bound of [`super`]'s "Error" on `|ĉ − c|` for a sum over `k`, given the two magnitudes of
 /// [`exact`]: relative `2u_b + u_b² + γ_k(1 + u_b)²` on the sum of absolute products (`rounded`
 /// false, against the f32 operands), or `γ_k(1 + u_b)²` (`rounded` true, against the
-/// bf16-rounded ones); two more f32 roundings of the epilogue on both terms; `(k + 1)·2⁻¹²⁶`
-/// absolute for flushed subnormals.
+/// bf16-rounded ones); two more f32 roundings of the epilogue on both terms; `(2k + 2)·2⁻¹²⁶`
+/// absolute for results flushed to zero where they were subnormal.
 pub(super) fn tolerance(k: usize, abs: f64, beta_c: f64, rounded: bool) -> f64 {
     let (u, ub) = (2f64.powi(-24), 2f64.powi(-8));
     let gamma = k as f64 * u / (1.0 - k as f64 * u);
     let operands = if rounded { 0.0 } else { 2.0 * ub + ub * ub };
     let rel = operands + gamma * (1.0 + ub).powi(2);
-    (rel + 2.0 * u) * abs * (1.0 + rel) + 2.0 * u * beta_c + (k as f64 + 1.0) * 2f64.powi(-126)
+    (rel + 2.0 * u) * abs * (1.0 + rel)
+        + 2.0 * u * beta_c
+        + (2.0 * k as f64 + 2.0) * 2f64.powi(-126)
 }

@@ -24,8 +24,15 @@
 //!   in two rows `2q` and `2q + 1`, and 16 of them are made at once from a vector of each
 //!   ([`pairs_of_rows`]).
 //!
-//! A sliver may be deeper than `kc.div_ceil(2)` pairs (`depth`, for a kernel whose steps take
-//! several pairs): the pairs past `kc` are zero ([`b_pair_rows`], [`bt_sliver`]).
+//! The AMX kernel ([`super::amx`]) reads the same `B` slivers, 16 pair rows (one tile) at a time,
+//! and so wants them a whole number of 16 pairs deep: each sliver is `depth` pairs deep, the pairs
+//! past `kc` zero ([`b_pair_rows`], [`bt_sliver`]; `depth = kc.div_ceil(2)` on the other paths,
+//! no padding). Its `A` tiles take 16 pairs of one row side by side, which the `A` sliver above
+//! does not hold; [`a_tiles`] packs `A` for it step by step (16 pairs of `p`), row after row:
+//!
+//! ```text
+//! A tiles (MR × kc):   for s in 0..kc/32: for i in 0..MR: [ (A[i,32s],A[i,32s+1]), … 16 pairs ]
+//! ```
 //!
 //! `simd` picks the AVX-512 form of each loop (the same integer rounding, the same bits; tested in
 //! [`super::bf16`]); the portable path packs without it, so that it runs as on a CPU without them.
@@ -172,7 +179,7 @@ pub(super) unsafe fn a_sliver(
 /// columns, `depth · nr` pairs each (`depth ≥ kc.div_ceil(2)`), one after the other. By rows, as
 /// the f32 packing ([`super::super::sgemm::pack::b_rows`], which says why), the pair two on asked
 /// for. The call that packs the last pair also zeroes pairs `kc.div_ceil(2) .. depth` of every
-/// sliver (the padding to a whole step of the kernel).
+/// sliver (the padding to a whole step of the AMX kernel).
 ///
 /// # Safety
 /// The view must cover the block's rows of `pairs`; `dst` must hold `cols.div_ceil(nr) · depth ·
@@ -238,6 +245,82 @@ pub(super) unsafe fn bt_sliver(
     let kp = kc.div_ceil(2);
     pairs_of_lines(dst, nr, b.ptr.add(j0 * b.cs + p0), b.cs, cols, kc, simd);
     std::ptr::write_bytes(dst.add(kp * nr), 0, (depth - kp) * nr);
+}
+
+/// Pairs of `p` in a row of an AMX `A` tile, and in one step of the AMX kernel's `k` loop.
+const TILE_PAIRS: usize = super::amx::STEP;
+
+/// Packs `op(A)[i0 .. i0 + rows, p0 .. p0 + kc]` into one sliver of `mr` rows for the AMX kernel
+/// ([`super::amx`]), whose `A` tiles take 16 pairs of one row side by side: step by step (16
+/// pairs of `p`), each step the sliver's `mr` rows one after the other,
+///
+/// ```text
+/// d[(s·mr + i)·16 + q] = pair(A[i, 32s + 2q], A[i, 32s + 2q + 1])     s < kc.div_ceil(32)
+/// ```
+///
+/// zero past `kc` (the last step's padding) and for rows `rows .. mr`. A row-major `A` gives each
+/// row's pairs from adjacent values, 32 values a step ([`line_pairs`], no transpose); a transposed
+/// one gives a step's pairs from two rows at a time ([`pairs_of_rows`], `[q][i]`), transposed to
+/// `[i][q]` as 32-bit values. Same rounding as every other packing ([`pair`]).
+///
+/// # Safety
+/// The view must cover the block; `dst` must hold `kc.div_ceil(32) · 16 · mr` values;
+/// `rows ≤ mr ≤ 32`.
+pub(super) unsafe fn a_tiles(
+    dst: *mut u32,
+    a: View,
+    (i0, rows): (usize, usize),
+    (p0, kc): (usize, usize),
+    mr: usize,
+    simd: bool,
+) {
+    const T: usize = TILE_PAIRS;
+    debug_assert!(rows <= mr && mr <= 32);
+    let steps = kc.div_ceil(2 * T);
+    let src = a.ptr.add(i0 * a.rs + p0 * a.cs);
+    if a.cs == 1 {
+        for s in 0..steps {
+            let c0 = 2 * T * s;
+            let len = (kc - c0).min(2 * T);
+            for i in 0..mr {
+                let out = dst.add((s * mr + i) * T);
+                let made = if i < rows {
+                    line_pairs(out, src.add(i * a.rs + c0), len, simd);
+                    len.div_ceil(2)
+                } else {
+                    0
+                };
+                std::ptr::write_bytes(out.add(made), 0, T - made);
+            }
+        }
+    } else {
+        let mut scratch = [0u32; T * 32];
+        for s in 0..steps {
+            let pairs = (kc.div_ceil(2) - s * T).min(T);
+            let rows_from = src.add(2 * T * s * a.cs);
+            pairs_of_rows(
+                scratch.as_mut_ptr(),
+                mr,
+                rows_from,
+                a.cs,
+                rows,
+                kc - 2 * T * s,
+                0..pairs,
+                simd,
+            );
+            scratch[pairs * mr..T * mr].fill(0);
+            // The pairs are moved, not computed with (as in pairs_of_lines).
+            lines_to_columns(
+                dst.add(s * mr * T).cast(),
+                T,
+                scratch.as_ptr().cast(),
+                mr,
+                T,
+                mr,
+                simd,
+            );
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -340,6 +423,65 @@ mod tests {
         let at =
             move |v: &[f32], i: usize, p: usize| if trans { v[p * m + i] } else { v[i * k + p] };
         (v, at)
+    }
+
+    fn view(v: &[f32], m: usize, k: usize, trans: bool) -> View {
+        let (rs, cs) = if trans { (1, m) } else { (k, 1) };
+        View {
+            ptr: v.as_ptr(),
+            rs,
+            cs,
+        }
+    }
+
+    /// Every word of an AMX `A` sliver, both storage orders, both packing forms, rows and `k`
+    /// short of, at and past a tile step: the pair of `A[i, 32s + 2q]` and the value after it,
+    /// zero past `kc` and past `rows`.
+    #[test]
+    fn a_tiles_hold_each_rows_pairs_step_by_step() {
+        let (m, k) = (40, 140);
+        for trans in [false, true] {
+            let (v, at) = matrix(m, k, trans);
+            let a = view(&v, m, k, trans);
+            for simd in simd_forms() {
+                for (i0, rows) in [(0, 32), (3, 17), (39, 1)] {
+                    for (p0, kc) in [
+                        (0usize, 1usize),
+                        (5, 2),
+                        (1, 31),
+                        (0, 32),
+                        (7, 33),
+                        (3, 70),
+                        (0, 140),
+                    ] {
+                        let steps = kc.div_ceil(32);
+                        let mut d = vec![UNWRITTEN; steps * 16 * 32];
+                        // SAFETY: the block lies in A; d holds steps · 16 · 32 words.
+                        unsafe { a_tiles(d.as_mut_ptr(), a, (i0, rows), (p0, kc), 32, simd) };
+                        for s in 0..steps {
+                            for i in 0..32 {
+                                for q in 0..16 {
+                                    let value = |p: usize| {
+                                        if i < rows && p < kc {
+                                            at(&v, i0 + i, p0 + p)
+                                        } else {
+                                            0.0
+                                        }
+                                    };
+                                    let p = 32 * s + 2 * q;
+                                    assert_eq!(
+                                        d[(s * 32 + i) * 16 + q],
+                                        pair(value(p), value(p + 1)),
+                                        "trans {trans} simd {simd} rows {i0}+{rows} k {p0}+{kc}: \
+                                         step {s} row {i} pair {q}"
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// `B`'s slivers, by rows and by lines, `depth` pairs deep: the pairs of `kc`, then zeros to

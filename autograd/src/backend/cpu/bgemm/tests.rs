@@ -14,7 +14,7 @@ fn paths() -> Vec<Isa> {
         .collect()
 }
 
-fn values(n: usize, seed: u64) -> Vec<f32> {
+pub(super) fn values(n: usize, seed: u64) -> Vec<f32> {
     (0..n as u64)
         .map(|i| crate::rng::standard_normal(crate::rng::RngKey::new(seed, 0), i) as f32)
         .collect()
@@ -34,11 +34,11 @@ fn run(
     unsafe { bgemm_with(g, a, b, bias, c.as_mut_ptr(), isa, parallel) }
 }
 
-fn same_bits(x: &[f32], y: &[f32]) -> bool {
+pub(super) fn same_bits(x: &[f32], y: &[f32]) -> bool {
     x.len() == y.len() && x.iter().zip(y).all(|(a, b)| a.to_bits() == b.to_bits())
 }
 
-fn check(
+pub(super) fn check(
     g: Gemm,
     got: &[f32],
     want: &[(f64, f64, f64)],
@@ -65,7 +65,7 @@ fn check(
 /// Shapes with tails in every dimension: `m`, `n` no multiple of any `MR`, `NR` or `MC` in
 /// general, `k` odd or even, up to 4,500 so that some take three `k` blocks (`KC` = 2,048), the
 /// last of them odd.
-fn shape() -> impl Strategy<Value = Gemm> {
+pub(super) fn shape() -> impl Strategy<Value = Gemm> {
     (
         1usize..=70,
         1usize..=110,
@@ -139,7 +139,7 @@ proptest! {
     }
 }
 
-fn gemm(m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> Gemm {
+pub(super) fn gemm(m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> Gemm {
     Gemm {
         m,
         n,
@@ -151,7 +151,7 @@ fn gemm(m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> Gemm {
     }
 }
 
-const FORMS: [(bool, bool); 3] = [(false, false), (true, false), (false, true)];
+pub(super) const FORMS: [(bool, bool); 3] = [(false, false), (true, false), (false, true)];
 
 #[test]
 fn overwrite_never_reads_c_and_an_empty_sum_scales_by_beta() {
