@@ -76,9 +76,10 @@ pub fn check_precision(
 ) -> anyhow::Result<()> {
     let name = match device {
         Device::Cpu => {
-            let isa = autograd::backend::cpu::Isa::selected();
+            use autograd::backend::cpu::Isa;
+            let isa = Isa::selected();
             if precision == vae::train::Precision::Bf16
-                && isa != autograd::backend::cpu::Isa::Avx512Bf16
+                && !matches!(isa, Isa::Amx | Isa::Avx512Bf16)
             {
                 // Same bits as the AVX512-BF16 kernel, but scalar: a run still says what it gives.
                 eprintln!(

@@ -1,18 +1,24 @@
-//! The vector path of the CPU backend: AVX-512 with BF16, AVX-512, AVX2 + FMA, or portable code,
-//! the widest this CPU runs unless [`Isa::ENV`] names another. One choice for the whole backend —
-//! the GEMMs' microkernels ([`super::sgemm`], [`super::bgemm`]) and every loop compiled three times
-//! by `dispatch!` — so that forcing `avx2` on an AVX-512 machine runs what an AVX2 machine would,
-//! every op included, and the tests can run each path on one machine.
+//! The vector path of the CPU backend: AMX, AVX-512 with BF16, AVX-512, AVX2 + FMA, or portable
+//! code, the widest this CPU runs unless [`Isa::ENV`] names another. One choice for the whole
+//! backend — the GEMMs' microkernels ([`super::sgemm`], [`super::bgemm`]) and every loop compiled
+//! three times by `dispatch!` — so that forcing `avx2` on an AVX-512 machine runs what an AVX2
+//! machine would, every op included, and the tests can run each path on one machine.
 //!
-//! The paths form a ladder, each what a CPU with those instructions runs. `avx512bf16` differs from
-//! `avx512` only in the bf16 GEMM ([`super::bgemm`]), whose microkernel it runs with `vdpbf16ps`;
-//! every f32 loop takes the AVX-512 code on both. Below `avx512bf16` the bf16 GEMM takes its
-//! portable kernel, which gives the same bits. (AMX's `TDPBF16PS` has no path: no CPU at hand to
-//! test it on.)
+//! The paths form a ladder, each what a CPU with those instructions runs. `amx` and `avx512bf16`
+//! differ from `avx512` only in the bf16 GEMM ([`super::bgemm`]), whose microkernel they run with
+//! `TDPBF16PS` on tiles and with `vdpbf16ps`; every f32 loop takes the AVX-512 code on all three.
+//! The AMX kernel is checked on its first use in a process and replaced by AVX512-BF16's if it
+//! fails (see `bgemm/amx_check.rs`): no CPU with AMX was at hand to test it on, only an emulator
+//! of its instructions. Below `avx512bf16` the bf16 GEMM takes its portable kernel, which gives
+//! AVX512-BF16's bits.
 
 /// The vector instruction sets the CPU backend has code for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isa {
+    /// AVX512-BF16 with Intel AMX's bf16 tiles (AMX-TILE, AMX-BF16: `TDPBF16PS`), Sapphire Rapids
+    /// and later, where the OS lets the process use the tiles (Linux 5.16 and later, on request:
+    /// see `amx_support.rs`).
+    Amx,
     /// AVX-512F with the BF16 extension (`vdpbf16ps`): Zen 4 and later, Cooper Lake, Sapphire
     /// Rapids and later.
     Avx512Bf16,
@@ -22,18 +28,24 @@ pub enum Isa {
 }
 
 impl Isa {
-    /// The variable that forces a path (`avx512bf16`, `avx512`, `avx2` or `portable`), for tests
-    /// and comparisons.
+    /// The variable that forces a path (`amx`, `avx512bf16`, `avx512`, `avx2` or `portable`), for
+    /// tests and comparisons.
     pub const ENV: &'static str = "AUTOGRAD_CPU_ISA";
 
     /// Every path, widest first.
-    pub const ALL: [Isa; 4] = [Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2, Isa::Portable];
+    pub const ALL: [Isa; 5] = [
+        Isa::Amx,
+        Isa::Avx512Bf16,
+        Isa::Avx512,
+        Isa::Avx2,
+        Isa::Portable,
+    ];
 
-    /// The path the f32 code takes: AVX-512 for [`Isa::Avx512Bf16`], which adds only bf16
-    /// instructions; the path itself otherwise.
+    /// The path the f32 code takes: AVX-512 for [`Isa::Amx`] and [`Isa::Avx512Bf16`], which add
+    /// only bf16 instructions; the path itself otherwise.
     pub fn f32_path(self) -> Isa {
         match self {
-            Isa::Avx512Bf16 => Isa::Avx512,
+            Isa::Amx | Isa::Avx512Bf16 => Isa::Avx512,
             isa => isa,
         }
     }
@@ -41,6 +53,7 @@ impl Isa {
     /// Whether this CPU can run the path.
     pub fn supported(self) -> bool {
         match self {
+            Isa::Amx => Isa::Avx512Bf16.supported() && super::amx_support::usable().is_ok(),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512Bf16 => {
                 Isa::Avx512.supported()
@@ -65,7 +78,7 @@ impl Isa {
 
     /// The widest path this CPU runs.
     pub fn detect() -> Isa {
-        [Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2]
+        Isa::ALL
             .into_iter()
             .find(|i| i.supported())
             .unwrap_or(Isa::Portable)
@@ -73,6 +86,7 @@ impl Isa {
 
     pub fn name(self) -> &'static str {
         match self {
+            Isa::Amx => "amx",
             Isa::Avx512Bf16 => "avx512bf16",
             Isa::Avx512 => "avx512",
             Isa::Avx2 => "avx2",
@@ -97,8 +111,12 @@ impl Isa {
             match Isa::parse(&v) {
                 Some(isa) if isa.supported() => isa,
                 Some(isa) => {
+                    let why = match (isa, super::amx_support::usable()) {
+                        (Isa::Amx, Err(why)) => format!(" ({why})"),
+                        _ => String::new(),
+                    };
                     eprintln!(
-                        "{}={v}: this CPU lacks {}; the CPU backend uses {}",
+                        "{}={v}: this CPU lacks {}{why}; the CPU backend uses {}",
                         Isa::ENV,
                         isa.name(),
                         best.name()
@@ -107,7 +125,8 @@ impl Isa {
                 }
                 None => {
                     eprintln!(
-                        "{}={v}: expected avx512bf16, avx512, avx2 or portable; the CPU backend uses {}",
+                        "{}={v}: expected amx, avx512bf16, avx512, avx2 or portable; the CPU \
+                         backend uses {}",
                         Isa::ENV,
                         best.name()
                     );
@@ -115,5 +134,31 @@ impl Isa {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_is_found_by_its_name() {
+        for isa in Isa::ALL {
+            assert_eq!(Isa::parse(isa.name()), Some(isa));
+        }
+        assert_eq!(Isa::parse("amx"), Some(Isa::Amx));
+        assert_eq!(Isa::parse("sse2"), None);
+    }
+
+    /// AMX adds a bf16 kernel to AVX512-BF16's path, nothing else: its f32 loops are AVX-512's,
+    /// and a CPU runs it only if it runs AVX512-BF16 (whose kernel is AMX's fallback).
+    #[test]
+    fn amx_sits_on_top_of_avx512bf16() {
+        assert_eq!(Isa::Amx.f32_path(), Isa::Avx512);
+        assert_eq!(Isa::ALL[0], Isa::Amx);
+        assert!(!Isa::Amx.supported() || Isa::Avx512Bf16.supported());
+        if Isa::Amx.supported() {
+            assert_eq!(Isa::detect(), Isa::Amx);
+        }
     }
 }

@@ -48,6 +48,7 @@ macro_rules! dispatch {
 }
 
 mod adam;
+mod amx_support;
 mod bce;
 pub mod bgemm;
 mod elementwise;

@@ -1,6 +1,7 @@
 //! A GEMM on bf16 operands with f32 sums: `C ← α·op(A)·op(B) + β·C (+ 1·biasᵀ)`, `A`, `B` and `C`
 //! f32 in memory, `A` and `B` rounded to bf16 ([`bf16`]) as they are packed, every product summed
-//! in f32 by `vdpbf16ps` (AVX512-BF16) or by the portable kernel that gives the same bits.
+//! in f32 by `vdpbf16ps` (AVX512-BF16), by the portable kernel that gives the same bits, or by
+//! AMX's `TDPBF16PS` on tiles ([`amx`]; not run on a CPU with AMX yet, see "AMX" below).
 //!
 //! # Why
 //! A bf16 has the f32 exponent and 8 bits of significand. A product of two is exact in f32, and
@@ -18,14 +19,18 @@
 //! What differs is the packing and the microkernel:
 //! - both operands are always packed (the rounding to bf16 happens there; no sliver of `A` is read
 //!   in place), into the pair layout [`pack`] describes: `p` in pairs, the two values of a pair in
-//!   one 32-bit word, as `vdpbf16ps` takes them;
-//! - `k` blocks are a whole number of pairs ([`super::sgemm::plan::Blocks::k_align`] = 2), but the
-//!   last;
+//!   one 32-bit word, as `vdpbf16ps` and `TDPBF16PS` take them; `B` in the same slivers on every
+//!   path, `A` in slivers of pairs or, for AMX, in rows of tiles (each kernel comes with the
+//!   packing of `A` it reads);
+//! - `k` blocks are a whole number of the kernel's steps ([`super::sgemm::plan::Blocks::k_align`]
+//!   = 2 values of `p`, AMX's 32), but the last, whose slivers are padded with zero pairs to a
+//!   whole step (AMX's only: a step of the others is one pair);
 //! - `KC` = 2,048 values of `k`: a `B` sliver (`KC × NR` = 2,048 × 32 bf16) is 128 KiB, the f32
 //!   sliver's size at `KC` = 1,024, and a task's `A` block (`MC × KC` = 48 × 2,048 bf16) 192 KiB,
 //!   as the f32 one; both in the core's L2. `MR × NR`, `MC`, the chunk and `NC` are the f32
 //!   AVX-512 path's. At the output layer `k` = 600 and 500 are one block, and `A·Bᵀ`'s `k` =
-//!   20,108 ten blocks (nine of 2,012 and one of 2,000) where f32 takes twenty.
+//!   20,108 ten blocks (nine of 2,012 and one of 2,000) where f32 takes twenty (AMX: nine of
+//!   2,016 and one of 1,964). AMX's `MR × NR`, `MC` and the rest: [`kernels::Kernel::amx`].
 //!
 //! # Error
 //! With `u = 2⁻²⁴` (f32) and `u_b = 2⁻⁸` (bf16, 8 significant bits, round to nearest), each operand
@@ -38,9 +43,15 @@
 //! ```
 //!
 //! plus two f32 roundings of the epilogue (`α·ŝ`, `+ β·C`), relative to `|α|·Σ|a||b| + |β·C|`.
-//! Subnormals add an absolute error where values are tiny: an operand below `2⁻¹²⁶` becomes zero,
-//! and so does a partial sum (both as `vdpbf16ps` treats them); the tests, on values of order one
-//! where neither happens, allow `(k + 1)·2⁻¹²⁶` for them.
+//! `γ_k` does not depend on the order of the sum: whatever tree of additions sums `k` terms, each
+//! term passes through at most `k − 1` of them (additions of the zero padding are exact). So the
+//! bound holds for AMX's order too (two partial sums a tile step, then added; see
+//! [`amx_tiles`]). Subnormals add an absolute error where values are tiny: an operand below
+//! `2⁻¹²⁶` becomes zero, and so does a partial sum (both as `vdpbf16ps` and `TDPBF16PS` treat
+//! them), each flush losing less than `2⁻¹²⁶`: at most `k` flushes on the vector paths, and
+//! `k + 2s` on AMX, `s` its tile steps (two more additions a step; `s = ⌈k/32⌉` in one `k` block,
+//! at most twice that in several). The tests, on values of order one where none happens, allow
+//! `(2k + 2)·2⁻¹²⁶`, which covers both ([`bound`]).
 //!
 //! The rule of thumb "`k·2⁻⁸` relative to `Σ|a||b|`" is not this bound. The operands' rounding
 //! costs `2⁻⁷` once, not per term, since each product's error is relative to that product alone,
@@ -60,12 +71,31 @@
 //! zero, as `vdpbf16ps` treats them. The `k` blocks are the same on both paths (`KC` is not the
 //! kernel's). As for f32, the result does not depend on the number of threads.
 //!
-//! # What is left
-//! AMX (`TDPBF16PS`, Sapphire Rapids and later: 16 × 16 tiles of f32 from 16 × 32 bf16) has no
-//! path: no CPU with AMX was at hand to test one on, and untested kernel code is not kept. It would
-//! take its own packing (tiles of 16 rows × 64 bytes) and the same plan.
+//! AMX's bits are its own: its `k` blocks are whole steps of 32 values of `p` (so they may differ
+//! from the others'), and `TDPBF16PS` sums in another order, which the silicon does not document
+//! to the bit ([`amx_tiles`]). It is held to the bound above instead, and its result too does not
+//! depend on the number of threads (the same blocks, each element summed by one kernel call a
+//! block, in one order).
+//!
+//! # AMX
+//! `TDPBF16PS` (Sapphire Rapids and later): 16 × 16 tiles of f32 from 16 × 32 bf16, on a path of
+//! its own ([`Isa::Amx`]: the CPU has AMX-TILE and AMX-BF16 and AVX512-BF16, and Linux grants the
+//! process the tile data). No CPU with AMX was at hand, nor an emulator of one, so everything but
+//! the instructions themselves is tested here on an emulator of them ([`amx_tiles::Emulator`]):
+//! the kernel ([`amx`]) is written once over the tile instructions, and the emulated run goes
+//! through the whole GEMM (`amx_tests.rs`). The few lines of inline assembly
+//! ([`amx_tiles::Hardware`]) are checked on the process's first use of the kernel against the
+//! emulator and the bound ([`amx_check`]); a kernel that fails runs AVX512-BF16's instead. Not
+//! known: its speed, and whether the blocks ([`kernels::Kernel::amx`]) suit it; a run on such a
+//! CPU (`AUTOGRAD_CPU_ISA=amx`, the tests, `examples/gemm_forms`) is the next step.
 
+mod amx;
+mod amx_check;
+#[cfg(test)]
+mod amx_tests;
+mod amx_tiles;
 mod bf16;
+mod bound;
 mod kernels;
 mod pack;
 #[cfg(test)]
@@ -75,7 +105,7 @@ mod tests;
 mod avx512bf16;
 
 use super::sgemm::pack::View;
-use super::sgemm::plan::{self, Job, PackA, PackB, Plan};
+use super::sgemm::plan::{self, Blocks, Job, PackA, PackB, Plan};
 use super::sgemm::{schedule, task, SendPtr, PACKS};
 use super::Isa;
 use crate::backend::Gemm;
@@ -95,7 +125,8 @@ pub(crate) unsafe fn bgemm(g: Gemm, a: &[f32], b: &[f32], bias: Option<&[f32]>, 
 }
 
 /// `C ← α·op(A)·op(B) + β·C (+ 1·biasᵀ)` on bf16-rounded operands with f32 sums, on the path
-/// `isa` (AVX512-BF16's kernel on [`Isa::Avx512Bf16`], else the portable one), on every thread of
+/// `isa` (AMX's kernel on [`Isa::Amx`] once it passed its first-use check, AVX512-BF16's on
+/// [`Isa::Avx512Bf16`] or after a failed check, else the portable one), on every thread of
 /// rayon's pool if `parallel`. The bias is added in the epilogue, as by [`super::sgemm::sgemm`].
 ///
 /// # Safety
@@ -110,17 +141,38 @@ pub unsafe fn bgemm_with(
     isa: Isa,
     parallel: bool,
 ) {
+    let simd = matches!(isa, Isa::Amx | Isa::Avx512Bf16);
+    bgemm_on(g, a, b, bias, c, Kernel::for_isa(isa), simd, parallel)
+}
+
+/// [`bgemm_with`] on a given kernel, packing with AVX-512 if `simd`: how the tests and the AMX
+/// kernel's first-use check run the emulated AMX kernel.
+///
+/// # Safety
+/// As [`bgemm_with`]; `kern` must run on this CPU, and so must AVX-512F and BW if `simd`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn bgemm_on(
+    g: Gemm,
+    a: &[f32],
+    b: &[f32],
+    bias: Option<&[f32]>,
+    c: *mut f32,
+    kern: Kernel,
+    simd: bool,
+    parallel: bool,
+) {
     let Gemm { m, n, k, .. } = g;
     let Some((av, bv)) = super::sgemm::operands(g, a, b, bias, c, "bgemm") else {
         return;
     };
     let (alpha, beta) = (g.alpha as f32, g.beta as f32);
-    let kern = Kernel::for_isa(isa);
     let pack_b = PackB::for_view(bv);
     let threads = plan::threads(parallel);
     let plan = Plan::new((m, n, k), kern.blocks, PackA::All, pack_b, threads);
 
     // The f32 GEMM's buffers, holding pairs (32 bits each) here: half the values of its slivers.
+    // A sliver's depth (depth(kc) pairs) is at most kc_max / 2, kc_max being a whole number of
+    // the kernel's steps.
     let mut packs = PACKS.take().unwrap_or_default();
     let (a_len, b_len) = (plan.a_buffer_len() / 2, plan.b_buffer_len() / 2);
     let [a0, a1] = &mut packs.a;
@@ -138,7 +190,7 @@ pub unsafe fn bgemm_with(
         beta,
         bias,
         kern,
-        simd: isa == Isa::Avx512Bf16,
+        simd,
     };
     schedule::run_plan(&plan, parallel, &|job| match job {
         // SAFETY (both): the plan's waits order the jobs that share a buffer or a tile.
@@ -171,6 +223,13 @@ impl Operands<'_> {
     }
 }
 
+/// Pairs a packed sliver holds for each of its rows (of `A`) or columns (of `B`) for a `k` block
+/// of `kc` values: `kc / 2` rounded up to a whole step of the kernel (`k_align / 2` pairs: one,
+/// or AMX's 16), the pairs past `kc` zero.
+fn depth(blocks: &Blocks, kc: usize) -> usize {
+    kc.div_ceil(2).next_multiple_of(blocks.k_align / 2)
+}
+
 /// One packing job of step `s`: slivers of `A`, or pair rows (slivers) of `B`, rounded to bf16
 /// into the step's buffer pair.
 ///
@@ -186,13 +245,13 @@ unsafe fn pack_job(o: &Operands, plan: &Plan, job: Job) {
             slot0,
         } => {
             let st = plan.steps[s];
-            let len = mr * st.kc.div_ceil(2);
+            let len = mr * depth(&plan.blocks, st.kc);
             for sl in first..first + count {
                 let i0 = sl * mr;
                 // SAFETY: sliver sl goes to slot sl − slot0 of the buffer, written by this job
                 // alone; av covers op(A), the sliver inside.
                 unsafe {
-                    pack::a_sliver(
+                    (o.kern.pack_a)(
                         o.buf(s, 0).add((sl - slot0) * len),
                         o.av,
                         (i0, mr.min(plan.m - i0)),
@@ -205,6 +264,7 @@ unsafe fn pack_job(o: &Operands, plan: &Plan, job: Job) {
         }
         Job::PackB { s, first, count } => {
             let st = plan.steps[s];
+            let d = depth(&plan.blocks, st.kc);
             match plan.pack_b {
                 // The plan's row ranges start at multiples of 16, so a job holds whole pairs.
                 // SAFETY: as for A; bv covers op(B) (k × n), the rows inside.
@@ -215,12 +275,12 @@ unsafe fn pack_job(o: &Operands, plan: &Plan, job: Job) {
                         (st.p0, st.kc),
                         first / 2..(first + count).div_ceil(2),
                         (st.jc, st.nc),
-                        nr,
+                        (nr, d),
                         o.simd,
                     )
                 },
                 PackB::BySlivers => {
-                    let len = nr * st.kc.div_ceil(2);
+                    let len = nr * d;
                     for sl in first..first + count {
                         let j0 = sl * nr;
                         // SAFETY: as for A.
@@ -230,7 +290,7 @@ unsafe fn pack_job(o: &Operands, plan: &Plan, job: Job) {
                                 o.bv,
                                 (st.p0, st.kc),
                                 (st.jc + j0, nr.min(st.nc - j0)),
-                                nr,
+                                (nr, d),
                                 o.simd,
                             )
                         }
@@ -250,7 +310,7 @@ unsafe fn pack_job(o: &Operands, plan: &Plan, job: Job) {
 unsafe fn compute(o: &Operands, plan: &Plan, s: usize, t: usize) {
     let st = plan.steps[s];
     let (mr, nr) = (plan.blocks.mr, plan.blocks.nr);
-    let kp = st.kc.div_ceil(2);
+    let kp = depth(&plan.blocks, st.kc);
     let (a_buf, b_buf) = (o.buf(plan.a_step(s), 0), o.buf(s, 1));
     let beta = if st.first { o.beta } else { 1.0 };
     let bias = match o.bias {

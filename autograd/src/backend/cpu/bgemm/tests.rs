@@ -14,7 +14,7 @@ fn paths() -> Vec<Isa> {
         .collect()
 }
 
-fn values(n: usize, seed: u64) -> Vec<f32> {
+pub(super) fn values(n: usize, seed: u64) -> Vec<f32> {
     (0..n as u64)
         .map(|i| crate::rng::standard_normal(crate::rng::RngKey::new(seed, 0), i) as f32)
         .collect()
@@ -34,57 +34,11 @@ fn run(
     unsafe { bgemm_with(g, a, b, bias, c.as_mut_ptr(), isa, parallel) }
 }
 
-fn same_bits(x: &[f32], y: &[f32]) -> bool {
+pub(super) fn same_bits(x: &[f32], y: &[f32]) -> bool {
     x.len() == y.len() && x.iter().zip(y).all(|(a, b)| a.to_bits() == b.to_bits())
 }
 
-/// For each element: `α·Σ_p op(A)[i,p]·op(B)[p,j] + β·C[i,j]` in f64, over the operands as given
-/// (`rounded` false) or rounded to bf16 (true), with `Σ_p |op(A)[i,p]·op(B)[p,j]|` (of the f32
-/// operands) and `|β·C[i,j]|`.
-fn naive(g: Gemm, a: &[f32], b: &[f32], c: &[f32], rounded: bool) -> Vec<(f64, f64, f64)> {
-    let r = |x: f32| if rounded { bf16::widen(bf16::pack(x)) } else { x } as f64;
-    let mut out = Vec::with_capacity(g.m * g.n);
-    for i in 0..g.m {
-        for j in 0..g.n {
-            let (mut s, mut abs) = (0.0f64, 0.0f64);
-            for p in 0..g.k {
-                let av = if g.trans_a {
-                    a[p * g.m + i]
-                } else {
-                    a[i * g.k + p]
-                };
-                let bv = if g.trans_b {
-                    b[j * g.k + p]
-                } else {
-                    b[p * g.n + j]
-                };
-                s += r(av) * r(bv);
-                abs += (av as f64 * bv as f64).abs();
-            }
-            let beta_c = if g.beta == 0.0 {
-                0.0
-            } else {
-                g.beta * c[i * g.n + j] as f64
-            };
-            out.push((g.alpha * s + beta_c, g.alpha.abs() * abs, beta_c.abs()));
-        }
-    }
-    out
-}
-
-/// The bound of [`super`]'s "Error" on `|ĉ − c|`: relative `2u_b + u_b² + γ_k(1 + u_b)²` on the
-/// sum of absolute products (`rounded` false, against the f32 operands), or `γ_k(1 + u_b)²`
-/// (`rounded` true, against the bf16-rounded ones); two more f32 roundings of the epilogue on
-/// both terms; `(k + 1)·2⁻¹²⁶` absolute for flushed subnormals.
-fn tolerance(k: usize, abs: f64, beta_c: f64, rounded: bool) -> f64 {
-    let (u, ub) = (2f64.powi(-24), 2f64.powi(-8));
-    let gamma = k as f64 * u / (1.0 - k as f64 * u);
-    let operands = if rounded { 0.0 } else { 2.0 * ub + ub * ub };
-    let rel = operands + gamma * (1.0 + ub).powi(2);
-    (rel + 2.0 * u) * abs * (1.0 + rel) + 2.0 * u * beta_c + (k as f64 + 1.0) * 2f64.powi(-126)
-}
-
-fn check(
+pub(super) fn check(
     g: Gemm,
     got: &[f32],
     want: &[(f64, f64, f64)],
@@ -98,7 +52,7 @@ fn check(
         } else if w.is_infinite() {
             prop_assert_eq!(x as f64, w, "{}", at);
         } else {
-            let tol = tolerance(g.k, abs, beta_c, rounded);
+            let tol = bound::tolerance(g.k, abs, beta_c, rounded);
             prop_assert!(
                 (x as f64 - w).abs() <= tol,
                 "{at}: {x} vs {w} (tolerance {tol:e}, rounded {rounded})"
@@ -111,7 +65,7 @@ fn check(
 /// Shapes with tails in every dimension: `m`, `n` no multiple of any `MR`, `NR` or `MC` in
 /// general, `k` odd or even, up to 4,500 so that some take three `k` blocks (`KC` = 2,048), the
 /// last of them odd.
-fn shape() -> impl Strategy<Value = Gemm> {
+pub(super) fn shape() -> impl Strategy<Value = Gemm> {
     (
         1usize..=70,
         1usize..=110,
@@ -137,8 +91,8 @@ proptest! {
     #[test]
     fn every_path_and_form_matches_the_f64_sum_within_the_bound(g in shape(), seed in 0u64..1000) {
         let (a, b, c0) = (values(g.m * g.k, seed), values(g.k * g.n, seed + 1), values(g.m * g.n, seed + 2));
-        let want = naive(g, &a, &b, &c0, false);
-        let want_rounded = naive(g, &a, &b, &c0, true);
+        let want = bound::exact(g, &a, &b, &c0, None, false);
+        let want_rounded = bound::exact(g, &a, &b, &c0, None, true);
         for isa in paths() {
             for parallel in [false, true] {
                 let mut c = c0.clone();
@@ -176,7 +130,7 @@ proptest! {
         let (ia, ib) = (nan_at.index(a.len()), inf_at.index(b.len()));
         a[ia] = f32::NAN;
         b[ib] = if negative { f32::NEG_INFINITY } else { f32::INFINITY };
-        let want = naive(g, &a, &b, &c0, true);
+        let want = bound::exact(g, &a, &b, &c0, None, true);
         for isa in paths() {
             let mut c = c0.clone();
             run(g, &a, &b, None, &mut c, isa, true);
@@ -185,7 +139,7 @@ proptest! {
     }
 }
 
-fn gemm(m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> Gemm {
+pub(super) fn gemm(m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> Gemm {
     Gemm {
         m,
         n,
@@ -197,7 +151,7 @@ fn gemm(m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> Gemm {
     }
 }
 
-const FORMS: [(bool, bool); 3] = [(false, false), (true, false), (false, true)];
+pub(super) const FORMS: [(bool, bool); 3] = [(false, false), (true, false), (false, true)];
 
 #[test]
 fn overwrite_never_reads_c_and_an_empty_sum_scales_by_beta() {
@@ -235,11 +189,7 @@ fn products_spanning_several_panels_and_k_blocks_match_the_f64_sum() {
             values(g.m * g.n, 9),
         );
         let bias = values(g.n, 10);
-        let mut want = naive(g, &a, &b, &c0, true);
-        for (w, &v) in want.iter_mut().zip(bias.iter().cycle()) {
-            w.0 += v as f64;
-            w.2 += v.abs() as f64;
-        }
+        let want = bound::exact(g, &a, &b, &c0, Some(&bias), true);
         let mut results = Vec::new();
         for isa in paths() {
             let mut c = c0.clone();
