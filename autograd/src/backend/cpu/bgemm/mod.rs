@@ -174,16 +174,10 @@ unsafe fn bgemm_on(
     // A sliver's depth (depth(kc) pairs) is at most kc_max / 2, kc_max being a whole number of
     // the kernel's steps.
     let mut packs = PACKS.take().unwrap_or_default();
-    let (a_len, b_len) = (plan.a_buffer_len() / 2, plan.b_buffer_len() / 2);
-    let [a0, a1] = &mut packs.a;
-    let [b0, b1] = &mut packs.b;
     let o = Operands {
         av,
         bv,
-        bufs: [
-            (SendPtr(a0.slice(a_len)), SendPtr(b0.slice(b_len))),
-            (SendPtr(a1.slice(a_len)), SendPtr(b1.slice(b_len))),
-        ],
+        bufs: packs.pairs(plan.a_buffer_len() / 2, plan.b_buffer_len() / 2),
         c: SendPtr(c),
         n,
         alpha,

@@ -238,18 +238,10 @@ unsafe fn sgemm_impl(
     let plan = Plan::new((m, n, k), kern.blocks, pack_a, pack_b, threads);
 
     let mut packs = PACKS.take().unwrap_or_default();
-    // Two pairs of packing buffers: step s computes from pair s mod 2 while the next step is packed
-    // into the other.
-    let (a_len, b_len) = (plan.a_buffer_len(), plan.b_buffer_len());
-    let [a0, a1] = &mut packs.a;
-    let [b0, b1] = &mut packs.b;
     let o = Operands {
         av,
         bv,
-        bufs: [
-            (SendPtr(a0.slice(a_len)), SendPtr(b0.slice(b_len))),
-            (SendPtr(a1.slice(a_len)), SendPtr(b1.slice(b_len))),
-        ],
+        bufs: packs.pairs(plan.a_buffer_len(), plan.b_buffer_len()),
         c: SendPtr(c),
         n,
         alpha,
@@ -325,8 +317,21 @@ impl AlignedBuf {
 
 #[derive(Default)]
 pub(crate) struct Packs {
-    pub(crate) a: [AlignedBuf; 2],
-    pub(crate) b: [AlignedBuf; 2],
+    a: [AlignedBuf; 2],
+    b: [AlignedBuf; 2],
+}
+
+impl Packs {
+    /// The two pairs of packing buffers (`A`, `B`) of one product, `a_len` and `b_len` values
+    /// each: step `s` computes from pair `s mod 2` while the next step is packed into the other.
+    pub(crate) fn pairs(&mut self, a_len: usize, b_len: usize) -> [(SendPtr, SendPtr); 2] {
+        let [a0, a1] = &mut self.a;
+        let [b0, b1] = &mut self.b;
+        [
+            (SendPtr(a0.slice(a_len)), SendPtr(b0.slice(b_len))),
+            (SendPtr(a1.slice(a_len)), SendPtr(b1.slice(b_len))),
+        ]
+    }
 }
 
 thread_local! {
