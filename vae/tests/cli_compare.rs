@@ -2,51 +2,20 @@
 //! a run against its own `vae eval --per-user` file), and runs of another split are refused with
 //! the file that differs named.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn vae() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vae"));
-    c.env("RUST_BACKTRACE", "0");
-    c
-}
+use common::{ok, refused, vae_cmd, Synth};
+use std::path::Path;
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: Output) -> String {
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// 200 training users, 20 held-out users (10 of them test users), 40 items.
-fn synth(dir: &Path, name: &str, seed: &str) -> PathBuf {
-    let data = dir.join(name);
-    ok(vae()
-        .args(["data", "synth", "--users", "240", "--heldout-users", "20"])
-        .args([
-            "--items",
-            "40",
-            "--mean-clicks",
-            "8",
-            "--seed",
-            seed,
-            "--out",
-        ])
-        .arg(&data)
-        .output()
-        .unwrap());
-    data
-}
+/// 200 training users, 20 validation users and 20 test users over 40 items.
+const DATA: Synth = Synth {
+    users: 240,
+    ..Synth::SMALL
+};
 
 /// A tiny Mult-DAE, two epochs, seed 5.
 fn train(data: &Path, out: &Path) -> String {
-    ok(vae()
+    ok(&vae_cmd()
         .arg("train")
         .arg("--data")
         .arg(data)
@@ -60,7 +29,7 @@ fn train(data: &Path, out: &Path) -> String {
 }
 
 fn compare_json(groups: &[&str]) -> serde_json::Value {
-    let out = ok(vae()
+    let out = ok(&vae_cmd()
         .arg("compare")
         .args(groups)
         .arg("--json")
@@ -92,7 +61,7 @@ fn assert_all_zero(report: &serde_json::Value) {
 #[test]
 fn two_runs_of_one_command_differ_by_exactly_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let data = synth(dir.path(), "data", "2");
+    let data = DATA.write(dir.path(), "data");
     let a = train(&data, &dir.path().join("a"));
     let b = train(&data, &dir.path().join("b"));
     let report = compare_json(&[&a, &b]);
@@ -102,7 +71,7 @@ fn two_runs_of_one_command_differ_by_exactly_zero() {
 
     // A group of the two (same seed: noted) and the run's own re-evaluation are the same again.
     let per_user = dir.path().join("a-test.csv");
-    ok(vae()
+    ok(&vae_cmd()
         .args(["eval", "--checkpoint", &a, "--data"])
         .arg(&data)
         .arg("--per-user")
@@ -120,7 +89,7 @@ fn two_runs_of_one_command_differ_by_exactly_zero() {
         "{notes}"
     );
 
-    let table = ok(vae().args(["compare", &a, &b]).output().unwrap());
+    let table = ok(&vae_cmd().args(["compare", &a, &b]).output().unwrap());
     assert!(
         table.contains("B against A") && table.contains("t n/a"),
         "{table}"
@@ -131,13 +100,11 @@ fn two_runs_of_one_command_differ_by_exactly_zero() {
 #[test]
 fn runs_on_other_splits_are_refused_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let one = synth(dir.path(), "one", "2");
-    let other = synth(dir.path(), "other", "3");
+    let one = DATA.write(dir.path(), "one");
+    let other = Synth { seed: 3, ..DATA }.write(dir.path(), "other");
     let a = train(&one, &dir.path().join("a"));
     let b = train(&other, &dir.path().join("b"));
-    let out = vae().args(["compare", &a, &b]).output().unwrap();
-    assert!(!out.status.success(), "accepted:\n{}", text(&out));
-    let msg = text(&out);
+    let msg = refused(&vae_cmd().args(["compare", &a, &b]).output().unwrap());
     assert!(
         msg.contains("test_tr.csv") && msg.contains(&a) && msg.contains(&b),
         "{msg}"

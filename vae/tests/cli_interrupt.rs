@@ -2,53 +2,29 @@
 //! resumed with `--resume` alone, leaves the same run folder, byte for byte, as a run that was never
 //! stopped (`timings.jsonl` aside, the one file that holds wall-clock times).
 
+mod common;
+
+use common::{folder_bytes, ok, text, vae_cmd, Synth};
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn vae() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vae"));
-    c.env("RUST_BACKTRACE", "0");
-    c
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// 600 training users in batches of 50: 12 steps an epoch; 200 validation users in batches of 2,
 /// so that validation is most of an epoch's last stretch.
-fn synth(dir: &Path) -> PathBuf {
-    let data = dir.join("data");
-    ok(vae()
-        .args(["data", "synth", "--users", "1000", "--heldout-users", "200"])
-        .args([
-            "--items",
-            "1500",
-            "--mean-clicks",
-            "20",
-            "--seed",
-            "3",
-            "--out",
-        ])
-        .arg(&data)
-        .output()
-        .unwrap());
-    data
-}
+const DATA: Synth = Synth {
+    users: 1000,
+    heldout_users: 200,
+    items: 1500,
+    mean_clicks: 20,
+    seed: 3,
+};
 
 const STEPS: usize = 12;
 
 fn train(data: &Path, out: &Path) -> Command {
-    let mut c = vae();
+    let mut c = vae_cmd();
     c.arg("train").arg("--data").arg(data).arg("--out").arg(out);
     c.args(["--dims", "100,50", "--batch-size", "50", "--epochs", "3"]);
     c.args(["--total-anneal-steps", "20", "--eval-batch-size", "2"]);
@@ -57,7 +33,7 @@ fn train(data: &Path, out: &Path) -> Command {
 }
 
 fn resume(data: &Path, run: &Path) -> Command {
-    let mut c = vae();
+    let mut c = vae_cmd();
     c.arg("train")
         .arg("--data")
         .arg(data)
@@ -67,20 +43,14 @@ fn resume(data: &Path, run: &Path) -> Command {
 }
 
 /// Every file of a run folder but `timings.jsonl`.
-fn folder_bytes(run: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(run)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap() != "timings.jsonl")
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read(&p).unwrap())
-        })
-        .collect()
+fn run_bytes(run: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = folder_bytes(run);
+    files.remove("timings.jsonl");
+    files
 }
 
 fn assert_same_folder(expected: &BTreeMap<String, Vec<u8>>, run: &Path, what: &str) {
-    let got = folder_bytes(run);
+    let got = run_bytes(run);
     assert_eq!(
         got.keys().collect::<Vec<_>>(),
         expected.keys().collect::<Vec<_>>(),
@@ -160,11 +130,7 @@ fn stop_at(mut command: Command, run: &Path, point: Point, sig: i32) -> Output {
     loop {
         if let Some(status) = child.try_wait().unwrap() {
             let out = child.wait_with_output().unwrap();
-            panic!(
-                "the run ended ({status}) before {point:?}:\n{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            panic!("the run ended ({status}) before {point:?}:\n{}", text(&out));
         }
         assert!(Instant::now() < deadline, "{point:?} not reached");
         let reached = match point {
@@ -200,10 +166,10 @@ fn stop_at(mut command: Command, run: &Path, point: Point, sig: i32) -> Output {
 fn a_run_killed_anywhere_and_resumed_writes_the_same_bytes_as_one_never_stopped() {
     use std::os::unix::process::ExitStatusExt;
     let dir = tempfile::tempdir().unwrap();
-    let data = synth(dir.path());
+    let data = DATA.write(dir.path(), "data");
     let straight = dir.path().join("straight");
-    ok(train(&data, &straight).output().unwrap());
-    let expected = folder_bytes(&straight);
+    ok(&train(&data, &straight).output().unwrap());
+    let expected = run_bytes(&straight);
 
     // One run killed five times, each resume continuing from what the last kill left.
     let run = dir.path().join("killed");
@@ -229,7 +195,7 @@ fn a_run_killed_anywhere_and_resumed_writes_the_same_bytes_as_one_never_stopped(
         let out = stop_at(command, &run, point, libc::SIGKILL);
         assert_eq!(out.status.signal(), Some(libc::SIGKILL), "{point:?}");
     }
-    let said = ok(resume(&data, &run).output().unwrap());
+    let said = ok(&resume(&data, &run).output().unwrap());
     assert!(said.contains("resuming at epoch"), "{said}");
     assert_same_folder(&expected, &run, "killed five times and resumed");
 }
@@ -237,9 +203,9 @@ fn a_run_killed_anywhere_and_resumed_writes_the_same_bytes_as_one_never_stopped(
 #[test]
 fn sigint_saves_mid_epoch_says_how_to_resume_and_the_resume_writes_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let data = synth(dir.path());
+    let data = DATA.write(dir.path(), "data");
     let straight = dir.path().join("straight");
-    ok(train(&data, &straight).output().unwrap());
+    ok(&train(&data, &straight).output().unwrap());
 
     let run = dir.path().join("interrupted");
     let out = stop_at(
@@ -269,6 +235,6 @@ fn sigint_saves_mid_epoch_says_how_to_resume_and_the_resume_writes_the_same_byte
         )),
         "{stderr}"
     );
-    ok(resume(&data, &run).output().unwrap());
-    assert_same_folder(&folder_bytes(&straight), &run, "interrupted by SIGINT");
+    ok(&resume(&data, &run).output().unwrap());
+    assert_same_folder(&run_bytes(&straight), &run, "interrupted by SIGINT");
 }

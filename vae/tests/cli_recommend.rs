@@ -1,14 +1,17 @@
 //! `vae recommend` answers for exactly the items the user clicked, given as a list or a file (for
 //! ids that hold a comma), and says so when there is nothing to answer.
 
+mod common;
+
+use common::{fails_saying, ok, synth, vae, vae_cmd};
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-fn vae(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vae"))
+/// `vae ARGS` with `stdin` on its standard input.
+fn vae_reading(args: &[&str], stdin: &str) -> Output {
+    let mut child = vae_cmd()
         .args(args)
-        .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -23,67 +26,18 @@ fn vae(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().expect("the vae binary runs")
 }
 
-fn ok(out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-fn fails_saying(out: &Output, needles: &[&str]) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected failure, got success");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    for needle in needles {
-        assert!(stderr.contains(needle), "{needle:?} not in:\n{stderr}");
-    }
-}
-
 /// A one-epoch Mult-DAE over 40 synthetic items in `dir/run`; the run folder and its item ids.
 fn trained_run(dir: &Path) -> (String, Vec<String>) {
-    let p = |name: &str| dir.join(name).to_str().unwrap().to_string();
-    ok(&vae(
-        &[
-            "data",
-            "synth",
-            "--out",
-            &p("data"),
-            "--users",
-            "200",
-            "--heldout-users",
-            "20",
-            "--items",
-            "40",
-            "--mean-clicks",
-            "8",
-            "--seed",
-            "2",
-        ],
-        "",
-    ));
-    ok(&vae(
-        &[
-            "train",
-            "--data",
-            &p("data"),
-            "--model",
-            "dae",
-            "--dims",
-            "12",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "50",
-            "--out",
-            &p("run"),
-        ],
-        "",
-    ));
+    let data = synth(dir);
+    let run = dir.join("run").to_str().unwrap().to_string();
+    ok(&vae_cmd()
+        .args(["train", "--data", &data, "--model", "dae"])
+        .args(["--dims", "12", "--epochs", "1", "--batch-size", "50"])
+        .args(["--out", &run])
+        .output()
+        .expect("the vae binary runs"));
     let items = std::fs::read_to_string(dir.join("run/items.txt")).unwrap();
-    (p("run"), items.lines().map(str::to_string).collect())
+    (run, items.lines().map(str::to_string).collect())
 }
 
 /// The ids `vae recommend` printed, one a line (`  1. ID  (score S)`).
@@ -105,18 +59,15 @@ fn a_repeated_id_counts_once_in_what_is_left_to_recommend() {
     let (run, items) = trained_run(dir.path());
     let (a, b) = (items[0].as_str(), items[1].as_str());
     let clicked = format!("{a},{a},{b}");
-    let out = ok(&vae(
-        &[
-            "recommend",
-            "--checkpoint",
-            &run,
-            "--items",
-            &clicked,
-            "--top",
-            "40",
-        ],
-        "",
-    ));
+    let out = ok(&vae(&[
+        "recommend",
+        "--checkpoint",
+        &run,
+        "--items",
+        &clicked,
+        "--top",
+        "40",
+    ]));
     let got = recommended(&out);
     assert_eq!(got.len(), 38, "{out}");
     assert!(!got.iter().any(|id| id == a || id == b), "{out}");
@@ -128,22 +79,19 @@ fn nothing_to_recommend_is_an_error() {
     let (run, items) = trained_run(dir.path());
     let every = items.join(",");
     fails_saying(
-        &vae(&["recommend", "--checkpoint", &run, "--items", &every], ""),
+        &vae(&["recommend", "--checkpoint", &run, "--items", &every]),
         &["--items", "every one of the model's 40 items"],
     );
     fails_saying(
-        &vae(
-            &[
-                "recommend",
-                "--checkpoint",
-                &run,
-                "--items",
-                &items[0],
-                "--top",
-                "0",
-            ],
-            "",
-        ),
+        &vae(&[
+            "recommend",
+            "--checkpoint",
+            &run,
+            "--items",
+            &items[0],
+            "--top",
+            "0",
+        ]),
         &["--top", "must be at least 1"],
     );
 }
@@ -169,7 +117,7 @@ fn ids_holding_a_comma_are_given_in_a_file_or_on_stdin() {
             "--top",
             "40",
         ];
-        let out = ok(&vae(&args, stdin));
+        let out = ok(&vae_reading(&args, stdin));
         let got = recommended(&out);
         assert_eq!(got.len(), 38, "{source}: {out}");
         assert!(
@@ -178,10 +126,7 @@ fn ids_holding_a_comma_are_given_in_a_file_or_on_stdin() {
         );
     }
     fails_saying(
-        &vae(
-            &["recommend", "--checkpoint", &run, "--items", &items[0]],
-            "",
-        ),
+        &vae(&["recommend", "--checkpoint", &run, "--items", &items[0]]),
         &[
             "--items: American President is not an item",
             "--items splits at commas",
@@ -191,31 +136,25 @@ fn ids_holding_a_comma_are_given_in_a_file_or_on_stdin() {
     let empty = dir.path().join("empty.txt");
     std::fs::write(&empty, "\n \n").unwrap();
     fails_saying(
-        &vae(
-            &[
-                "recommend",
-                "--checkpoint",
-                &run,
-                "--items-file",
-                empty.to_str().unwrap(),
-            ],
-            "",
-        ),
+        &vae(&[
+            "recommend",
+            "--checkpoint",
+            &run,
+            "--items-file",
+            empty.to_str().unwrap(),
+        ]),
         &["--items-file", "no item ids"],
     );
     fails_saying(
-        &vae(
-            &[
-                "recommend",
-                "--checkpoint",
-                &run,
-                "--items",
-                &items[2],
-                "--items-file",
-                file.to_str().unwrap(),
-            ],
-            "",
-        ),
+        &vae(&[
+            "recommend",
+            "--checkpoint",
+            &run,
+            "--items",
+            &items[2],
+            "--items-file",
+            file.to_str().unwrap(),
+        ]),
         &["--items", "--items-file"],
     );
 }
@@ -225,23 +164,20 @@ fn items_are_trimmed_and_an_empty_id_is_refused_naming_the_flag() {
     let dir = tempfile::tempdir().unwrap();
     let (run, items) = trained_run(dir.path());
     let spaced = format!(" {} , {}", items[0], items[1]);
-    let out = ok(&vae(
-        &[
-            "recommend",
-            "--checkpoint",
-            &run,
-            "--items",
-            &spaced,
-            "--top",
-            "40",
-        ],
-        "",
-    ));
+    let out = ok(&vae(&[
+        "recommend",
+        "--checkpoint",
+        &run,
+        "--items",
+        &spaced,
+        "--top",
+        "40",
+    ]));
     assert_eq!(recommended(&out).len(), 38, "{out}");
     let gap = format!("{},,{}", items[0], items[1]);
     for given in ["", " ", gap.as_str()] {
         fails_saying(
-            &vae(&["recommend", "--checkpoint", &run, "--items", given], ""),
+            &vae(&["recommend", "--checkpoint", &run, "--items", given]),
             &["--items", "an empty id"],
         );
     }
@@ -253,7 +189,7 @@ fn an_ncf_run_is_refused_saying_which_models_fold_in_a_new_user() {
     std::fs::write(dir.path().join("config.json"), r#"{"model": "neumf"}"#).unwrap();
     let run = dir.path().to_str().unwrap();
     fails_saying(
-        &vae(&["recommend", "--checkpoint", run, "--items", "1"], ""),
+        &vae(&["recommend", "--checkpoint", run, "--items", "1"]),
         &["a neumf run", "--model vae|dae"],
     );
 }

@@ -2,61 +2,25 @@
 //! processes never write one folder together, and a damaged checkpoint, another data set or a
 //! broken history is refused up front, naming the file, instead of trusted.
 
+mod common;
+
+use common::{folder_bytes, ok, refused, vae_cmd, Synth};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use vae::checkpoint;
 
-fn vae() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vae"));
-    c.env("RUST_BACKTRACE", "0");
-    c
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: Output) -> String {
-    assert!(out.status.success(), "{}", text(&out));
-    text(&out)
-}
-
-/// The command's message, which must be a refusal.
-fn refused(out: Output) -> String {
-    assert!(!out.status.success(), "accepted:\n{}", text(&out));
-    text(&out)
-}
-
 /// 200 training users in batches of 50, 40 items.
-fn synth(dir: &Path, name: &str) -> PathBuf {
-    let data = dir.join(name);
-    ok(vae()
-        .args(["data", "synth", "--users", "240", "--heldout-users", "20"])
-        .args([
-            "--items",
-            "40",
-            "--mean-clicks",
-            "8",
-            "--seed",
-            "2",
-            "--out",
-        ])
-        .arg(&data)
-        .output()
-        .unwrap());
-    data
-}
+const DATA: Synth = Synth {
+    users: 240,
+    ..Synth::SMALL
+};
 
 fn train(data: &Path, out: &Path, epochs: usize) -> Command {
-    let mut c = vae();
+    let mut c = vae_cmd();
     c.arg("train").arg("--data").arg(data).arg("--out").arg(out);
     c.args(["--model", "dae", "--dims", "8", "--batch-size", "50"]);
     c.args(["--epochs", &epochs.to_string(), "--eval-batch-size", "10"]);
@@ -64,7 +28,7 @@ fn train(data: &Path, out: &Path, epochs: usize) -> Command {
 }
 
 fn resume(data: &Path, run: &Path) -> Command {
-    let mut c = vae();
+    let mut c = vae_cmd();
     c.arg("train")
         .arg("--data")
         .arg(data)
@@ -74,7 +38,7 @@ fn resume(data: &Path, run: &Path) -> Command {
 }
 
 fn eval(data: &Path, run: &Path) -> Command {
-    let mut c = vae();
+    let mut c = vae_cmd();
     c.arg("eval")
         .arg("--data")
         .arg(data)
@@ -84,23 +48,12 @@ fn eval(data: &Path, run: &Path) -> Command {
 }
 
 fn recommend(run: &Path, item: &str) -> Command {
-    let mut c = vae();
+    let mut c = vae_cmd();
     c.arg("recommend")
         .arg("--checkpoint")
         .arg(run)
         .args(["--items", item]);
     c
-}
-
-fn folder_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read(&p).unwrap())
-        })
-        .collect()
 }
 
 fn first_item(data: &Path) -> String {
@@ -115,12 +68,12 @@ fn first_item(data: &Path) -> String {
 #[test]
 fn out_onto_a_finished_run_is_refused_and_keeps_it_until_overwrite() {
     let dir = tempfile::tempdir().unwrap();
-    let data = synth(dir.path(), "data");
+    let data = DATA.write(dir.path(), "data");
     let run = dir.path().join("run");
-    ok(train(&data, &run, 3).output().unwrap());
+    ok(&train(&data, &run, 3).output().unwrap());
     let finished = folder_bytes(&run);
     let msg = refused(
-        train(&data, &run, 1)
+        &train(&data, &run, 1)
             .args(["--seed", "9"])
             .output()
             .unwrap(),
@@ -139,7 +92,7 @@ fn out_onto_a_finished_run_is_refused_and_keeps_it_until_overwrite() {
 
     // --overwrite replaces the run, and keeps a file that is not the run's.
     std::fs::write(run.join("notes.txt"), "mine").unwrap();
-    ok(train(&data, &run, 1)
+    ok(&train(&data, &run, 1)
         .args(["--seed", "9", "--overwrite"])
         .output()
         .unwrap());
@@ -161,7 +114,7 @@ fn out_onto_a_finished_run_is_refused_and_keeps_it_until_overwrite() {
     let other = dir.path().join("other");
     std::fs::create_dir(&other).unwrap();
     std::fs::write(other.join("paper.pdf"), "x").unwrap();
-    let msg = refused(train(&data, &other, 1).output().unwrap());
+    let msg = refused(&train(&data, &other, 1).output().unwrap());
     assert!(msg.contains("not empty (paper.pdf)"), "{msg}");
     assert_eq!(folder_bytes(&other).len(), 1);
 }
@@ -179,7 +132,7 @@ impl Drop for Killed {
 #[test]
 fn a_second_train_on_a_locked_folder_is_refused_at_once_and_kill_9_frees_the_lock() {
     let dir = tempfile::tempdir().unwrap();
-    let data = synth(dir.path(), "data");
+    let data = DATA.write(dir.path(), "data");
     let run = dir.path().join("run");
     // Long enough to be running throughout; a checkpoint after every update.
     let holder = Killed(
@@ -200,7 +153,7 @@ fn a_second_train_on_a_locked_folder_is_refused_at_once_and_kill_9_frees_the_loc
     overwrite.arg("--overwrite");
     for mut second in [resume(&data, &run), overwrite] {
         let asked = Instant::now();
-        let msg = refused(second.output().unwrap());
+        let msg = refused(&second.output().unwrap());
         assert!(asked.elapsed() < Duration::from_secs(2), "took {asked:?}");
         assert!(
             msg.contains(&format!("process {holder_pid} is training")) && msg.contains("lock"),
@@ -257,9 +210,9 @@ fn positions(path: &Path, key: &str) -> Vec<(String, usize)> {
 #[test]
 fn a_flipped_bit_in_a_checkpoint_is_refused_by_eval_recommend_and_resume() {
     let dir = tempfile::tempdir().unwrap();
-    let data = synth(dir.path(), "data");
+    let data = DATA.write(dir.path(), "data");
     let run = dir.path().join("run");
-    ok(train(&data, &run, 2).output().unwrap());
+    ok(&train(&data, &run, 2).output().unwrap());
     let item = first_item(&data);
     let best = run.join("best.safetensors");
     let good = std::fs::read(&best).unwrap();
@@ -272,7 +225,7 @@ fn a_flipped_bit_in_a_checkpoint_is_refused_by_eval_recommend_and_resume() {
             &mut recommend(&run, &item),
             resume(&data, &run).args(["--epochs", "3"]),
         ] {
-            let msg = refused(cmd.output().unwrap());
+            let msg = refused(&cmd.output().unwrap());
             assert!(
                 msg.contains("best.safetensors: ")
                     && msg.contains(&format!("{what} does not match")),
@@ -285,7 +238,7 @@ fn a_flipped_bit_in_a_checkpoint_is_refused_by_eval_recommend_and_resume() {
     let (what, at) = positions(&last, "next_epoch").pop().unwrap();
     flip(&last, at);
     let msg = refused(
-        resume(&data, &run)
+        &resume(&data, &run)
             .args(["--epochs", "3"])
             .output()
             .unwrap(),
@@ -299,15 +252,15 @@ fn a_flipped_bit_in_a_checkpoint_is_refused_by_eval_recommend_and_resume() {
 #[test]
 fn a_non_finite_weight_or_a_link_to_a_device_is_refused_naming_the_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
-    let data = synth(dir.path(), "data");
+    let data = DATA.write(dir.path(), "data");
     let run = dir.path().join("run");
-    ok(train(&data, &run, 1).output().unwrap());
+    ok(&train(&data, &run, 1).output().unwrap());
     let best = run.join("best.safetensors");
     let mut ck = checkpoint::load(&best).unwrap();
     ck.tensors.get_mut("decoder.0.bias").unwrap().data[3] = f32::NAN;
     let tensors: Vec<_> = ck.tensors.values().cloned().collect();
     checkpoint::save(&best, &tensors, &ck.metadata).unwrap();
-    let msg = refused(eval(&data, &run).output().unwrap());
+    let msg = refused(&eval(&data, &run).output().unwrap());
     assert!(
         msg.contains("best.safetensors: tensor decoder.0.bias holds NaN at index 3"),
         "{msg}"
@@ -316,7 +269,7 @@ fn a_non_finite_weight_or_a_link_to_a_device_is_refused_naming_the_checkpoint() 
     std::fs::remove_file(&best).unwrap();
     std::os::unix::fs::symlink("/dev/zero", &best).unwrap();
     let asked = Instant::now();
-    let msg = refused(eval(&data, &run).output().unwrap());
+    let msg = refused(&eval(&data, &run).output().unwrap());
     assert!(asked.elapsed() < Duration::from_secs(10));
     assert!(
         msg.contains("best.safetensors: not a valid safetensors file: not a regular file"),
@@ -339,9 +292,9 @@ fn copy_with(from: &Path, to: &Path, name: &str, edit: impl Fn(String) -> String
 #[test]
 fn a_resume_or_eval_on_other_data_of_the_same_item_count_is_refused_and_a_moved_copy_is_not() {
     let dir = tempfile::tempdir().unwrap();
-    let data = synth(dir.path(), "data");
+    let data = DATA.write(dir.path(), "data");
     let run = dir.path().join("run");
-    ok(train(&data, &run, 1).output().unwrap());
+    ok(&train(&data, &run, 1).output().unwrap());
 
     // One click fewer: the same items, other data.
     let fewer = dir.path().join("fewer");
@@ -350,7 +303,7 @@ fn a_resume_or_eval_on_other_data_of_the_same_item_count_is_refused_and_a_moved_
         lines[..lines.len() - 1].join("\n") + "\n"
     });
     let msg = refused(
-        resume(&fewer, &run)
+        &resume(&fewer, &run)
             .args(["--epochs", "2"])
             .output()
             .unwrap(),
@@ -366,7 +319,7 @@ fn a_resume_or_eval_on_other_data_of_the_same_item_count_is_refused_and_a_moved_
         lines.swap(0, 1);
         lines.join("\n") + "\n"
     });
-    let msg = refused(eval(&swapped, &run).output().unwrap());
+    let msg = refused(&eval(&swapped, &run).output().unwrap());
     assert!(
         msg.contains("swapped/unique_sid.txt: not the data the run was trained on"),
         "{msg}"
@@ -374,8 +327,8 @@ fn a_resume_or_eval_on_other_data_of_the_same_item_count_is_refused_and_a_moved_
 
     let moved = dir.path().join("moved");
     copy_with(&data, &moved, "train.csv", |t| t);
-    ok(eval(&moved, &run).output().unwrap());
-    ok(resume(&moved, &run)
+    ok(&eval(&moved, &run).output().unwrap());
+    ok(&resume(&moved, &run)
         .args(["--epochs", "2"])
         .output()
         .unwrap());
@@ -384,16 +337,16 @@ fn a_resume_or_eval_on_other_data_of_the_same_item_count_is_refused_and_a_moved_
 #[test]
 fn a_resume_without_its_history_is_refused_before_training_and_a_bad_line_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let data = synth(dir.path(), "data");
+    let data = DATA.write(dir.path(), "data");
     let run = dir.path().join("run");
-    ok(train(&data, &run, 2).output().unwrap());
+    ok(&train(&data, &run, 2).output().unwrap());
     let metrics = run.join("metrics.jsonl");
     let history = std::fs::read_to_string(&metrics).unwrap();
     let last = std::fs::read(run.join("last.safetensors")).unwrap();
 
     std::fs::remove_file(&metrics).unwrap();
     let msg = refused(
-        resume(&data, &run)
+        &resume(&data, &run)
             .args(["--epochs", "4"])
             .output()
             .unwrap(),
@@ -407,7 +360,7 @@ fn a_resume_without_its_history_is_refused_before_training_and_a_bad_line_is_nam
     let first = history.lines().next().unwrap();
     std::fs::write(&metrics, format!("{first}\n")).unwrap();
     let msg = refused(
-        resume(&data, &run)
+        &resume(&data, &run)
             .args(["--epochs", "4"])
             .output()
             .unwrap(),
@@ -416,7 +369,7 @@ fn a_resume_without_its_history_is_refused_before_training_and_a_bad_line_is_nam
 
     std::fs::write(&metrics, format!("{{\"epoch\": oops}}\n{history}")).unwrap();
     let msg = refused(
-        resume(&data, &run)
+        &resume(&data, &run)
             .args(["--epochs", "4"])
             .output()
             .unwrap(),

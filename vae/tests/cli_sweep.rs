@@ -2,57 +2,22 @@
 //! and continued writes the sweep.csv an uninterrupted one writes (seconds aside); another grid on
 //! the folder is refused; the paper's anneal-then-rerun caps the rerun at the first run's β.
 
+mod common;
+
+use common::{ok, refused, vae_cmd, Synth};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn vae() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vae"));
-    c.env("RUST_BACKTRACE", "0");
-    c
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: Output) -> String {
-    assert!(out.status.success(), "{}", text(&out));
-    text(&out)
-}
-
-fn refused(out: Output) -> String {
-    assert!(!out.status.success(), "accepted:\n{}", text(&out));
-    text(&out)
-}
-
 /// 200 training users in batches of 50, 40 items.
-fn synth(dir: &Path) -> PathBuf {
-    let data = dir.join("data");
-    ok(vae()
-        .args(["data", "synth", "--users", "240", "--heldout-users", "20"])
-        .args([
-            "--items",
-            "40",
-            "--mean-clicks",
-            "8",
-            "--seed",
-            "2",
-            "--out",
-        ])
-        .arg(&data)
-        .output()
-        .unwrap());
-    data
-}
+const DATA: Synth = Synth {
+    users: 240,
+    ..Synth::SMALL
+};
 
 /// A sweep of `--model dae --dims 8:16 --seed 1,2`: four points of `epochs` epochs, one at a time.
 fn sweep(data: &Path, out: &Path, seeds: &str, epochs: usize) -> Command {
-    let mut c = vae();
+    let mut c = vae_cmd();
     c.arg("sweep").arg("--data").arg(data).arg("--out").arg(out);
     c.args(["--model", "dae", "--dims", "8:16", "--seed", seeds]);
     c.args(["--epochs", &epochs.to_string(), "--batch-size", "50"]);
@@ -104,9 +69,9 @@ fn children(pid: u32) -> Vec<i32> {
 #[test]
 fn a_sweep_killed_and_continued_writes_the_csv_of_an_uninterrupted_one() {
     let dir = tempfile::tempdir().unwrap();
-    let data = synth(dir.path());
+    let data = DATA.write(dir.path(), "data");
     let whole = dir.path().join("whole");
-    ok(sweep(&data, &whole, "1,2", 40).output().unwrap());
+    ok(&sweep(&data, &whole, "1,2", 40).output().unwrap());
     assert_eq!(finished(&whole), 4);
 
     let cut = dir.path().join("cut");
@@ -135,14 +100,14 @@ fn a_sweep_killed_and_continued_writes_the_csv_of_an_uninterrupted_one() {
     let done = finished(&cut);
     assert!(done < 4, "the sweep finished before it was killed");
 
-    let said = ok(sweep(&data, &cut, "1,2", 40).output().unwrap());
+    let said = ok(&sweep(&data, &cut, "1,2", 40).output().unwrap());
     assert!(
         said.contains(&format!("{done} of 4 points already finished, skipped")),
         "{said}"
     );
     assert_eq!(csv_without_seconds(&cut), csv_without_seconds(&whole));
     // And once finished, the same command trains nothing.
-    let again = ok(sweep(&data, &cut, "1,2", 40).output().unwrap());
+    let again = ok(&sweep(&data, &cut, "1,2", 40).output().unwrap());
     assert!(again.contains("4 of 4 points already finished"), "{again}");
     for name in [
         "table.md",
@@ -156,18 +121,18 @@ fn a_sweep_killed_and_continued_writes_the_csv_of_an_uninterrupted_one() {
 #[test]
 fn another_grid_on_a_sweep_folder_is_refused_naming_what_differs() {
     let dir = tempfile::tempdir().unwrap();
-    let data = synth(dir.path());
+    let data = DATA.write(dir.path(), "data");
     let out = dir.path().join("sweep");
-    ok(sweep(&data, &out, "1", 2).output().unwrap());
+    ok(&sweep(&data, &out, "1", 2).output().unwrap());
     let csv = std::fs::read(out.join("sweep.csv")).unwrap();
-    let said = refused(sweep(&data, &out, "1,3", 2).output().unwrap());
+    let said = refused(&sweep(&data, &out, "1,3", 2).output().unwrap());
     assert!(
         said.contains("holds another grid (--seed 1 : 3 here, 1 there)"),
         "{said}"
     );
     assert_eq!(std::fs::read(out.join("sweep.csv")).unwrap(), csv);
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
-    ok(sweep(&data, &out, "1,3", 2)
+    ok(&sweep(&data, &out, "1,3", 2)
         .arg("--overwrite")
         .output()
         .unwrap());
@@ -180,7 +145,7 @@ fn a_bad_grid_value_is_refused_naming_its_flag() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sweep");
     let said = refused(
-        vae()
+        &vae_cmd()
             .args(["sweep", "--data", "nowhere", "--out"])
             .arg(&out)
             .args(["--dropout", "0.5,1.5"])
@@ -189,7 +154,7 @@ fn a_bad_grid_value_is_refused_naming_its_flag() {
     );
     assert!(said.contains("--dropout: 1.5: must be in [0, 1)"), "{said}");
     let said = refused(
-        vae()
+        &vae_cmd()
             .args(["sweep", "--data", "nowhere", "--out"])
             .arg(&out)
             .args(["--model", "dae", "--anneal-cap", "0.2,0.5"])
@@ -206,9 +171,9 @@ fn a_bad_grid_value_is_refused_naming_its_flag() {
 #[test]
 fn anneal_then_rerun_caps_the_rerun_at_beta_at_the_first_runs_best_epoch() {
     let dir = tempfile::tempdir().unwrap();
-    let data = synth(dir.path());
+    let data = DATA.write(dir.path(), "data");
     let out = dir.path().join("sweep");
-    let mut c = vae();
+    let mut c = vae_cmd();
     c.arg("sweep")
         .arg("--data")
         .arg(&data)
@@ -219,7 +184,7 @@ fn anneal_then_rerun_caps_the_rerun_at_beta_at_the_first_runs_best_epoch() {
     ]);
     c.args(["--batch-size", "50", "--total-anneal-steps", "30"]);
     c.args(["--eval-batch-size", "10", "--anneal-then-rerun"]);
-    ok(c.output().unwrap());
+    ok(&c.output().unwrap());
     let json = |p: PathBuf| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
     };

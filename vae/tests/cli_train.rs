@@ -1,53 +1,24 @@
 //! The program end to end on tiny synthetic data: `vae train` writes a run folder, `vae eval` reproduces
 //! its test metrics, `vae recommend` answers in raw item ids, and bad flags are clear errors.
 
+mod common;
+
+use common::{ok, synth, vae, Synth};
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn vae(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vae"))
-        .args(args)
-        .output()
-        .expect("the vae binary runs")
-}
-
-fn ok(out: Output) -> String {
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
-
-/// 200 synthetic users (20 held out) over 40 items into `out`.
-fn synth(out: &str, seed: &str) {
-    ok(vae(&[
-        "data",
-        "synth",
-        "--out",
-        out,
-        "--users",
-        "200",
-        "--heldout-users",
-        "20",
-        "--items",
-        "40",
-        "--mean-clicks",
-        "8",
-        "--seed",
-        seed,
-    ]));
-}
+/// [`Synth::SMALL`] on seed 3.
+const SEED_3: Synth = Synth {
+    seed: 3,
+    ..Synth::SMALL
+};
 
 #[test]
 fn every_metric_of_k_is_in_results_and_vae_eval_reproduces_it() {
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    synth(&p("data"), "3");
+    SEED_3.write(dir.path(), "data");
     let k = "ndcg@10,recall@5,mrr@10,hr@10,precision@10,map@10,coverage@10,gini@10,avgpop@10";
-    ok(vae(&[
+    ok(&vae(&[
         "train",
         "--data",
         &p("data"),
@@ -68,7 +39,7 @@ fn every_metric_of_k_is_in_results_and_vae_eval_reproduces_it() {
         &std::fs::read_to_string(Path::new(&p("run")).join("results.json")).unwrap(),
     )
     .unwrap();
-    let eval: serde_json::Value = serde_json::from_str(&ok(vae(&[
+    let eval: serde_json::Value = serde_json::from_str(&ok(&vae(&[
         "eval",
         "--checkpoint",
         &p("run"),
@@ -96,8 +67,8 @@ fn every_metric_of_k_is_in_results_and_vae_eval_reproduces_it() {
 fn train_then_eval_then_recommend() {
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    synth(&p("data"), "2");
-    let out = ok(vae(&[
+    synth(dir.path());
+    let out = ok(&vae(&[
         "train",
         "--data",
         &p("data"),
@@ -121,7 +92,7 @@ fn train_then_eval_then_recommend() {
         &std::fs::read_to_string(Path::new(&p("run")).join("results.json")).unwrap(),
     )
     .unwrap();
-    let eval: serde_json::Value = serde_json::from_str(&ok(vae(&[
+    let eval: serde_json::Value = serde_json::from_str(&ok(&vae(&[
         "eval",
         "--checkpoint",
         &p("run"),
@@ -134,7 +105,7 @@ fn train_then_eval_then_recommend() {
         "eval reproduces the run's test figure"
     );
     // `--k` scores the same weights with other metrics; the run's own ones keep their values.
-    let other: serde_json::Value = serde_json::from_str(&ok(vae(&[
+    let other: serde_json::Value = serde_json::from_str(&ok(&vae(&[
         "eval",
         "--checkpoint",
         &p("run"),
@@ -150,7 +121,7 @@ fn train_then_eval_then_recommend() {
 
     let items = std::fs::read_to_string(Path::new(&p("run")).join("items.txt")).unwrap();
     let first: Vec<&str> = items.lines().take(2).collect();
-    let rec = ok(vae(&[
+    let rec = ok(&vae(&[
         "recommend",
         "--checkpoint",
         &p("run"),
@@ -211,9 +182,9 @@ fn bad_flags_and_missing_folders_are_clear_errors() {
 fn device_sim_trains_the_gpu_code_path_to_the_cpus_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    synth(&p("data"), "3");
+    SEED_3.write(dir.path(), "data");
     let train = |device: &str| {
-        let out = ok(vae(&[
+        let out = ok(&vae(&[
             "train",
             "--data",
             &p("data"),
