@@ -27,6 +27,26 @@ pub struct Gemm {
     pub beta: f64,
 }
 
+impl Gemm {
+    /// Where `op(A)[i, p]` is in `A`'s storage (`m × k`, or `k × m` when `trans_a`).
+    pub fn a_index(&self, i: usize, p: usize) -> usize {
+        if self.trans_a {
+            p * self.m + i
+        } else {
+            i * self.k + p
+        }
+    }
+
+    /// Where `op(B)[p, j]` is in `B`'s storage (`k × n`, or `n × k` when `trans_b`).
+    pub fn b_index(&self, p: usize, j: usize) -> usize {
+        if self.trans_b {
+            j * self.k + p
+        } else {
+            p * self.n + j
+        }
+    }
+}
+
 /// What a backend rounds its GEMMs' operands to ([`Backend::gemm`], [`Backend::gemm_new`],
 /// [`Backend::gemm_bias_new`]: the dense layers' and `matmul`'s products, forward and backward).
 /// The sums are f32 either way, and nothing else changes: parameters, Adam's moments, the softmax

@@ -147,16 +147,8 @@ mod tests {
             for j in 0..g.n {
                 let mut s = 0.0;
                 for p in 0..g.k {
-                    let av = if g.trans_a {
-                        a[p * g.m + i]
-                    } else {
-                        a[i * g.k + p]
-                    };
-                    let bv = if g.trans_b {
-                        b[j * g.k + p]
-                    } else {
-                        b[p * g.n + j]
-                    };
+                    let av = a[g.a_index(i, p)];
+                    let bv = b[g.b_index(p, j)];
                     s += av * bv;
                 }
                 out[i * g.n + j] = g.alpha * s + g.beta * c[i * g.n + j];

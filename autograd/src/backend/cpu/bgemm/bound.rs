@@ -23,16 +23,8 @@ pub(super) fn exact(
         for j in 0..g.n {
             let (mut s, mut abs) = (0.0f64, 0.0f64);
             for p in 0..g.k {
-                let av = if g.trans_a {
-                    a[p * g.m + i]
-                } else {
-                    a[i * g.k + p]
-                };
-                let bv = if g.trans_b {
-                    b[j * g.k + p]
-                } else {
-                    b[p * g.n + j]
-                };
+                let av = a[g.a_index(i, p)];
+                let bv = b[g.b_index(p, j)];
                 s += r(av) * r(bv);
                 abs += (av as f64 * bv as f64).abs();
             }

@@ -12,16 +12,8 @@ fn naive(g: Gemm, a: &[f32], b: &[f32], c: &[f32]) -> Vec<(f64, f64)> {
         for j in 0..g.n {
             let (mut s, mut bound) = (0.0f64, 0.0f64);
             for p in 0..g.k {
-                let av = if g.trans_a {
-                    a[p * g.m + i]
-                } else {
-                    a[i * g.k + p]
-                } as f64;
-                let bv = if g.trans_b {
-                    b[j * g.k + p]
-                } else {
-                    b[p * g.n + j]
-                } as f64;
+                let av = a[g.a_index(i, p)] as f64;
+                let bv = b[g.b_index(p, j)] as f64;
                 s += av * bv;
                 bound += (av * bv).abs();
             }
