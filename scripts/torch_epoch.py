@@ -15,12 +15,13 @@ samples z = mu + eps * exp(logvar / 2) and adds beta * KL, with
 beta = min(0.2, step / 200000); Mult-DAE has tanh after each of its first three layers
 and no KL. The optimizer is Adam(lr=1e-3), PyTorch's default (foreach) implementation.
 
---autocast bf16 runs forward and loss under torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's
-mixed precision: nn.Linear takes bf16 operands (oneDNN; AMX tiles where the CPU has them) and
-returns bf16; the log-softmax is asked for in f32 (dtype=torch.float32: CPU autocast would run it
-in bf16), so the loss is f32; parameters, gradients and Adam stay f32. The sparse first layer stays f32 (autocast disabled around it): MKL's sparse product has no
-bf16 kernel. The peer of `vae bench --epoch --precision bf16`, which rounds the GEMM operands of
-every dense layer to bf16 and keeps their outputs, the softmax and the loss in f32.
+--autocast bf16 runs forward and loss under torch.autocast("cpu", dtype=torch.bfloat16),
+PyTorch's mixed precision: nn.Linear takes bf16 operands (oneDNN; AMX tiles where the CPU has
+them) and returns bf16; the log-softmax is asked for in f32 (dtype=torch.float32: CPU autocast
+would run it in bf16), so the loss is f32; parameters, gradients and Adam stay f32. The sparse
+first layer stays f32 (autocast disabled around it): MKL's sparse product has no bf16 kernel.
+The peer of `vae bench --epoch --precision bf16`, which rounds the GEMM operands of every dense
+layer to bf16 and keeps their outputs, the softmax and the loss in f32.
 
     python3 scripts/torch_epoch.py --input dense            # nn.Linear first layer
     python3 scripts/torch_epoch.py --input sparse           # COO, torch.sparse.mm

@@ -229,6 +229,8 @@ fn run<B: Backend<Elem = f32>>(
         .zip(peak_before)
         .map(|(isa, before)| (isa, before.max(fma_peak_gflops(isa))));
     let floor = floor_flop / (gemm_gflops * 1e9);
+    // Read before the floor below allocates its own arrays, so that it is the training's peak.
+    let peak_mib = peak_memory_mib();
     // Adam's floor: the bytes it moves at the memory's rate for its access pattern, measured here.
     let params: usize = t.model.params().iter().map(|p| p.value().len()).sum();
     let adam_gbs = cpu_gemm.map(|_| adam_pattern_gbs(params, 5));
@@ -353,7 +355,7 @@ fn run<B: Backend<Elem = f32>>(
             s.elapsed().as_secs_f64()
         );
     }
-    if let Some(mib) = peak_memory_mib() {
+    if let Some(mib) = peak_mib {
         println!("peak host memory: {mib:.0} MiB");
     }
     Ok(())
