@@ -5,18 +5,15 @@
 use super::*;
 use proptest::prelude::*;
 
+use super::super::sgemm::tests::shapes;
+pub(super) use super::super::sgemm::tests::{gemm, same_bits, values};
+
 /// The bf16 paths this CPU runs: the portable kernel (what every path but `avx512bf16` takes) and
 /// AVX512-BF16's.
 fn paths() -> Vec<Isa> {
     [Isa::Avx512Bf16, Isa::Portable]
         .into_iter()
         .filter(|i| i.supported())
-        .collect()
-}
-
-pub(super) fn values(n: usize, seed: u64) -> Vec<f32> {
-    (0..n as u64)
-        .map(|i| crate::rng::standard_normal(crate::rng::RngKey::new(seed, 0), i) as f32)
         .collect()
 }
 
@@ -32,10 +29,6 @@ fn run(
     assert_eq!(c.len(), g.m * g.n);
     // SAFETY: c holds m × n initialised values and aliases neither operand.
     unsafe { bgemm_with(g, a, b, bias, c.as_mut_ptr(), isa, parallel) }
-}
-
-pub(super) fn same_bits(x: &[f32], y: &[f32]) -> bool {
-    x.len() == y.len() && x.iter().zip(y).all(|(a, b)| a.to_bits() == b.to_bits())
 }
 
 pub(super) fn check(
@@ -66,23 +59,7 @@ pub(super) fn check(
 /// general, `k` odd or even, up to 4,500 so that some take three `k` blocks (`KC` = 2,048), the
 /// last of them odd.
 pub(super) fn shape() -> impl Strategy<Value = Gemm> {
-    (
-        1usize..=70,
-        1usize..=110,
-        prop_oneof![1usize..=64, 1usize..=4500],
-        any::<bool>(),
-        any::<bool>(),
-        prop_oneof![Just((1.0, 0.0)), Just((1.0, 1.0)), Just((-0.75, 0.5))],
-    )
-        .prop_map(|(m, n, k, trans_a, trans_b, (alpha, beta))| Gemm {
-            m,
-            n,
-            k,
-            trans_a,
-            trans_b,
-            alpha,
-            beta,
-        })
+    shapes(70, 110, prop_oneof![1usize..=64, 1usize..=4500])
 }
 
 proptest! {
@@ -136,18 +113,6 @@ proptest! {
             run(g, &a, &b, None, &mut c, isa, true);
             check(g, &c, &want, true, &format!("{isa:?} {g:?}"))?;
         }
-    }
-}
-
-pub(super) fn gemm(m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> Gemm {
-    Gemm {
-        m,
-        n,
-        k,
-        trans_a,
-        trans_b,
-        alpha: 1.0,
-        beta: 0.0,
     }
 }
 

@@ -102,7 +102,7 @@ pub(crate) mod plan;
 pub(crate) mod schedule;
 pub(crate) mod task;
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;

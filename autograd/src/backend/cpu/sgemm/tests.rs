@@ -25,7 +25,8 @@ fn naive(g: Gemm, a: &[f32], b: &[f32], c: &[f32]) -> Vec<(f64, f64)> {
     out
 }
 
-fn values(n: usize, seed: u64) -> Vec<f32> {
+/// `n` standard normal values, a function of `seed` (the bf16 GEMM's tests use them too).
+pub(in crate::backend::cpu) fn values(n: usize, seed: u64) -> Vec<f32> {
     (0..n as u64)
         .map(|i| crate::rng::standard_normal(crate::rng::RngKey::new(seed, 0), i) as f32)
         .collect()
@@ -45,7 +46,7 @@ fn run(g: Gemm, a: &[f32], b: &[f32], c: &mut [f32], isa: Isa, parallel: bool) {
 }
 
 /// Whether two results have the same bits, element by element.
-fn same_bits(x: &[f32], y: &[f32]) -> bool {
+pub(in crate::backend::cpu) fn same_bits(x: &[f32], y: &[f32]) -> bool {
     x.len() == y.len() && x.iter().zip(y).all(|(a, b)| a.to_bits() == b.to_bits())
 }
 
@@ -80,10 +81,20 @@ fn check(g: Gemm, got: &[f32], want: &[(f64, f64)], what: &str) -> Result<(), Te
 /// Shapes with tails in every dimension; `k` up to 1,100, so some cases take two `k` blocks on
 /// every path (`KC` is 1,024 on the vector paths, 256 on the portable one).
 fn shape() -> impl Strategy<Value = Gemm> {
+    shapes(110, 150, 1usize..=1100)
+}
+
+/// Products `m × k · k × n` with `m ≤ m_max`, `n ≤ n_max`, `k` drawn from `k`, each form, and
+/// `(α, β)` overwriting, accumulating and scaling (the bf16 GEMM's tests draw from it too).
+pub(in crate::backend::cpu) fn shapes(
+    m_max: usize,
+    n_max: usize,
+    k: impl Strategy<Value = usize>,
+) -> impl Strategy<Value = Gemm> {
     (
-        1usize..=110,
-        1usize..=150,
-        1usize..=1100,
+        1usize..=m_max,
+        1usize..=n_max,
+        k,
         any::<bool>(),
         any::<bool>(),
         prop_oneof![Just((1.0, 0.0)), Just((1.0, 1.0)), Just((-0.75, 0.5))],
@@ -136,7 +147,14 @@ proptest! {
     }
 }
 
-fn gemm(m: usize, n: usize, k: usize, trans_a: bool, trans_b: bool) -> Gemm {
+/// `op(A)·op(B)` into `C` (`α` = 1, `β` = 0).
+pub(in crate::backend::cpu) fn gemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    trans_a: bool,
+    trans_b: bool,
+) -> Gemm {
     Gemm {
         m,
         n,
