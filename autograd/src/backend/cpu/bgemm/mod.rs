@@ -105,7 +105,7 @@ mod tests;
 mod avx512bf16;
 
 use super::sgemm::pack::View;
-use super::sgemm::plan::{self, Blocks, Job, PackA, PackB, Plan};
+use super::sgemm::plan::{self, bias_at, Blocks, Job, PackA, PackB, Plan};
 use super::sgemm::{schedule, task, SendPtr, PACKS};
 use super::Isa;
 use crate::backend::Gemm;
@@ -306,19 +306,10 @@ unsafe fn compute(o: &Operands, plan: &Plan, s: usize, t: usize) {
     let (mr, nr) = (plan.blocks.mr, plan.blocks.nr);
     let kp = depth(&plan.blocks, st.kc);
     let (a_buf, b_buf) = (o.buf(plan.a_step(s), 0), o.buf(s, 1));
-    let beta = if st.first { o.beta } else { 1.0 };
-    let bias = match o.bias {
-        Some(v) if st.last => v.as_ptr(),
-        _ => std::ptr::null(),
-    };
+    let (beta, bias) = st.epilogue(o.beta, o.bias);
     task::for_each_tile(plan, s, t, |tile| {
         let j = st.jc + tile.js * nr;
-        // SAFETY: the bias has n values; j < n.
-        let bias = if bias.is_null() {
-            bias
-        } else {
-            unsafe { bias.add(j) }
-        };
+        let bias = bias_at(bias, j);
         // SAFETY: the slivers lie within the buffers; the tile inside C, written by this task
         // alone in this step, after the task of the k block before.
         unsafe {

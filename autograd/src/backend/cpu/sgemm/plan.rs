@@ -84,6 +84,22 @@ pub(crate) struct Step {
     pub last: bool,
 }
 
+impl Step {
+    /// What this step's tiles apply in their epilogue: the product's `β` on the first `k` block
+    /// (later blocks add to what it wrote: 1), and the bias on the last block only.
+    pub fn epilogue(self, beta: f32, bias: Option<&[f32]>) -> (f32, Option<&[f32]>) {
+        (
+            if self.first { beta } else { 1.0 },
+            bias.filter(|_| self.last),
+        )
+    }
+}
+
+/// The bias of the tile whose columns start at `j`, as a microkernel takes it: null for none.
+pub(crate) fn bias_at(bias: Option<&[f32]>, j: usize) -> *const f32 {
+    bias.map_or(std::ptr::null(), |v| v[j..].as_ptr())
+}
+
 /// A unit of work handed to a thread; `s` is the step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Job {

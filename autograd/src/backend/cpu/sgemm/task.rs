@@ -12,7 +12,7 @@
 //! for the others.
 
 use super::kernels::{ASliver, BSliver};
-use super::plan::Plan;
+use super::plan::{bias_at, Plan};
 use super::Operands;
 
 /// One `MR × NR` tile of a task: sliver `is` of `A` (its first row `is · MR` of `C`), sliver `js`
@@ -73,12 +73,7 @@ pub(super) unsafe fn compute(o: &Operands, plan: &Plan, s: usize, t: usize) {
             p_step: o.av.cs,
         },
     };
-    // The first k block applies β; later ones add to what it wrote.
-    let beta = if st.first { o.beta } else { 1.0 };
-    let bias = match o.bias {
-        Some(v) if st.last => v.as_ptr(),
-        _ => std::ptr::null(),
-    };
+    let (beta, bias) = st.epilogue(o.beta, o.bias);
     for_each_tile(plan, s, t, |tile| {
         let j = st.jc + tile.js * nr;
         let b = BSliver {
@@ -86,12 +81,7 @@ pub(super) unsafe fn compute(o: &Operands, plan: &Plan, s: usize, t: usize) {
             ptr: unsafe { b_buf.get().add(tile.js * nr * kc) },
             p_step: nr,
         };
-        // SAFETY: the bias has n values; j < n.
-        let bias = if bias.is_null() {
-            bias
-        } else {
-            unsafe { bias.add(j) }
-        };
+        let bias = bias_at(bias, j);
         // SAFETY: the slivers address mr × kc and kc × nr values of op(A), op(B) or a packed
         // copy; the tile lies inside C's m × n elements, and this task alone writes it in this
         // step, after the task of the k block before.
