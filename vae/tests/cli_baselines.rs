@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fails_saying, ok, synth, vae};
+use common::{fails_saying, four_users_among, ok, synth, vae};
 use std::path::Path;
 
 fn json(path: &Path) -> serde_json::Value {
@@ -190,20 +190,7 @@ fn an_ease_fit_too_large_for_the_memory_is_refused_naming_the_item_count() {
     }
     // 400,000 items: EASE's n × n matrices take ~2.9 TiB.
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    let items = 400_000;
-    let sids: String = (0..items).map(|i| format!("{i}\n")).collect();
-    std::fs::write(data.join("unique_sid.txt"), sids).unwrap();
-    std::fs::write(data.join("train.csv"), "uid,sid\n0,0\n0,1\n1,1\n1,2\n").unwrap();
-    for (name, rows) in [
-        ("validation_tr.csv", "uid,sid\n2,0\n"),
-        ("validation_te.csv", "uid,sid\n2,1\n"),
-        ("test_tr.csv", "uid,sid\n3,1\n"),
-        ("test_te.csv", "uid,sid\n3,2\n"),
-    ] {
-        std::fs::write(data.join(name), rows).unwrap();
-    }
+    let data = four_users_among(dir.path(), 400_000);
     let run = dir.path().join("run");
     let out = vae(&[
         "train",

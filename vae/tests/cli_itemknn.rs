@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{fails_saying, ok, synth, vae};
+use common::{fails_saying, four_users_among, ok, synth, vae};
 use std::path::Path;
 
 fn json(path: &Path) -> serde_json::Value {
@@ -250,19 +250,7 @@ fn an_itemknn_fit_too_large_for_the_memory_is_refused_before_anything_is_written
     }
     // 400,000 items: the Gram matrix alone takes 596 GiB.
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    let sids: String = (0..400_000).map(|i| format!("{i}\n")).collect();
-    std::fs::write(data.join("unique_sid.txt"), sids).unwrap();
-    for (name, rows) in [
-        ("train.csv", "uid,sid\n0,0\n0,1\n1,1\n1,2\n"),
-        ("validation_tr.csv", "uid,sid\n2,0\n"),
-        ("validation_te.csv", "uid,sid\n2,1\n"),
-        ("test_tr.csv", "uid,sid\n3,1\n"),
-        ("test_te.csv", "uid,sid\n3,2\n"),
-    ] {
-        std::fs::write(data.join(name), rows).unwrap();
-    }
+    let data = four_users_among(dir.path(), 400_000);
     let run = dir.path().join("run");
     let out = vae(&[
         "train",

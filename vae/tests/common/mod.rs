@@ -113,3 +113,22 @@ pub fn folder_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         })
         .collect()
 }
+
+/// A pro_sg split of four users and three clicked items among `items` listed in `unique_sid.txt`,
+/// in `dir/data`: the smallest data a model sized by its item count refuses or accepts.
+pub fn four_users_among(dir: &Path, items: usize) -> PathBuf {
+    let data = dir.join("data");
+    std::fs::create_dir(&data).unwrap();
+    let sids: String = (0..items).map(|i| format!("{i}\n")).collect();
+    std::fs::write(data.join("unique_sid.txt"), sids).unwrap();
+    for (name, rows) in [
+        ("train.csv", "uid,sid\n0,0\n0,1\n1,1\n1,2\n"),
+        ("validation_tr.csv", "uid,sid\n2,0\n"),
+        ("validation_te.csv", "uid,sid\n2,1\n"),
+        ("test_tr.csv", "uid,sid\n3,1\n"),
+        ("test_te.csv", "uid,sid\n3,2\n"),
+    ] {
+        std::fs::write(data.join(name), rows).unwrap();
+    }
+    data
+}
